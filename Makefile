@@ -1,0 +1,49 @@
+# Two commands that work on a fresh machine: `make run` and `make test`.
+# Everything they need (virtualenv, packages, Chromium, xmlsec1, PostgreSQL) is installed here.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CONFIG ?= config/inloghulp.toml
+export NO_MKDOCS_2_WARNING := 1
+export INLOGHULP_CONFIG := $(CONFIG)
+
+.PHONY: run test lint build system-deps conformance bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Debian packages the tests drive: a real browser, the independent xmlsec1 tool, a real PostgreSQL.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v xmlsec1 >/dev/null 2>&1 || missing="$$missing xmlsec1"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+var/keys/sp-key.pem: | $(BIN)/.installed
+	$(BIN)/inloghulp init-keys --config $(CONFIG)
+
+build: $(BIN)/.installed var/keys/sp-key.pem
+	$(BIN)/inloghulp build --config $(CONFIG)
+
+run: build
+	$(BIN)/inloghulp serve --config $(CONFIG) --host 127.0.0.1 --port 8000
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict diagnostics
+
+test: $(BIN)/.installed system-deps lint build
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) site build var

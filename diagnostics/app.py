@@ -1,0 +1,39 @@
+"""FastAPI app factory: the service routes, the simulator, and the built help site at ``/``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+
+from diagnostics import __version__
+from diagnostics.routes import health
+from diagnostics.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (default: the configuration file)."""
+    settings = settings or load_settings()
+    app = FastAPI(
+        title="Bronhouderportaal inloghulp",
+        version=__version__,
+        description="Inloghulp en inlogdiagnose voor het Bronhouderportaal.",
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    app.include_router(health.router)
+
+    # The help site comes last so that every service route wins over a file of the same name.
+    if settings.site_dir.is_dir():
+        app.mount("/", StaticFiles(directory=settings.site_dir, html=True), name="site")
+    else:
+        log.warning("site directory %s not found; run `inloghulp build` first", settings.site_dir)
+    return app

@@ -1,0 +1,108 @@
+"""X.509 keys and certificates: generate test pairs, load them, and tell how long they stay valid."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    key_pem: bytes
+    cert_pem: bytes
+
+    @property
+    def key(self) -> rsa.RSAPrivateKey:
+        key = serialization.load_pem_private_key(self.key_pem, password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError("alleen RSA-sleutels worden ondersteund / only RSA keys are supported")
+        return key
+
+    @property
+    def cert(self) -> x509.Certificate:
+        return x509.load_pem_x509_certificate(self.cert_pem)
+
+
+def generate(
+    common_name: str,
+    *,
+    serial_number: str | None = None,
+    days: int = 365,
+    not_before: datetime | None = None,
+    key_size: int = 2048,
+) -> KeyPair:
+    """A fresh RSA key and a self-signed certificate; ``serial_number`` carries the OIN like PKIoverheid."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    if serial_number:
+        attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serial_number))
+    name = x509.Name(attributes)
+    start = not_before or datetime.now(UTC) - timedelta(minutes=5)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return KeyPair(
+        key_pem=key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+        cert_pem=cert.public_bytes(serialization.Encoding.PEM),
+    )
+
+
+def write(pair: KeyPair, key_file: Path, cert_file: Path) -> None:
+    """Write a pair; the private key is readable by the owner only."""
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    cert_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_bytes(pair.key_pem)
+    key_file.chmod(0o600)
+    cert_file.write_bytes(pair.cert_pem)
+
+
+def ensure(key_file: Path, cert_file: Path, common_name: str, serial_number: str | None = None) -> KeyPair:
+    """Load the pair, or generate and store a new one when neither file exists yet."""
+    if not key_file.exists() and not cert_file.exists():
+        write(generate(common_name, serial_number=serial_number), key_file, cert_file)
+    return load(key_file, cert_file)
+
+
+def load(key_file: Path, cert_file: Path) -> KeyPair:
+    return KeyPair(key_pem=key_file.read_bytes(), cert_pem=cert_file.read_bytes())
+
+
+def load_cert(cert_file: Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(cert_file.read_bytes())
+
+
+def key_matches_cert(pair: KeyPair) -> bool:
+    return pair.key.public_key().public_numbers() == pair.cert.public_key().public_numbers()  # type: ignore[union-attr]
+
+
+def fingerprint_sha256(cert: x509.Certificate) -> str:
+    """Lowercase hex SHA-256 of the DER certificate: eHerkenning's ``KeyName``."""
+    return cert.fingerprint(hashes.SHA256()).hex()
+
+
+def der_base64(cert: x509.Certificate) -> str:
+    """The certificate as the base64 text that goes inside ``ds:X509Certificate``."""
+    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode("ascii")
+
+
+def days_left(cert: x509.Certificate, now: datetime | None = None) -> int:
+    """Whole days until the certificate expires; negative once it has."""
+    moment = now or datetime.now(UTC)
+    return (cert.not_valid_after_utc - moment).days

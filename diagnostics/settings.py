@@ -1,0 +1,289 @@
+"""One configuration for the whole service: a TOML file, overridable by ``INLOGHULP_*`` variables.
+
+The same values drive the beheerder card, the SP metadata, the dienstencatalogus fragment and the
+SAML messages, so they can never disagree. The shipped file ``config/inloghulp.toml`` holds clearly
+marked example values: BRO's real OIN and ServiceUUID are not public.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from contextvars import ContextVar
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG = Path("config/inloghulp.toml")
+
+LOA_ORDER: tuple[str, ...] = (
+    "urn:etoegang:core:assurance-class:loa1",
+    "urn:etoegang:core:assurance-class:loa2",
+    "urn:etoegang:core:assurance-class:loa2plus",
+    "urn:etoegang:core:assurance-class:loa3",
+    "urn:etoegang:core:assurance-class:loa4",
+)
+LoaUrn = Literal[
+    "urn:etoegang:core:assurance-class:loa1",
+    "urn:etoegang:core:assurance-class:loa2",
+    "urn:etoegang:core:assurance-class:loa2plus",
+    "urn:etoegang:core:assurance-class:loa3",
+    "urn:etoegang:core:assurance-class:loa4",
+]
+LOA_LABELS: dict[str, str] = {
+    "urn:etoegang:core:assurance-class:loa1": "eHerkenning niveau 1",
+    "urn:etoegang:core:assurance-class:loa2": "eHerkenning niveau 2",
+    "urn:etoegang:core:assurance-class:loa2plus": "eHerkenning niveau 2+",
+    "urn:etoegang:core:assurance-class:loa3": "eHerkenning niveau 3",
+    "urn:etoegang:core:assurance-class:loa4": "eHerkenning niveau 4",
+}
+SoapContentType = Literal["text/xml", "application/soap+xml"]
+
+OIN_RE = re.compile(r"^\d{20}$")
+SERVICE_ID_RE = re.compile(r"^urn:etoegang:DV:(?P<oin>\d{20}):services:(?P<index>\d{1,4})$")
+ENTITY_ID_RE = re.compile(r"^urn:etoegang:DV:(?P<oin>\d{20}):entities:(?P<index>\d{1,4})$")
+
+# The file the settings are read from; set by load_settings() so that one process can load
+# several configurations (tests, check-config) without touching os.environ.
+_config_file: ContextVar[Path | None] = ContextVar("inloghulp_config_file", default=None)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServiceConfig(_Section):
+    """Our entry in the dienstencatalogus: what the eHerkenningsbeheerder must enter."""
+
+    provider_name: Annotated[str, Field(min_length=1, max_length=64)]
+    provider_oin: str
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    description: Annotated[str, Field(min_length=1, max_length=1024)]
+    uuid: str
+    service_id: str
+    required_loa: LoaUrn = "urn:etoegang:core:assurance-class:loa2plus"
+    attribute_consuming_service_index: Annotated[int, Field(ge=0, le=9999)]
+    # True for the shipped configuration: every surface then labels the values "voorbeeldwaarde".
+    example_values: bool = False
+
+    @field_validator("provider_oin")
+    @classmethod
+    def _oin(cls, value: str) -> str:
+        if not OIN_RE.fullmatch(value):
+            raise ValueError("een OIN is precies 20 cijfers / an OIN is exactly 20 digits")
+        return value
+
+    @field_validator("uuid")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            raise ValueError("geen geldige UUID / not a valid UUID") from None
+
+    @field_validator("service_id")
+    @classmethod
+    def _service_id(cls, value: str) -> str:
+        match = SERVICE_ID_RE.fullmatch(value)
+        if not match or int(match["index"]) < 1:
+            raise ValueError("verwacht urn:etoegang:DV:<OIN>:services:<1-9999> / expected that ServiceID shape")
+        return value
+
+    @model_validator(mode="after")
+    def _oin_matches(self) -> ServiceConfig:
+        match = SERVICE_ID_RE.fullmatch(self.service_id)
+        if match and match["oin"] != self.provider_oin:
+            raise ValueError("service_id bevat een andere OIN dan provider_oin / service_id names another OIN")
+        return self
+
+    @property
+    def service_index(self) -> int:
+        match = SERVICE_ID_RE.fullmatch(self.service_id)
+        assert match is not None  # validated above
+        return int(match["index"])
+
+    @property
+    def required_loa_label(self) -> str:
+        return LOA_LABELS[self.required_loa]
+
+
+class SpConfig(_Section):
+    """Our SAML service provider (the DV in eHerkenning terms)."""
+
+    entity_id: str
+    # Empty means: derived from public_base_url + "/saml/acs".
+    acs_url: str = ""
+    key_file: Path
+    cert_file: Path
+    next_cert_file: Path | None = None
+    next_cert_activation: date | None = None
+
+    @field_validator("entity_id")
+    @classmethod
+    def _entity_id(cls, value: str) -> str:
+        if not ENTITY_ID_RE.fullmatch(value):
+            raise ValueError("verwacht urn:etoegang:DV:<OIN>:entities:<0-9999> / expected that EntityID shape")
+        return value
+
+    @field_validator("acs_url")
+    @classmethod
+    def _acs(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError("moet een http(s)-URL zijn / must be an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _next_cert_pair(self) -> SpConfig:
+        if (self.next_cert_file is None) != (self.next_cert_activation is None):
+            raise ValueError(
+                "next_cert_file en next_cert_activation horen bij elkaar / next_cert_file and "
+                "next_cert_activation go together"
+            )
+        return self
+
+
+class BrokerConfig(_Section):
+    """A herkenningsmakelaar: the only party our SP talks SAML to."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    # Exactly one source of metadata: the embedded simulator, a file or a URL.
+    embedded: bool = False
+    metadata_file: Path | None = None
+    metadata_url: str | None = None
+    ad_list_url: str | None = None
+    soap_content_type: SoapContentType = "text/xml"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BrokerConfig:
+        sources = [self.embedded, self.metadata_file is not None, self.metadata_url is not None]
+        if sum(sources) != 1:
+            raise ValueError(
+                "kies precies een van embedded, metadata_file, metadata_url / choose exactly one metadata source"
+            )
+        for url in (self.metadata_url, self.ad_list_url):
+            if url is not None and not re.fullmatch(r"https?://\S+", url):
+                raise ValueError(f"geen http(s)-URL: {url!r} / not an http(s) URL")
+        return self
+
+
+class SimulatorConfig(_Section):
+    """The embedded eHerkenning broker simulator."""
+
+    enabled: bool = True
+    # Key and certificate are generated here on first run.
+    key_dir: Path = Path("var/simulator")
+    soap_content_type: SoapContentType = "text/xml"
+    slow_delay_seconds: Annotated[float, Field(ge=0, le=60)] = 3.0
+
+
+class Settings(BaseSettings):
+    """Everything the service needs; see config/inloghulp.toml for an annotated example."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="INLOGHULP_",
+        env_nested_delimiter="__",
+        env_ignore_empty=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+    public_base_url: str = "http://127.0.0.1:8000"
+    site_dir: Path = Path("site")
+    database_url: str = "sqlite:///var/inloghulp.sqlite3"
+    environment: Literal["development", "production"] = "development"
+    session_secret: Annotated[str, Field(min_length=16)] = "development-only-secret-change-me"
+    # A login that has not come back from the broker within this time becomes ``no-response``.
+    no_response_timeout_seconds: Annotated[int, Field(ge=1, le=86400)] = 600
+    allowed_clock_skew_seconds: Annotated[int, Field(ge=0, le=600)] = 60
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    max_message_bytes: Annotated[int, Field(ge=1024, le=10_000_000)] = 512_000
+
+    service: ServiceConfig
+    sp: SpConfig
+    brokers: Annotated[list[BrokerConfig], Field(min_length=1)]
+    simulator: SimulatorConfig = SimulatorConfig()
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/]+", value.rstrip("/")):
+            raise ValueError("verwacht scheme://host[:port] zonder pad / expected scheme://host[:port]")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        ids = [broker.id for broker in self.brokers]
+        if len(set(ids)) != len(ids):
+            raise ValueError("brokers: elke id mag maar een keer voorkomen / broker ids must be unique")
+        sp_match = ENTITY_ID_RE.fullmatch(self.sp.entity_id)
+        if sp_match and sp_match["oin"] != self.service.provider_oin:
+            raise ValueError("sp.entity_id bevat een andere OIN dan service.provider_oin / OIN mismatch")
+        if self.environment == "production" and self.session_secret.startswith("development-only"):
+            raise ValueError("session_secret: zet een eigen geheim in productie / set a real secret in production")
+        if any(b.embedded for b in self.brokers) and not self.simulator.enabled:
+            raise ValueError("een broker is embedded maar simulator.enabled is false / embedded broker needs simulator")
+        return self
+
+    @property
+    def acs_url(self) -> str:
+        return self.sp.acs_url or f"{self.public_base_url}/saml/acs"
+
+    def broker(self, broker_id: str) -> BrokerConfig:
+        for broker in self.brokers:
+            if broker.id == broker_id:
+                return broker
+        raise KeyError(broker_id)
+
+    def broker_metadata_url(self, broker: BrokerConfig) -> str | None:
+        if broker.embedded:
+            return f"{self.public_base_url}/simulator/metadata"
+        return broker.metadata_url
+
+    def broker_ad_list_url(self, broker: BrokerConfig) -> str | None:
+        if broker.embedded:
+            return f"{self.public_base_url}/simulator/listAD.xml"
+        return broker.ad_list_url
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = _config_file.get() or config_path()
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=path))
+
+
+def config_path() -> Path:
+    """The configuration file: ``$INLOGHULP_CONFIG`` or ``config/inloghulp.toml``."""
+    return Path(os.environ.get("INLOGHULP_CONFIG") or DEFAULT_CONFIG)
+
+
+def loa_rank(urn: str) -> int:
+    """Position of a level in eHerkenning's order; -1 for anything unknown (never good enough)."""
+    return LOA_ORDER.index(urn) if urn in LOA_ORDER else -1
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the settings from ``path`` (or the default file), with environment overrides."""
+    file = path or config_path()
+    if not file.is_file():
+        raise FileNotFoundError(f"configuratiebestand niet gevonden / configuration file not found: {file}")
+    token = _config_file.set(file)
+    try:
+        return Settings()  # the required sections come from the TOML file
+    finally:
+        _config_file.reset(token)

@@ -1,0 +1,168 @@
+"""Shared fixtures: generated keys, a configuration per test, and a real server on a free port."""
+
+from __future__ import annotations
+
+import copy
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import tomli_w
+
+from diagnostics import certs
+from diagnostics.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+BASE_CONFIG: dict[str, Any] = {
+    "public_base_url": "http://127.0.0.1:8000",
+    "environment": "development",
+    "service": {
+        "example_values": True,
+        "provider_name": "Voorbeeld Dienstverlener BRO",
+        "provider_oin": "00000009999999999000",
+        "name": "Bronhouderportaal (voorbeeld)",
+        "description": "Inloggen in het Bronhouderportaal. Voorbeeldwaarde.",
+        "uuid": "9f1c6a52-3b7e-4d0a-9c55-000000009001",
+        "service_id": "urn:etoegang:DV:00000009999999999000:services:9001",
+        "required_loa": "urn:etoegang:core:assurance-class:loa2plus",
+        "attribute_consuming_service_index": 9001,
+    },
+    "sp": {
+        "entity_id": "urn:etoegang:DV:00000009999999999000:entities:9001",
+    },
+    "brokers": [{"id": "simulator", "name": "Simulator", "embedded": True, "soap_content_type": "text/xml"}],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``overrides`` into a copy of ``base``; a value of None removes the key."""
+    result = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merge(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+@pytest.fixture(scope="session")
+def sp_keypair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One generated SP key and certificate for the whole session."""
+    directory = tmp_path_factory.mktemp("sp-keys")
+    key_file, cert_file = directory / "sp-key.pem", directory / "sp-cert.pem"
+    certs.write(certs.generate("Test SP", serial_number="00000009999999999000"), key_file, cert_file)
+    return key_file, cert_file
+
+
+@pytest.fixture
+def write_config(tmp_path: Path, sp_keypair: tuple[Path, Path]) -> Callable[..., Path]:
+    """Write a valid configuration with ``overrides`` merged in; returns the file."""
+
+    def _write(overrides: dict[str, Any] | None = None, name: str = "inloghulp.toml") -> Path:
+        key_file, cert_file = sp_keypair
+        data = merge(
+            BASE_CONFIG,
+            {
+                "database_url": f"sqlite:///{tmp_path / 'inloghulp.sqlite3'}",
+                "site_dir": str(ROOT / "site"),
+                "sp": {"key_file": str(key_file), "cert_file": str(cert_file)},
+                "simulator": {"key_dir": str(tmp_path / "simulator")},
+            },
+        )
+        data = merge(data, overrides or {})
+        path = tmp_path / name
+        path.write_text(tomli_w.dumps(data), encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def settings(write_config: Callable[..., Path]) -> Settings:
+    return load_settings(write_config())
+
+
+class LiveServer:
+    """``inloghulp serve`` in its own process on a free loopback port."""
+
+    def __init__(self, config: Path, workers: int = 1, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = {**os.environ, "INLOGHULP_PUBLIC_BASE_URL": self.url, **(env or {})}
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "diagnostics",
+                "serve",
+                "--config",
+                str(config),
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+            ],
+            env=environment,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait()
+
+    def _wait(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                output = self.process.stdout.read().decode() if self.process.stdout else ""
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{output}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("server did not answer /healthz within 30 s")
+
+    def stop(self) -> str:
+        self.process.terminate()
+        try:
+            out, _ = self.process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, _ = self.process.communicate()
+        return out.decode(errors="replace") if out else ""
+
+
+@pytest.fixture
+def live_server(write_config: Callable[..., Path]) -> Iterator[Callable[..., LiveServer]]:
+    """Start real servers: ``live_server(overrides, workers=1)``; all are stopped after the test."""
+    started: list[LiveServer] = []
+
+    def _start(
+        overrides: dict[str, Any] | None = None, workers: int = 1, env: dict[str, str] | None = None
+    ) -> LiveServer:
+        server = LiveServer(write_config(overrides), workers=workers, env=env)
+        started.append(server)
+        return server
+
+    yield _start
+    for server in started:
+        server.stop()
