@@ -19,6 +19,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Bronhouderpo
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Configuratiebestand (standaard $INLOGHULP_CONFIG).")
 ]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Schrijf naar dit bestand (standaard stdout).")
+]
 
 
 def config_errors(exc: Exception) -> list[str]:
@@ -85,6 +88,20 @@ def serve(
         # Worker processes load the app themselves and find the file through the environment.
         os.environ["INLOGHULP_CONFIG"] = str(config)
     uvicorn.run("diagnostics.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+@app.command()
+def metadata(config: ConfigOption = None, output: OutputOption = None) -> None:
+    """Print our SAML SP metadata (EntityDescriptor) for the herkenningsmakelaar."""
+    settings = settings_or_exit(config)
+    from diagnostics.saml.metadata import sp_metadata
+
+    xml = sp_metadata(settings)
+    if output is None:
+        sys.stdout.buffer.write(xml + b"\n")
+    else:
+        output.write_bytes(xml)
+        typer.echo(f"SP-metadata geschreven naar {output}", err=True)
 
 
 def main() -> None:

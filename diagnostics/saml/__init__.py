@@ -1,0 +1,1 @@
+"""The SAML service provider side: metadata, AuthnRequest, artifact resolution."""

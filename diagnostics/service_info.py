@@ -1,0 +1,130 @@
+"""What the eHerkenningsbeheerder must enter for the machtiging, taken from the settings in one place.
+
+The beheerder card (static page and service), ``GET /api/v1/service-info``, the SP metadata and the
+dienstencatalogus fragment all read their values through :func:`service_info`, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from diagnostics.settings import Settings
+
+EXAMPLE_LABEL = "voorbeeldwaarde"
+
+STEPS: tuple[str, ...] = (
+    "Leg de machtiging voor deze dienst vast in het machtigingen- of mandaatregister van uw organisatie.",
+    "Zet de machtiging daarna in het beheerportaal (dashboard) van uw eHerkenningsmakelaar. "
+    "Zoek de dienst op de naam van de dienstverlener en de dienst, of gebruik de ServiceUUID.",
+    "Kies minimaal het betrouwbaarheidsniveau hieronder. Een hoger niveau mag ook.",
+    "Laat de medewerker daarna opnieuw inloggen.",
+)
+
+
+class BrokerInfo(BaseModel):
+    """A herkenningsmakelaar the service is connected to."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="Stabiele id uit de configuratie.")
+    name: str = Field(description="Naam van de herkenningsmakelaar.")
+
+
+class CardField(BaseModel):
+    """One value on the beheerder card: what it is called, the exact value, and its copy-button id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str = Field(description="Stabiele sleutel, gelijk aan het veld in ServiceInfo.")
+    label: str = Field(description="Nederlandse naam van het gegeven.")
+    value: str = Field(description="De exacte waarde die de beheerder invult.")
+    example: bool = Field(description="True als dit een voorbeeldwaarde is.")
+
+
+class ServiceInfo(BaseModel):
+    """Everything the eHerkenningsbeheerder needs, plus the SAML values derived from the same config."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider_name: str = Field(description="Naam van de dienstverlener (OrganizationDisplayName).")
+    provider_oin: str = Field(description="OIN van de dienstverlener (20 cijfers).")
+    service_name: str = Field(description="Naam van de dienst in de dienstencatalogus.")
+    service_description: str = Field(description="Omschrijving van de dienst.")
+    service_uuid: str = Field(description="ServiceUUID: de sleutel waarop de machtiging wordt vastgelegd.")
+    service_id: str = Field(description="ServiceID: urn:etoegang:DV:<OIN>:services:<index>.")
+    entity_id: str = Field(description="EntityID van onze SAML service provider.")
+    acs_url: str = Field(description="AssertionConsumerService-URL (HTTP-Artifact).")
+    attribute_consuming_service_index: int = Field(description="AttributeConsumingServiceIndex van de dienst.")
+    required_loa: str = Field(description="Minimaal betrouwbaarheidsniveau als URN.")
+    required_loa_label: str = Field(
+        description='Minimaal betrouwbaarheidsniveau, bijvoorbeeld "eHerkenning niveau 2+".'
+    )
+    brokers: list[BrokerInfo] = Field(description="Herkenningsmakelaars waarmee de dienst is verbonden.")
+    example_values: bool = Field(description="True: de waarden zijn voorbeeldwaarden, geen echte gegevens.")
+    steps: list[str] = Field(description="Stappen voor de eHerkenningsbeheerder.")
+
+    def card_fields(self) -> list[CardField]:
+        """The values on the card, in card order; the same list feeds the text block and the e-mail."""
+        example = self.example_values
+        return [
+            CardField(key="provider_name", label="Dienstverlener", value=self.provider_name, example=example),
+            CardField(key="provider_oin", label="OIN van de dienstverlener", value=self.provider_oin, example=example),
+            CardField(key="service_name", label="Dienst", value=self.service_name, example=example),
+            CardField(key="service_description", label="Omschrijving", value=self.service_description, example=example),
+            CardField(key="service_uuid", label="ServiceUUID", value=self.service_uuid, example=example),
+            CardField(key="service_id", label="ServiceID", value=self.service_id, example=example),
+            CardField(key="required_loa_label", label="Minimaal niveau", value=self.required_loa_label, example=False),
+            CardField(key="required_loa", label="Niveau (URN)", value=self.required_loa, example=False),
+            CardField(key="brokers", label="Herkenningsmakelaar", value=self.broker_names, example=False),
+        ]
+
+    @property
+    def broker_names(self) -> str:
+        return ", ".join(broker.name for broker in self.brokers)
+
+    def as_text(self) -> str:
+        """Plain text for "Kopieer alles" and the e-mail body: one "label: value" line per field."""
+        lines = ["Gegevens voor de eHerkenning-machtiging voor het Bronhouderportaal"]
+        if self.example_values:
+            lines.append(f"Let op: dit zijn voorbeeldwaarden ({EXAMPLE_LABEL}), geen echte gegevens.")
+        lines.append("")
+        for field in self.card_fields():
+            suffix = f" ({EXAMPLE_LABEL})" if field.example else ""
+            lines.append(f"{field.label}: {field.value}{suffix}")
+        lines += ["", "Stappen:"]
+        lines += [f"{number}. {step}" for number, step in enumerate(self.steps, start=1)]
+        return "\n".join(lines)
+
+    def mailto_href(self) -> str:
+        """A ``mailto:`` link with a Dutch subject and every value in the body (works without JavaScript)."""
+        subject = "Graag een eHerkenning-machtiging voor het Bronhouderportaal"
+        body = (
+            "Beste eHerkenningsbeheerder,\n\n"
+            "Ik kan niet inloggen in het Bronhouderportaal met eHerkenning. "
+            "Wilt u de machtiging voor mij instellen? Hieronder staan de gegevens.\n\n"
+            f"{self.as_text()}\n\nMet vriendelijke groet,\n"
+        )
+        return f"mailto:?subject={quote(subject)}&body={quote(body)}"
+
+
+def service_info(settings: Settings) -> ServiceInfo:
+    """The one place where settings become the values the beheerder and the SAML partners see."""
+    service = settings.service
+    return ServiceInfo(
+        provider_name=service.provider_name,
+        provider_oin=service.provider_oin,
+        service_name=service.name,
+        service_description=service.description,
+        service_uuid=service.uuid,
+        service_id=service.service_id,
+        entity_id=settings.sp.entity_id,
+        acs_url=settings.acs_url,
+        attribute_consuming_service_index=service.attribute_consuming_service_index,
+        required_loa=service.required_loa,
+        required_loa_label=service.required_loa_label,
+        brokers=[BrokerInfo(id=broker.id, name=broker.name) for broker in settings.brokers],
+        example_values=service.example_values,
+        steps=list(STEPS),
+    )
