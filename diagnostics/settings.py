@@ -162,6 +162,9 @@ class BrokerConfig(_Section):
     metadata_url: str | None = None
     ad_list_url: str | None = None
     soap_content_type: SoapContentType = "text/xml"
+    # The certificate that must have signed the broker's metadata (and its AD list). Without it a
+    # metadata_url is refused in production: trust on first use would let the network choose our broker.
+    metadata_signing_cert_file: Path | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> BrokerConfig:
