@@ -1,30 +1,186 @@
-"""The SQLAlchemy base, engine and schema step shared by every module that stores something."""
+"""The SQLAlchemy base, engine and schema step shared by every module that stores something.
+
+Schema handling is deliberately small: ``create_schema`` imports the modules that define tables
+(``MODEL_MODULES``), then, under a lock that serialises concurrent worker start-up, either creates
+everything on an empty database or runs the pending ``MIGRATIONS`` on an existing one, and finally
+creates any table that is new since. ``schema_version`` records the highest applied step.
+"""
 
 from __future__ import annotations
 
+import importlib
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import Connection, DateTime, Engine, Integer, String, create_engine, event, insert, select
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
+
+# Modules that define tables on ``Base``. Add a line for your module (it is imported before the
+# schema is created, so its models are registered).
+MODEL_MODULES: list[str] = [
+    "diagnostics.store",
+    "diagnostics.metadata_watch",
+    # ── add your module with tables here ──
+]
+
+# An arbitrary constant: the PostgreSQL advisory lock that serialises schema changes.
+_PG_LOCK_KEY = 0x1B407E5
 
 
 class Base(DeclarativeBase):
-    """Declarative base for every table; modules with tables are imported in ``create_schema``."""
+    """Declarative base for every table; modules with tables are listed in ``MODEL_MODULES``."""
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python on every backend (SQLite has no time zones, PostgreSQL does)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class SchemaVersion(Base):
+    __tablename__ = "schema_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(200))
+    applied_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One ordered step that changes an existing table (new tables need no step: they are created)."""
+
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _baseline(_connection: Connection) -> None:
+    """Version 1 is whatever ``create_all`` made; nothing to change."""
+
+
+# Append steps with the next version number; never edit or remove a step that has shipped.
+MIGRATIONS: list[Migration] = [
+    Migration(1, "baseline: sessions, seen assertions, simulator artifacts, broker metadata", _baseline),
+]
+
+
+def latest_version() -> int:
+    return max(step.version for step in MIGRATIONS)
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` means the psycopg 3 driver (the one installed)."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
 
 
 def make_engine(url: str) -> Engine:
     """SQLite in WAL mode (several workers on one host) or any SQLAlchemy URL (PostgreSQL)."""
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    url = normalise_url(url)
     if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _pragmas(connection: Any, _record: Any) -> None:
             cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            # busy_timeout first: switching to WAL needs a lock another worker may hold.
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[Connection]:
+    """One connection in one transaction that no other process can enter at the same time."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
+            yield connection
+        return
+    if engine.dialect.name == "sqlite":
+        # pysqlite would not open a transaction before DDL; take the write lock ourselves.
+        with engine.connect() as raw:
+            connection = raw.execution_options(isolation_level="AUTOCOMMIT")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.exec_driver_sql("ROLLBACK")
+                raise
+            connection.exec_driver_sql("COMMIT")
+        return
+    with engine.begin() as connection:
+        yield connection
+
+
+def import_models() -> None:
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+
+
+def current_version(connection: Connection) -> int | None:
+    """The highest applied step, or None for a database without our schema."""
+    if not connection.dialect.has_table(connection, SchemaVersion.__tablename__):
+        return None
+    version = connection.scalar(select(SchemaVersion.version).order_by(SchemaVersion.version.desc()).limit(1))
+    return int(version) if version is not None else None
+
+
+def create_schema(engine: Engine) -> int:
+    """Create or migrate the schema; safe when several workers start at once. Returns the version."""
+    import_models()
+    with _schema_lock(engine) as connection:
+        version = current_version(connection)
+        now = datetime.now(UTC)
+        if version is None:
+            Base.metadata.create_all(connection)
+            connection.execute(
+                insert(SchemaVersion),
+                [{"version": latest_version(), "description": "created", "applied_at": now}],
+            )
+            log.info("database schema created at version %d", latest_version())
+            return latest_version()
+        for step in sorted(MIGRATIONS, key=lambda m: m.version):
+            if step.version > version:
+                log.info("database migration %d: %s", step.version, step.description)
+                step.apply(connection)
+                connection.execute(
+                    insert(SchemaVersion),
+                    [{"version": step.version, "description": step.description, "applied_at": now}],
+                )
+                version = step.version
+        # Tables added by a module since the last start need no migration step.
+        Base.metadata.create_all(connection)
+        return version

@@ -166,3 +166,18 @@ def live_server(write_config: Callable[..., Path]) -> Iterator[Callable[..., Liv
     yield _start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session (tests/pg.py); fails clearly when not installed."""
+    import tempfile
+
+    from tests.pg import PostgresCluster
+
+    try:
+        cluster = PostgresCluster(Path(tempfile.mkdtemp(prefix="inloghulp-pg-"))).start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield cluster.url
+    cluster.stop()

@@ -1,0 +1,276 @@
+"""The shared store: diagnostics sessions, seen assertion IDs and simulator artifacts.
+
+Nothing another worker needs lives in process memory. Every cross-worker guarantee is made by
+the database itself: a unique reference and request ID per session, a primary key on assertion
+IDs (replay protection), and ``DELETE … RETURNING`` for single-use artifacts. Only masked data is
+stored: the verdict handed to ``finish_session`` has already passed through ``diagnostics.privacy``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import JSON, Engine, Index, Integer, LargeBinary, String, delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from diagnostics.db import Base, UtcDateTime, create_schema, make_engine
+from diagnostics.reference import new_reference
+from diagnostics.settings import Settings
+from diagnostics.verdict import Verdict
+
+SessionState = Literal["started", "finished", "no-response", "answered"]
+_REFERENCE_ATTEMPTS = 8
+
+
+class SessionRow(Base):
+    __tablename__ = "diag_sessions"
+    __table_args__ = (Index("ix_diag_sessions_state_created", "state", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    broker_id: Mapped[str] = mapped_column(String(32))
+    supplier_id: Mapped[str | None] = mapped_column(String(255))
+    request_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    scenario: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="started")
+    verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    diagnosis_id: Mapped[str | None] = mapped_column(String(64))
+    no_response_answer: Mapped[str | None] = mapped_column(String(64))
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SeenAssertion(Base):
+    __tablename__ = "seen_assertions"
+
+    assertion_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class ArtifactRow(Base):
+    __tablename__ = "sim_artifacts"
+
+    handle: Mapped[str] = mapped_column(String(128), primary_key=True)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+@dataclass(frozen=True)
+class DiagSession:
+    """A snapshot of one diagnostics session (not bound to a database connection)."""
+
+    reference: str
+    created_at: datetime
+    broker_id: str
+    supplier_id: str | None
+    request_id: str | None
+    scenario: str | None
+    state: SessionState
+    verdict_data: dict[str, Any] | None
+    diagnosis_id: str | None
+    no_response_answer: str | None
+    finished_at: datetime | None
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return Verdict.model_validate(self.verdict_data) if self.verdict_data is not None else None
+
+    @classmethod
+    def from_row(cls, row: SessionRow) -> DiagSession:
+        state: Any = row.state
+        return cls(
+            reference=row.reference,
+            created_at=row.created_at,
+            broker_id=row.broker_id,
+            supplier_id=row.supplier_id,
+            request_id=row.request_id,
+            scenario=row.scenario,
+            state=state,
+            verdict_data=row.verdict,
+            diagnosis_id=row.diagnosis_id,
+            no_response_answer=row.no_response_answer,
+            finished_at=row.finished_at,
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """All persistent state of the diagnostics service, on SQLite or PostgreSQL."""
+
+    _instances: dict[str, Store] = {}
+    _instances_lock = threading.Lock()
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        self.schema_version = create_schema(self.engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        """One store (and one connection pool) per database URL per process."""
+        with cls._instances_lock:
+            store = cls._instances.get(settings.database_url)
+            if store is None:
+                store = cls._instances[settings.database_url] = cls(settings.database_url)
+            return store
+
+    def ping(self) -> None:
+        """Raises when the database cannot be reached."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    # ── diagnostics sessions ──
+
+    def create_session(
+        self,
+        *,
+        broker_id: str,
+        supplier_id: str | None,
+        request_id: str | None,
+        scenario: str | None = None,
+        now: datetime | None = None,
+    ) -> DiagSession:
+        """A new session in state ``started`` with a fresh reference code."""
+        for _ in range(_REFERENCE_ATTEMPTS):
+            row = SessionRow(
+                reference=new_reference(),
+                created_at=now or _now(),
+                broker_id=broker_id,
+                supplier_id=supplier_id,
+                request_id=request_id,
+                scenario=scenario,
+                state="started",
+            )
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(
+                        insert(SessionRow),
+                        [{c.key: getattr(row, c.key) for c in SessionRow.__table__.columns if c.key != "id"}],
+                    )
+            except IntegrityError:
+                if request_id is not None and self.get_session_by_request_id(request_id) is not None:
+                    raise ValueError(f"request_id already used: {request_id}") from None
+                continue  # a reference collision: draw another code
+            return DiagSession.from_row(row)
+        raise RuntimeError("could not draw a unique reference code")
+
+    def _one(self, *where: Any) -> DiagSession | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(SessionRow.__table__).where(*where)).mappings().first()
+        return DiagSession.from_row(SessionRow(**row)) if row is not None else None
+
+    def get_session(self, reference: str) -> DiagSession | None:
+        return self._one(SessionRow.reference == reference)
+
+    def get_session_by_request_id(self, request_id: str) -> DiagSession | None:
+        return self._one(SessionRow.request_id == request_id)
+
+    def finish_session(self, reference: str, verdict: Verdict) -> DiagSession | None:
+        """Record the verdict once; None when the session is unknown or already finished."""
+        data = verdict.model_copy(update={"reference": reference}).model_dump(mode="json")
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(SessionRow)
+                .where(SessionRow.reference == reference, SessionRow.state.in_(("started", "no-response")))
+                .values(
+                    state="finished",
+                    verdict=data,
+                    diagnosis_id=verdict.diagnosis.id if verdict.diagnosis else None,
+                    finished_at=_now(),
+                )
+            )
+            changed = result.rowcount == 1
+        return self.get_session(reference) if changed else None
+
+    def expire_stale(self, timeout_seconds: int, now: datetime | None = None) -> list[str]:
+        """Sessions started more than ``timeout_seconds`` ago become ``no-response``; their references."""
+        now = now or _now()
+        with self.engine.begin() as connection:
+            rows = connection.execute(
+                update(SessionRow)
+                .where(SessionRow.state == "started", SessionRow.created_at < now - timedelta(seconds=timeout_seconds))
+                .values(state="no-response", diagnosis_id="no-response", finished_at=now)
+                .returning(SessionRow.reference)
+            )
+            return sorted(rows.scalars())
+
+    def answer_no_response(self, reference: str, answer: str, diagnosis_id: str) -> DiagSession | None:
+        """What the user saw at the broker after a ``no-response``; None when not in that state."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(SessionRow)
+                .where(SessionRow.reference == reference, SessionRow.state.in_(("no-response", "answered")))
+                .values(state="answered", no_response_answer=answer[:64], diagnosis_id=diagnosis_id)
+            )
+            changed = result.rowcount == 1
+        return self.get_session(reference) if changed else None
+
+    def recent_sessions(self, limit: int = 50) -> list[DiagSession]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(SessionRow.__table__).order_by(SessionRow.created_at.desc()).limit(limit)
+            ).mappings()
+            return [DiagSession.from_row(SessionRow(**row)) for row in rows]
+
+    def counts_by_diagnosis(self, since: datetime) -> dict[str, int]:
+        """Finished sessions since ``since`` per diagnosis id; a verdict without diagnosis counts as "ok"."""
+        key = func.coalesce(SessionRow.diagnosis_id, "ok")
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(key, func.count())
+                .where(SessionRow.created_at >= since, SessionRow.state != "started")
+                .group_by(key)
+            )
+            return {str(name): int(count) for name, count in rows}
+
+    # ── replay protection ──
+
+    def remember_assertion(self, assertion_id: str, expires_at: datetime) -> bool:
+        """True the first time an assertion ID is seen (by any worker), False on every replay."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(SeenAssertion), [{"assertion_id": assertion_id, "expires_at": expires_at}])
+        except IntegrityError:
+            return False
+        return True
+
+    # ── simulator artifacts ──
+
+    def put_artifact(self, handle: str, payload: bytes, expires_at: datetime) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(insert(ArtifactRow), [{"handle": handle, "payload": payload, "expires_at": expires_at}])
+
+    def take_artifact(self, handle: str) -> bytes | None:
+        """The payload, exactly once across all workers; None when unknown, taken or expired."""
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                delete(ArtifactRow)
+                .where(ArtifactRow.handle == handle)
+                .returning(ArtifactRow.payload, ArtifactRow.expires_at)
+            ).first()
+        if row is None or row.expires_at <= _now():
+            return None
+        return bytes(row.payload)
+
+    # ── retention ──
+
+    def purge(self, older_than_days: int, now: datetime | None = None) -> int:
+        """Delete sessions older than the retention, and expired assertion IDs and artifacts.
+
+        Returns the number of sessions deleted.
+        """
+        now = now or _now()
+        with self.engine.begin() as connection:
+            sessions = connection.execute(
+                delete(SessionRow).where(SessionRow.created_at < now - timedelta(days=older_than_days))
+            ).rowcount
+            connection.execute(delete(SeenAssertion).where(SeenAssertion.expires_at < now))
+            connection.execute(delete(ArtifactRow).where(ArtifactRow.expires_at < now))
+        return int(sessions)

@@ -1,0 +1,217 @@
+"""The store on SQLite and on a real PostgreSQL: sessions, replay protection, artifacts, retention."""
+
+from __future__ import annotations
+
+import multiprocessing
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from diagnostics import db
+from diagnostics.reference import PATTERN
+from diagnostics.store import Store
+from diagnostics.verdict import CheckResult, Diagnosis, Verdict
+
+NOW = datetime.now(UTC)
+
+
+def _fresh_pg_database(pg_url: str) -> str:
+    """A new, empty database in the session cluster, so that every test starts from nothing."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = db.make_engine(pg_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return pg_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    return _fresh_pg_database(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    store = Store(store_url)
+    yield store
+    store.engine.dispose()
+
+
+def _failed(diagnosis: str) -> Verdict:
+    return Verdict(
+        verdict="failed",
+        diagnosis=Diagnosis(id=diagnosis, title="t", advice="a", who="medewerker"),
+        checks=[CheckResult(id="status", status="fail", detail="d", diagnosis=diagnosis, data={"kvk": "******78"})],
+    )
+
+
+def test_create_and_get_session(store: Store) -> None:
+    session = store.create_session(broker_id="simulator", supplier_id="sup-1", request_id="_r1", scenario="cancelled")
+    assert PATTERN.fullmatch(session.reference)
+    assert session.state == "started" and session.created_at.tzinfo is not None
+    assert store.get_session(session.reference) == session
+    assert store.get_session_by_request_id("_r1") == session
+    assert store.get_session("BHP-2222-2222") is None
+    assert store.get_session_by_request_id("_other") is None
+
+
+def test_request_id_is_unique(store: Store) -> None:
+    store.create_session(broker_id="simulator", supplier_id=None, request_id="_dup")
+    with pytest.raises(ValueError, match="request_id"):
+        store.create_session(broker_id="simulator", supplier_id=None, request_id="_dup")
+
+
+def test_finish_session_once(store: Store) -> None:
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_r2")
+    finished = store.finish_session(session.reference, _failed("loa-too-low"))
+    assert finished is not None
+    assert finished.state == "finished" and finished.diagnosis_id == "loa-too-low"
+    assert finished.finished_at is not None
+    assert finished.verdict is not None and finished.verdict.reference == session.reference
+    assert finished.verdict.checks[0].data == {"kvk": "******78"}
+    # A second verdict for the same session (a replayed artifact) does not overwrite the first.
+    assert store.finish_session(session.reference, Verdict(verdict="ok", diagnosis=None, checks=[])) is None
+    again = store.get_session(session.reference)
+    assert again is not None and again.diagnosis_id == "loa-too-low"
+    assert store.finish_session("BHP-2222-2222", _failed("expired")) is None
+
+
+def test_expire_stale_and_answer(store: Store) -> None:
+    now = datetime.now(UTC)
+    old = store.create_session(broker_id="simulator", supplier_id=None, request_id="_old", now=now - timedelta(hours=1))
+    done = store.create_session(
+        broker_id="simulator", supplier_id=None, request_id="_done", now=now - timedelta(hours=1)
+    )
+    store.finish_session(done.reference, _failed("cancelled"))
+    fresh = store.create_session(broker_id="simulator", supplier_id=None, request_id="_fresh", now=now)
+    assert store.expire_stale(600, now=now) == [old.reference]
+    assert store.expire_stale(600, now=now) == []
+    still = store.get_session(fresh.reference)
+    assert still is not None and still.state == "started"
+    stale = store.get_session(old.reference)
+    assert stale is not None and stale.state == "no-response" and stale.diagnosis_id == "no-response"
+    assert store.answer_no_response(done.reference, "foutmelding", "auth-failed") is None
+    assert store.answer_no_response(fresh.reference, "foutmelding", "auth-failed") is None
+    answered = store.answer_no_response(old.reference, "foutmelding", "auth-failed")
+    assert answered is not None
+    assert (answered.state, answered.no_response_answer, answered.diagnosis_id) == (
+        "answered",
+        "foutmelding",
+        "auth-failed",
+    )
+
+
+def test_counts_by_diagnosis(store: Store) -> None:
+    for index, diagnosis in enumerate(["expired", "expired", "cancelled"]):
+        session = store.create_session(broker_id="simulator", supplier_id=None, request_id=f"_c{index}")
+        store.finish_session(session.reference, _failed(diagnosis))
+    ok = store.create_session(broker_id="simulator", supplier_id=None, request_id="_ok")
+    store.finish_session(ok.reference, Verdict(verdict="ok", diagnosis=None, checks=[]))
+    store.create_session(broker_id="simulator", supplier_id=None, request_id="_open")
+    since = datetime.now(UTC) - timedelta(hours=1)
+    assert store.counts_by_diagnosis(since) == {"expired": 2, "cancelled": 1, "ok": 1}
+    assert store.counts_by_diagnosis(datetime.now(UTC) + timedelta(hours=1)) == {}
+
+
+def test_remember_assertion_refuses_replay(store: Store) -> None:
+    expires = NOW + timedelta(minutes=5)
+    assert store.remember_assertion("_assertion-1", expires) is True
+    assert store.remember_assertion("_assertion-1", expires) is False
+    assert store.remember_assertion("_assertion-2", expires) is True
+    # Another Store on the same database (another worker) sees the same IDs.
+    other = Store(store.url)
+    assert other.remember_assertion("_assertion-1", expires) is False
+    other.engine.dispose()
+
+
+def test_artifact_taken_once(store: Store) -> None:
+    store.put_artifact("h-1", b"<ArtifactResponse/>", NOW + timedelta(minutes=1))
+    store.put_artifact("h-old", b"<old/>", NOW - timedelta(seconds=1))
+    assert store.take_artifact("h-1") == b"<ArtifactResponse/>"
+    assert store.take_artifact("h-1") is None
+    assert store.take_artifact("h-old") is None
+    assert store.take_artifact("unknown") is None
+
+
+def test_purge_removes_old_sessions_and_expired_ids(store: Store) -> None:
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_p1")
+    store.remember_assertion("_gone", NOW - timedelta(minutes=1))
+    store.remember_assertion("_kept", NOW + timedelta(days=60))
+    assert store.purge(30) == 0
+    assert store.get_session(session.reference) is not None
+    assert store.purge(30, now=datetime.now(UTC) + timedelta(days=31)) == 1
+    assert store.get_session(session.reference) is None
+    # Expired IDs are gone (accepted again), the live one is still refused.
+    assert store.remember_assertion("_gone", NOW + timedelta(minutes=1)) is True
+    assert store.remember_assertion("_kept", NOW + timedelta(minutes=1)) is False
+
+
+def test_schema_version_recorded_and_idempotent(store: Store) -> None:
+    assert store.schema_version == db.latest_version()
+    again = Store(store.url)
+    assert again.schema_version == db.latest_version()
+    with store.engine.connect() as connection:
+        assert db.current_version(connection) == db.latest_version()
+        rows = connection.execute(text("SELECT count(*) FROM schema_version")).scalar()
+    assert rows == 1
+    again.engine.dispose()
+
+
+def test_pending_migration_runs_once(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    applied: list[int] = []
+
+    def _add_column(connection: object) -> None:
+        applied.append(2)
+
+    steps = [*db.MIGRATIONS, db.Migration(db.latest_version() + 1, "test step", _add_column)]  # type: ignore[arg-type]
+    monkeypatch.setattr(db, "MIGRATIONS", steps)
+    first = Store(store.url)
+    second = Store(store.url)
+    assert applied == [2]
+    assert first.schema_version == second.schema_version == db.latest_version()
+    first.engine.dispose()
+    second.engine.dispose()
+
+
+def _start_store(url: str, queue: multiprocessing.Queue[int]) -> None:
+    store = Store(url)
+    queue.put(store.schema_version)
+
+
+def _take(url: str, handles: list[str], queue: multiprocessing.Queue[list[str]]) -> None:
+    store = Store(url)
+    queue.put([handle for handle in handles if store.take_artifact(handle) is not None])
+
+
+def test_concurrent_start_and_single_take(store_url: str) -> None:
+    """Four processes create the schema at once, then race for the same artifacts: each is taken once."""
+    context = multiprocessing.get_context("spawn")
+    versions: multiprocessing.Queue[int] = context.Queue()
+    starters = [context.Process(target=_start_store, args=(store_url, versions)) for _ in range(4)]
+    for process in starters:
+        process.start()
+    for process in starters:
+        process.join(60)
+        assert process.exitcode == 0
+    assert sorted(versions.get(timeout=5) for _ in starters) == [db.latest_version()] * 4
+
+    store = Store(store_url)
+    handles = [f"h-{index}" for index in range(40)]
+    for handle in handles:
+        store.put_artifact(handle, handle.encode(), datetime.now(UTC) + timedelta(minutes=5))
+    taken: multiprocessing.Queue[list[str]] = context.Queue()
+    racers = [context.Process(target=_take, args=(store_url, handles, taken)) for _ in range(4)]
+    for process in racers:
+        process.start()
+    results = [taken.get(timeout=60) for _ in racers]
+    for process in racers:
+        process.join(60)
+    everything = [handle for result in results for handle in result]
+    assert sorted(everything) == sorted(handles)
+    store.engine.dispose()
