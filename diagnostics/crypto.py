@@ -1,0 +1,568 @@
+"""In-process XML signatures and XML encryption for SAML, without the ``xmlsec1`` subprocess.
+
+Signatures use the ``xmlsec`` binding (libxmlsec1) for canonicalisation and RSA, but every decision
+about *what* is trusted is made here first: the signature must be a direct child of the element,
+reference that element's own unique ID, use only enveloped + exclusive c14n, a SHA-2 RSA method, and
+be checked with a key from a configured certificate (a certificate in ``KeyInfo`` only selects which
+one). Encryption of identifiers (``saml:EncryptedID``) uses ``cryptography`` directly: the SAML layout
+(``EncryptedKey`` beside ``EncryptedData``) and W3C padding (only the last byte counts) are then under
+our control, and the algorithm allow-list cannot be bypassed by a downgrade.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import xmlsec as _xmlsec
+from cryptography import x509
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from lxml import etree
+
+# The binding's bundled stubs lack most Transform constants; treat the module as untyped.
+xmlsec: Any = _xmlsec
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+XENC = "http://www.w3.org/2001/04/xmlenc#"
+XENC11 = "http://www.w3.org/2009/xmlenc11#"
+SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
+
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+
+RSA_SHA1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+RSA_SHA384 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384"
+RSA_SHA512 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"
+SHA1 = "http://www.w3.org/2000/09/xmldsig#sha1"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+SHA384 = "http://www.w3.org/2001/04/xmldsig-more#sha384"
+SHA512 = "http://www.w3.org/2001/04/xmlenc#sha512"
+
+AES128_CBC = XENC + "aes128-cbc"
+AES192_CBC = XENC + "aes192-cbc"
+AES256_CBC = XENC + "aes256-cbc"
+AES128_GCM = XENC11 + "aes128-gcm"
+AES192_GCM = XENC11 + "aes192-gcm"
+AES256_GCM = XENC11 + "aes256-gcm"
+RSA_OAEP_MGF1P = XENC + "rsa-oaep-mgf1p"
+RSA_OAEP_11 = XENC11 + "rsa-oaep"
+RSA_1_5 = XENC + "rsa-1_5"
+ELEMENT_TYPE = XENC + "Element"
+
+_SIGNATURE_METHODS = {RSA_SHA256: "RSA-SHA256", RSA_SHA384: "RSA-SHA384", RSA_SHA512: "RSA-SHA512"}
+_DIGESTS = {SHA256: "SHA-256", SHA384: "SHA-384", SHA512: "SHA-512"}
+_WEAK = {RSA_SHA1: "RSA-SHA1", SHA1: "SHA-1", "http://www.w3.org/2001/04/xmldsig-more#rsa-md5": "RSA-MD5"}
+_ALLOWED_TRANSFORMS = {ENVELOPED, EXC_C14N}
+# Block ciphers: key length in bytes and whether it is GCM.
+_BLOCK_CIPHERS: dict[str, tuple[int, bool]] = {
+    AES128_CBC: (16, False),
+    AES192_CBC: (24, False),
+    AES256_CBC: (32, False),
+    AES128_GCM: (16, True),
+    AES192_GCM: (24, True),
+    AES256_GCM: (32, True),
+}
+_OAEP_DIGESTS: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    SHA1: hashes.SHA1,
+    SHA256: hashes.SHA256,
+    SHA384: hashes.SHA384,
+    SHA512: hashes.SHA512,
+}
+_MGF: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    XENC11 + "mgf1sha1": hashes.SHA1,
+    XENC11 + "mgf1sha256": hashes.SHA256,
+    XENC11 + "mgf1sha384": hashes.SHA384,
+    XENC11 + "mgf1sha512": hashes.SHA512,
+}
+_SIGN_ALGORITHMS = {
+    "rsa-sha256": (xmlsec.Transform.RSA_SHA256, xmlsec.Transform.SHA256),
+    "rsa-sha1": (xmlsec.Transform.RSA_SHA1, xmlsec.Transform.SHA1),
+}
+
+
+class CryptoError(Exception):
+    """A signature or encryption problem with a stable diagnosis id and a Dutch detail."""
+
+    def __init__(self, diagnosis: str, detail: str) -> None:
+        super().__init__(detail)
+        self.diagnosis = diagnosis
+        self.detail = detail
+
+
+class SignatureError(CryptoError):
+    """The signature is missing, broken, weak, or not made with a trusted key."""
+
+
+class DecryptionError(CryptoError):
+    """An EncryptedID could not be decrypted with our keys and allowed algorithms."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("decryption-failed", detail)
+
+
+@dataclass(frozen=True)
+class SignatureInfo:
+    """What a verified signature covers and how it was made; shown in the check trace."""
+
+    element: str
+    element_id: str
+    certificate_fingerprint: str
+    certificate_subject: str
+    signature_algorithm: str
+    digest_algorithm: str
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def _text(element: etree._Element | None) -> str:
+    return "".join(str(part) for part in element.itertext()).strip() if element is not None else ""
+
+
+@functools.lru_cache(maxsize=64)
+def _xmlsec_cert_key(der: bytes) -> Any:
+    return xmlsec.Key.from_memory(der, xmlsec.KeyFormat.CERT_DER, None)
+
+
+@functools.lru_cache(maxsize=32)
+def _private_key(key_pem: bytes) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise DecryptionError("De sleutel is geen RSA-sleutel.")
+    return key
+
+
+@functools.lru_cache(maxsize=32)
+def _signing_key(key_pem: bytes, cert_pem: bytes) -> Any:
+    key = xmlsec.Key.from_memory(key_pem, xmlsec.KeyFormat.PEM, None)
+    key.load_cert_from_memory(cert_pem, xmlsec.KeyFormat.CERT_PEM)
+    return key
+
+
+@functools.lru_cache(maxsize=32)
+def _certificate(cert_pem: bytes) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(cert_pem)
+
+
+def _der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    return cert.fingerprint(hashes.SHA256()).hex()
+
+
+def _subject(cert: x509.Certificate) -> str:
+    return cert.subject.rfc4514_string()
+
+
+# --- signing -------------------------------------------------------------------------------------
+
+
+def sign(
+    element: etree._Element,
+    key_pem: bytes,
+    cert_pem: bytes,
+    *,
+    id_attr: str = "ID",
+    algorithm: str = "rsa-sha256",
+) -> None:
+    """Add an enveloped signature over ``element`` (exc-c14n), right after its ``saml:Issuer`` child."""
+    if algorithm not in _SIGN_ALGORITHMS:
+        raise ValueError(f"unsupported signing algorithm {algorithm!r}")
+    element_id = element.get(id_attr)
+    if not element_id:
+        raise ValueError(f"element {element.tag} has no {id_attr} attribute to sign")
+    sign_method, digest_method = _SIGN_ALGORITHMS[algorithm]
+    for old in element.findall(f"{{{DS}}}Signature"):
+        element.remove(old)
+    signature = xmlsec.template.create(element, xmlsec.Transform.EXCL_C14N, sign_method, ns="ds")
+    issuer = element.find(f"{{{SAML}}}Issuer")
+    if issuer is not None:
+        issuer.addnext(signature)
+    else:
+        element.insert(0, signature)
+    reference = xmlsec.template.add_reference(signature, digest_method, uri=f"#{element_id}")
+    xmlsec.template.add_transform(reference, xmlsec.Transform.ENVELOPED)
+    xmlsec.template.add_transform(reference, xmlsec.Transform.EXCL_C14N)
+    key_info = xmlsec.template.ensure_key_info(signature)
+    x509_data = xmlsec.template.add_x509_data(key_info)
+    xmlsec.template.x509_data_add_certificate(x509_data)
+    context = xmlsec.SignatureContext()
+    context.register_id(element, id_attr)
+    context.key = _signing_key(key_pem, cert_pem)
+    context.sign(signature)
+    # libxmlsec creates template nodes outside lxml's name dictionary, which makes lxml's find()
+    # miss them later; replacing the finished signature with a re-parsed copy keeps the tree normal.
+    fresh = etree.fromstring(etree.tostring(signature, with_tail=False))
+    fresh.tail = signature.tail
+    parent = signature.getparent()
+    assert parent is not None
+    parent.replace(signature, fresh)
+
+
+# --- verification --------------------------------------------------------------------------------
+
+
+def _fail(diagnosis: str, detail: str) -> SignatureError:
+    return SignatureError(diagnosis, detail)
+
+
+def _check_ids_unique(element: etree._Element, id_attr: str, element_id: str) -> None:
+    root = element.getroottree().getroot()
+    count = 0
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        for name, value in node.attrib.items():
+            # Any attribute called ID/Id/id (in any namespace) can be the target of a reference.
+            if etree.QName(name).localname.lower() == id_attr.lower() and value == element_id:
+                count += 1
+    if count != 1:
+        raise _fail(
+            "bad-signature",
+            f"De ID {element_id!r} komt {count} keer voor in het bericht. Dat wijst op een vervalsing (signature wrapping).",
+        )
+
+
+def _keyinfo_certificates(signature: etree._Element) -> list[bytes]:
+    result = []
+    for node in signature.iterfind(f"{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate"):
+        try:
+            result.append(base64.b64decode("".join(_text(node).split()), validate=True))
+        except (binascii.Error, ValueError):
+            raise _fail("bad-signature", "Het certificaat in de handtekening (KeyInfo) is geen geldige base64.")
+    return result
+
+
+def _check_signed_info(signature: etree._Element, element_id: str) -> tuple[str, str]:
+    signed_info = signature.find(f"{{{DS}}}SignedInfo")
+    if signed_info is None:
+        raise _fail("bad-signature", "De handtekening heeft geen SignedInfo.")
+    c14n = signed_info.find(f"{{{DS}}}CanonicalizationMethod")
+    if c14n is None or c14n.get("Algorithm") != EXC_C14N:
+        found = c14n.get("Algorithm") if c14n is not None else "geen"
+        raise _fail("bad-signature", f"Onverwachte canonicalisatie {found}; alleen exclusive c14n is toegestaan.")
+    method = signed_info.find(f"{{{DS}}}SignatureMethod")
+    method_uri = method.get("Algorithm", "") if method is not None else ""
+    if method_uri in _WEAK:
+        raise _fail(
+            "weak-algorithm", f"De handtekening gebruikt {_WEAK[method_uri]}. Dat is te zwak; RSA-SHA256 is vereist."
+        )
+    if method_uri not in _SIGNATURE_METHODS:
+        raise _fail("bad-signature", f"Handtekeningmethode {method_uri or 'ontbreekt'} is niet toegestaan.")
+    references = signed_info.findall(f"{{{DS}}}Reference")
+    if len(references) != 1:
+        raise _fail(
+            "bad-signature", f"De handtekening heeft {len(references)} verwijzingen (Reference); verwacht is er 1."
+        )
+    reference = references[0]
+    if reference.get("URI") != f"#{element_id}":
+        raise _fail(
+            "bad-signature",
+            f"De handtekening verwijst naar {reference.get('URI')!r} en niet naar het element zelf (#{element_id}).",
+        )
+    transforms = [t.get("Algorithm", "") for t in reference.iterfind(f"{{{DS}}}Transforms/{{{DS}}}Transform")]
+    if ENVELOPED not in transforms or any(t not in _ALLOWED_TRANSFORMS for t in transforms) or len(transforms) > 2:
+        raise _fail(
+            "bad-signature", "Onverwachte transformaties in de handtekening; alleen enveloped + exclusive c14n."
+        )
+    digest = reference.find(f"{{{DS}}}DigestMethod")
+    digest_uri = digest.get("Algorithm", "") if digest is not None else ""
+    if digest_uri in _WEAK:
+        raise _fail(
+            "weak-algorithm",
+            f"De handtekening gebruikt digest {_WEAK[digest_uri]}. Dat is te zwak; SHA-256 is vereist.",
+        )
+    if digest_uri not in _DIGESTS:
+        raise _fail("bad-signature", f"Digestmethode {digest_uri or 'ontbreekt'} is niet toegestaan.")
+    if not _text(signature.find(f"{{{DS}}}SignatureValue")):
+        raise _fail("bad-signature", "De handtekening heeft een lege SignatureValue.")
+    return method_uri, digest_uri
+
+
+def _xmlsec_verify(element: etree._Element, signature: etree._Element, id_attr: str, der: bytes) -> bool:
+    context = xmlsec.SignatureContext()
+    context.register_id(element, id_attr)
+    # Only these transforms may run: anything else (XSLT, XPath, inclusive c14n) fails the verify.
+    context.enable_reference_transform(xmlsec.Transform.ENVELOPED)
+    context.enable_reference_transform(xmlsec.Transform.EXCL_C14N)
+    context.enable_reference_transform(xmlsec.Transform.SHA256)
+    context.enable_reference_transform(xmlsec.Transform.SHA384)
+    context.enable_reference_transform(xmlsec.Transform.SHA512)
+    context.enable_signature_transform(xmlsec.Transform.EXCL_C14N)
+    context.enable_signature_transform(xmlsec.Transform.RSA_SHA256)
+    context.enable_signature_transform(xmlsec.Transform.RSA_SHA384)
+    context.enable_signature_transform(xmlsec.Transform.RSA_SHA512)
+    context.key = _xmlsec_cert_key(der)
+    try:
+        context.verify(signature)
+    except (xmlsec.VerificationError, xmlsec.Error):
+        return False
+    return True
+
+
+def verify(element: etree._Element, trusted_certs: Sequence[x509.Certificate], *, id_attr: str = "ID") -> SignatureInfo:
+    """Check the enveloped signature that is a direct child of ``element``; raise SignatureError if not proven."""
+    name = _local(element)
+    signatures = element.findall(f"{{{DS}}}Signature")
+    if not signatures:
+        raise _fail("unsigned", f"Het element {name} is niet ondertekend.")
+    if len(signatures) > 1:
+        raise _fail("bad-signature", f"Het element {name} heeft {len(signatures)} handtekeningen; verwacht is er 1.")
+    signature = signatures[0]
+    element_id = element.get(id_attr)
+    if not element_id:
+        raise _fail(
+            "bad-signature", f"Het element {name} heeft geen {id_attr}; de handtekening kan er niet naar verwijzen."
+        )
+    method_uri, digest_uri = _check_signed_info(signature, element_id)
+    _check_ids_unique(element, id_attr, element_id)
+    if not trusted_certs:
+        raise _fail("untrusted-certificate", "Er is geen vertrouwd certificaat van de makelaar ingesteld.")
+    trusted = {_der(cert): cert for cert in trusted_certs}
+    embedded = _keyinfo_certificates(signature)
+    if embedded:
+        # The embedded certificate only selects which trusted certificate to use; it is never trusted itself.
+        candidates = [der for der in embedded if der in trusted]
+        if not candidates:
+            fingerprints = ", ".join(
+                x509.load_der_x509_certificate(der).fingerprint(hashes.SHA256()).hex() if _parses(der) else "onleesbaar"
+                for der in embedded
+            )
+            raise _fail(
+                "untrusted-certificate",
+                f"De handtekening is gezet met een certificaat dat niet vertrouwd wordt (SHA-256 {fingerprints}).",
+            )
+    else:
+        candidates = list(trusted)
+    for der in candidates:
+        if _xmlsec_verify(element, signature, id_attr, der):
+            cert = trusted[der]
+            return SignatureInfo(
+                element=name,
+                element_id=element_id,
+                certificate_fingerprint=fingerprint(cert),
+                certificate_subject=_subject(cert),
+                signature_algorithm=_SIGNATURE_METHODS[method_uri],
+                digest_algorithm=_DIGESTS[digest_uri],
+            )
+    raise _fail(
+        "bad-signature", f"De handtekening op {name} klopt niet: de inhoud is veranderd of de sleutel past niet."
+    )
+
+
+def _parses(der: bytes) -> bool:
+    try:
+        x509.load_der_x509_certificate(der)
+    except ValueError:
+        return False
+    return True
+
+
+# --- encryption of identifiers -------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def encrypt_id(
+    name_id: etree._Element,
+    recipient_cert_pem: bytes,
+    *,
+    recipient: str,
+    algorithm: str = AES256_CBC,
+    key_transport: str = RSA_OAEP_MGF1P,
+) -> etree._Element:
+    """A ``saml:EncryptedID`` holding ``name_id`` for the owner of ``recipient_cert_pem``, eHerkenning style."""
+    if algorithm not in _BLOCK_CIPHERS:
+        raise ValueError(f"unsupported block cipher {algorithm!r}")
+    size, gcm = _BLOCK_CIPHERS[algorithm]
+    cert = _certificate(recipient_cert_pem)
+    public_key = cert.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise ValueError("recipient certificate has no RSA key")
+    plaintext = etree.tostring(name_id)
+    session_key = os.urandom(size)
+    if gcm:
+        nonce = os.urandom(12)
+        cipher_value = nonce + AESGCM(session_key).encrypt(nonce, plaintext, None)
+    else:
+        iv = os.urandom(16)
+        pad = 16 - len(plaintext) % 16
+        padded = plaintext + os.urandom(pad - 1) + bytes([pad])
+        encryptor = Cipher(algorithms.AES(session_key), modes.CBC(iv)).encryptor()
+        cipher_value = iv + encryptor.update(padded) + encryptor.finalize()
+    if key_transport == RSA_OAEP_MGF1P:
+        encrypted_key = public_key.encrypt(
+            session_key, padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+        )
+    elif key_transport == RSA_1_5:  # only to build hostile test cases: a key-transport downgrade
+        encrypted_key = public_key.encrypt(session_key, padding.PKCS1v15())
+    else:
+        raise ValueError(f"unsupported key transport {key_transport!r}")
+    carried = "_" + os.urandom(16).hex()
+    nsmap = {"saml": SAML, "xenc": XENC, "ds": DS}
+    encrypted_id = etree.Element(f"{{{SAML}}}EncryptedID", nsmap=nsmap)
+    data = etree.SubElement(encrypted_id, f"{{{XENC}}}EncryptedData", Type=ELEMENT_TYPE)
+    etree.SubElement(data, f"{{{XENC}}}EncryptionMethod", Algorithm=algorithm)
+    etree.SubElement(etree.SubElement(data, f"{{{DS}}}KeyInfo"), f"{{{DS}}}KeyName").text = carried
+    etree.SubElement(etree.SubElement(data, f"{{{XENC}}}CipherData"), f"{{{XENC}}}CipherValue").text = _b64(
+        cipher_value
+    )
+    key = etree.SubElement(encrypted_id, f"{{{XENC}}}EncryptedKey", Recipient=recipient)
+    method = etree.SubElement(key, f"{{{XENC}}}EncryptionMethod", Algorithm=key_transport)
+    if key_transport == RSA_OAEP_MGF1P:
+        etree.SubElement(method, f"{{{DS}}}DigestMethod", Algorithm=SHA1)
+    etree.SubElement(etree.SubElement(key, f"{{{DS}}}KeyInfo"), f"{{{DS}}}KeyName").text = fingerprint(cert)
+    etree.SubElement(etree.SubElement(key, f"{{{XENC}}}CipherData"), f"{{{XENC}}}CipherValue").text = _b64(
+        encrypted_key
+    )
+    etree.SubElement(key, f"{{{XENC}}}CarriedKeyName").text = carried
+    return encrypted_id
+
+
+def _cipher_value(parent: etree._Element, what: str) -> bytes:
+    value = parent.find(f"{{{XENC}}}CipherData/{{{XENC}}}CipherValue")
+    if value is None:
+        raise DecryptionError(f"{what} heeft geen CipherValue.")
+    try:
+        return base64.b64decode("".join(_text(value).split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise DecryptionError(f"De CipherValue van {what} is geen geldige base64.")
+
+
+def _oaep(method: etree._Element) -> padding.OAEP:
+    algorithm = method.get("Algorithm", "")
+    digest_node = method.find(f"{{{DS}}}DigestMethod")
+    digest_uri = digest_node.get("Algorithm", SHA1) if digest_node is not None else SHA1
+    if digest_uri not in _OAEP_DIGESTS:
+        raise DecryptionError(f"Onbekende digest {digest_uri} voor RSA-OAEP.")
+    digest = _OAEP_DIGESTS[digest_uri]()
+    if algorithm == RSA_OAEP_MGF1P:
+        mgf: hashes.HashAlgorithm = hashes.SHA1()
+    elif algorithm == RSA_OAEP_11:
+        mgf_node = method.find(f"{{{XENC11}}}MGF")
+        mgf_uri = mgf_node.get("Algorithm", "") if mgf_node is not None else XENC11 + "mgf1sha1"
+        if mgf_uri not in _MGF:
+            raise DecryptionError(f"Onbekende MGF {mgf_uri} voor RSA-OAEP.")
+        mgf = _MGF[mgf_uri]()
+    elif algorithm == RSA_1_5:
+        raise DecryptionError("De sleutel is versleuteld met RSA PKCS#1 v1.5 (rsa-1_5). Dat is niet toegestaan.")
+    else:
+        raise DecryptionError(f"Sleuteltransport {algorithm or 'onbekend'} wordt niet ondersteund.")
+    params = method.find(f"{{{XENC}}}OAEPparams")
+    label = base64.b64decode(_text(params)) if params is not None and _text(params) else None
+    return padding.OAEP(mgf=padding.MGF1(mgf), algorithm=digest, label=label)
+
+
+def _encrypted_keys(encrypted_id: etree._Element, data: etree._Element) -> list[etree._Element]:
+    carried = _text(data.find(f"{{{DS}}}KeyInfo/{{{DS}}}KeyName"))
+    siblings = encrypted_id.findall(f"{{{XENC}}}EncryptedKey")
+    inside = data.findall(f"{{{DS}}}KeyInfo/{{{XENC}}}EncryptedKey")
+    keys = inside + siblings
+    if carried:
+        named = [key for key in keys if _text(key.find(f"{{{XENC}}}CarriedKeyName")) == carried]
+        keys = named or keys
+    return keys
+
+
+def _decrypt_data(data: etree._Element, session_key: bytes) -> bytes:
+    method = data.find(f"{{{XENC}}}EncryptionMethod")
+    algorithm = method.get("Algorithm", "") if method is not None else ""
+    if algorithm not in _BLOCK_CIPHERS:
+        raise DecryptionError(f"Versleutelalgoritme {algorithm or 'onbekend'} wordt niet ondersteund.")
+    size, gcm = _BLOCK_CIPHERS[algorithm]
+    if len(session_key) != size:
+        raise DecryptionError("De sleutel heeft niet de lengte die bij het algoritme hoort.")
+    value = _cipher_value(data, "EncryptedData")
+    if gcm:
+        if len(value) < 12 + 16:
+            raise DecryptionError("De versleutelde gegevens zijn te kort.")
+        try:
+            return AESGCM(session_key).decrypt(value[:12], value[12:], None)
+        except InvalidTag:
+            raise DecryptionError("De versleutelde gegevens zijn beschadigd (AES-GCM-controle faalt).")
+    if len(value) < 32 or len(value) % 16:
+        raise DecryptionError("De versleutelde gegevens hebben een ongeldige lengte.")
+    decryptor = Cipher(algorithms.AES(session_key), modes.CBC(value[:16])).decryptor()
+    padded = decryptor.update(value[16:]) + decryptor.finalize()
+    # XML Encryption padding: only the last byte counts (W3C XML Encryption 1.1 §5.2), not PKCS#7.
+    pad = padded[-1]
+    if not 1 <= pad <= 16:
+        raise DecryptionError("De opvulling (padding) van de versleutelde gegevens is ongeldig.")
+    return padded[:-pad]
+
+
+def block_cipher(encrypted_id: etree._Element) -> str:
+    """The block cipher URI of an EncryptedID (for the trace); empty when absent."""
+    method = encrypted_id.find(f"{{{XENC}}}EncryptedData/{{{XENC}}}EncryptionMethod")
+    return method.get("Algorithm", "") if method is not None else ""
+
+
+def decrypt_id(encrypted_id: etree._Element, key_pems: Sequence[bytes]) -> etree._Element:
+    """The ``saml:NameID`` (or other identifier) inside ``encrypted_id``, decrypted with one of ``key_pems``."""
+    data = encrypted_id.find(f"{{{XENC}}}EncryptedData")
+    if data is None:
+        raise DecryptionError("Het EncryptedID heeft geen EncryptedData.")
+    if data.get("Type", ELEMENT_TYPE) != ELEMENT_TYPE:
+        raise DecryptionError("Het EncryptedData bevat geen XML-element.")
+    if not key_pems:
+        raise DecryptionError("Er is geen privésleutel ingesteld om de identificatie te ontsleutelen.")
+    keys = _encrypted_keys(encrypted_id, data)
+    if not keys:
+        raise DecryptionError("Het EncryptedID heeft geen EncryptedKey.")
+    # Check the block cipher before any RSA work, so an unsupported algorithm gets its own message.
+    if block_cipher(encrypted_id) not in _BLOCK_CIPHERS:
+        raise DecryptionError(f"Versleutelalgoritme {block_cipher(encrypted_id) or 'onbekend'} wordt niet ondersteund.")
+    plaintext: bytes | None = None
+    for key_element in keys:
+        method = key_element.find(f"{{{XENC}}}EncryptionMethod")
+        if method is None:
+            raise DecryptionError("Het EncryptedKey noemt geen algoritme.")
+        oaep = _oaep(method)
+        wrapped = _cipher_value(key_element, "EncryptedKey")
+        for key_pem in key_pems:
+            try:
+                session_key = _private_key(key_pem).decrypt(wrapped, oaep)
+            except ValueError:
+                continue
+            plaintext = _decrypt_data(data, session_key)
+            break
+        if plaintext is not None:
+            break
+    if plaintext is None:
+        raise DecryptionError(
+            "Geen van onze sleutels past op dit EncryptedID (versleuteld voor een ander certificaat)."
+        )
+    return _parse_plaintext(plaintext, encrypted_id)
+
+
+def _parse_plaintext(plaintext: bytes, context: etree._Element) -> etree._Element:
+    # The plaintext is an XML fragment; it may use prefixes declared on ancestors of the EncryptedID.
+    declarations = "".join(
+        f' xmlns:{prefix}="{uri}"' if prefix else f' xmlns="{uri}"' for prefix, uri in context.nsmap.items()
+    )
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=False
+    )
+    try:
+        wrapper = etree.fromstring(f"<w{declarations}>".encode() + plaintext + b"</w>", parser)
+    except etree.XMLSyntaxError:
+        raise DecryptionError("De ontsleutelde gegevens zijn geen geldige XML.")
+    children = [child for child in wrapper if isinstance(child.tag, str)]
+    if len(children) != 1:
+        raise DecryptionError("De ontsleutelde gegevens bevatten niet precies een element.")
+    return children[0]
