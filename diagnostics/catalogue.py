@@ -1,0 +1,245 @@
+"""The failure catalogue: loads ``catalogue.yaml``, validates it, and answers by diagnosis id.
+
+The help site, the wizard, ``inloghulp explain`` and the servicedesk console all take their Dutch
+texts from here, so one failure is always explained the same way and always names who must act.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from diagnostics import wizard
+from diagnostics.verdict import Diagnosis, Who
+
+CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
+# The help page the catalogue is rendered into; its anchors are the catalogue ids.
+HELP_PAGE = "inloggen-lukt-niet.md"
+
+# Every diagnosis id the code may produce (ARCHITECTURE.md). Each must have an entry.
+REQUIRED_IDS: tuple[str, ...] = (
+    "cancelled",
+    "auth-failed",
+    "unknown-principal",
+    "request-unsupported",
+    "loa-too-low",
+    "wrong-service",
+    "no-authorisation",
+    "no-response",
+    "expired",
+    "not-yet-valid",
+    "bad-signature",
+    "unsigned",
+    "untrusted-certificate",
+    "weak-algorithm",
+    "wrong-audience",
+    "wrong-destination",
+    "wrong-issuer",
+    "unsolicited",
+    "replay",
+    "malformed",
+    "too-large",
+    "decryption-failed",
+    "broker-error",
+    "broker-unreachable",
+    "artifact-resolve-failed",
+    "config-error",
+)
+
+WHO_LABELS: dict[str, str] = {
+    "medewerker": "u zelf",
+    "eHerkenningsbeheerder": "uw eHerkenningsbeheerder",
+    "gebruikersbeheerder": "de Gebruikersbeheerder van uw organisatie",
+    "makelaar": "uw eHerkenningsmakelaar",
+    "servicedesk": "de BRO Servicedesk",
+    "beheer": "het beheer van het Bronhouderportaal",
+}
+GROUP_TITLES: dict[str, str] = {
+    "eherkenning": "Inloggen met eHerkenning",
+    "email": "Inloggen met uw e-mailadres",
+    "technisch": "Meldingen over de verbinding met eHerkenning",
+}
+Group = Literal["eherkenning", "email", "technisch"]
+
+_ID = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+_LINK = re.compile(r"^(?P<page>[a-z0-9][a-z0-9/_-]*\.md)(#(?P<anchor>[a-z0-9-]+))?$")
+# Words the writing rules forbid (domain.md §11): no officialese, no apology, no blame.
+FORBIDDEN_WORDS: tuple[str, ...] = ("ongeldig", "sorry", "oeps", "er is een fout opgetreden", "alstublieft")
+
+Text = Annotated[str, Field(min_length=10)]
+
+
+class CatalogueError(ValueError):
+    """The catalogue file cannot be used; the message names the entry and the field."""
+
+
+class Steps(BaseModel):
+    """The next step per role."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    medewerker: Text
+    beheerder: Text
+    servicedesk: Text
+
+
+class Entry(BaseModel):
+    """One failure or symptom: what the user sees, why, who acts, and what each role does next."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, Field(pattern=_ID)]
+    group: Group
+    title: Annotated[str, Field(min_length=3, max_length=90)]
+    seen: Text
+    cause: Text
+    who: Who
+    steps: Steps
+    links: tuple[str, ...] = ()
+    reply: Text
+
+    @field_validator("links")
+    @classmethod
+    def _link_shape(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for link in value:
+            if not _LINK.fullmatch(link):
+                raise ValueError(f"link {link!r} is geen pad als 'pagina.md#anker' / not a docs path")
+        return value
+
+    @property
+    def who_label(self) -> str:
+        return WHO_LABELS[self.who]
+
+    @property
+    def anchor(self) -> str:
+        return f"{HELP_PAGE}#{self.id}"
+
+
+class Catalogue:
+    """The validated entries, in file order."""
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self._entries = {entry.id: entry for entry in entries}
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(self._entries)
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return tuple(self._entries.values())
+
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self._entries
+
+    def entry(self, entry_id: str) -> Entry:
+        try:
+            return self._entries[entry_id]
+        except KeyError:
+            raise KeyError(f"geen catalogusitem {entry_id!r} / unknown catalogue id") from None
+
+    def diagnosis(self, entry_id: str) -> Diagnosis:
+        """The verdict's diagnosis: title, the medewerker's next step as advice, and who acts."""
+        entry = self.entry(entry_id)
+        return Diagnosis(id=entry.id, title=entry.title, advice=entry.steps.medewerker, who=entry.who)
+
+    def by_group(self, group: str) -> tuple[Entry, ...]:
+        return tuple(entry for entry in self._entries.values() if entry.group == group)
+
+
+def _field_errors(entry_id: str, exc: ValidationError) -> list[str]:
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = "ontbreekt / missing"
+        lines.append(f"{entry_id}: {field}: {message}")
+    return lines
+
+
+def _text_problems(entry: Entry) -> list[str]:
+    texts = [entry.title, entry.seen, entry.cause, entry.reply, *entry.steps.model_dump().values()]
+    problems = []
+    for word in FORBIDDEN_WORDS:
+        if any(word in text.lower() for text in texts):
+            problems.append(f"{entry.id}: tekst bevat {word!r} (schrijfregels) / text uses a forbidden word")
+    return problems
+
+
+def _link_problems(entries: list[Entry], docs_dir: Path | None) -> list[str]:
+    ids = {entry.id for entry in entries}
+    problems = []
+    for entry in entries:
+        for link in entry.links:
+            match = _LINK.fullmatch(link)
+            assert match is not None  # shape checked by the model
+            page, anchor = match["page"], match["anchor"]
+            if page == HELP_PAGE:
+                if anchor is not None and anchor not in ids:
+                    problems.append(f"{entry.id}: link {link!r} wijst naar een onbekend item / unknown anchor")
+            elif docs_dir is not None and not (docs_dir / page).is_file():
+                problems.append(f"{entry.id}: link {link!r}: pagina bestaat niet / page not found in {docs_dir}")
+    return problems
+
+
+def parse_catalogue(data: object, *, docs_dir: Path | None = None) -> Catalogue:
+    """Validate raw YAML data; raises CatalogueError listing every problem found."""
+    if not isinstance(data, list):
+        raise CatalogueError("de catalogus moet een lijst van items zijn / the catalogue must be a list")
+    problems: list[str] = []
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for position, raw in enumerate(data, start=1):
+        entry_id = str(raw.get("id", f"item {position}")) if isinstance(raw, dict) else f"item {position}"
+        try:
+            entry = Entry.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(_field_errors(entry_id, exc))
+            continue
+        if entry.id in seen:
+            problems.append(f"{entry.id}: id komt twee keer voor / duplicate id")
+            continue
+        seen.add(entry.id)
+        entries.append(entry)
+        problems.extend(_text_problems(entry))
+    problems.extend(
+        f"{missing}: diagnose-id zonder item / diagnosis id has no entry"
+        for missing in REQUIRED_IDS
+        if missing not in seen
+    )
+    problems.extend(
+        f"{target}: de wizard verwijst naar een onbekend item / wizard target unknown"
+        for target in sorted(wizard.targets() - seen)
+    )
+    reachable = set(REQUIRED_IDS) | wizard.targets()
+    problems.extend(
+        f"{entry.id}: niet bereikbaar (geen diagnose-id en niet in de wizard) / unreachable entry"
+        for entry in entries
+        if entry.id not in reachable
+    )
+    problems.extend(_link_problems(entries, docs_dir))
+    if problems:
+        raise CatalogueError("Catalogus niet bruikbaar / catalogue invalid:\n  - " + "\n  - ".join(problems))
+    return Catalogue(entries)
+
+
+def read_catalogue(path: Path = CATALOGUE_FILE, *, docs_dir: Path | None = None) -> Catalogue:
+    """Read and validate a catalogue file (uncached; tests and ``check-config`` use this)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{path}: geen leesbare YAML / not valid YAML: {exc}") from None
+    return parse_catalogue(data, docs_dir=docs_dir)
+
+
+@cache
+def load_catalogue() -> Catalogue:
+    """The shipped catalogue, validated once per process."""
+    return read_catalogue()

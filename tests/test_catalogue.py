@@ -1,0 +1,176 @@
+"""The failure catalogue: the shipped file is complete, and broken catalogues are refused clearly."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from diagnostics import wizard
+from diagnostics.catalogue import (
+    CATALOGUE_FILE,
+    FORBIDDEN_WORDS,
+    REQUIRED_IDS,
+    CatalogueError,
+    load_catalogue,
+    parse_catalogue,
+    read_catalogue,
+)
+from diagnostics.verdict import Diagnosis
+
+ROOT = Path(__file__).resolve().parent.parent
+ARCHITECTURE = ROOT.parent / "shared" / "design" / "ARCHITECTURE.md"
+
+
+@pytest.fixture
+def raw() -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    return copy.deepcopy(data)
+
+
+def test_every_required_id_has_an_entry() -> None:
+    catalogue = load_catalogue()
+    assert set(REQUIRED_IDS) <= set(catalogue.ids)
+
+
+def test_required_ids_match_the_architecture_vocabulary() -> None:
+    if not ARCHITECTURE.is_file():
+        pytest.skip("../shared is not available")
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    vocabulary = text.split("The\nvocabulary:", 1)[1].split("Add ids", 1)[0]
+    ids = {word.strip(" .\n") for word in vocabulary.replace("\n", " ").split(",")}
+    assert ids == set(REQUIRED_IDS)
+
+
+def test_email_and_symptom_entries_exist() -> None:
+    catalogue = load_catalogue()
+    for entry_id in (
+        "email-not-business",
+        "email-no-account",
+        "email-password-forgotten",
+        "email-locked",
+        "beheerder-needs-eherkenning",
+        "no-eherkenning",
+        "machtiging-expired",
+        "wrong-organisation",
+        "no-sms-code",
+        "portal-problem",
+    ):
+        assert entry_id in catalogue
+
+
+def test_diagnosis_uses_the_medewerker_step_as_advice() -> None:
+    catalogue = load_catalogue()
+    diagnosis = catalogue.diagnosis("loa-too-low")
+    assert isinstance(diagnosis, Diagnosis)
+    assert diagnosis.who == "eHerkenningsbeheerder"
+    assert diagnosis.advice == catalogue.entry("loa-too-low").steps.medewerker
+    assert "2+" in diagnosis.advice
+
+
+def test_unknown_id_raises_key_error() -> None:
+    with pytest.raises(KeyError, match="no-such-thing"):
+        load_catalogue().entry("no-such-thing")
+
+
+def test_every_entry_is_a_diagnosis_or_a_wizard_target() -> None:
+    catalogue = load_catalogue()
+    reachable = set(REQUIRED_IDS) | wizard.targets()
+    assert set(catalogue.ids) <= reachable
+
+
+def test_texts_follow_the_writing_rules() -> None:
+    for entry in load_catalogue().entries:
+        texts = [entry.title, entry.seen, entry.cause, entry.reply, *entry.steps.model_dump().values()]
+        for text in texts:
+            for word in FORBIDDEN_WORDS:
+                assert word not in text.lower(), (entry.id, word)
+            assert " je " not in f" {text.lower()} ", (entry.id, "use 'u', not 'je'")
+        assert "BRO Servicedesk" in entry.reply
+
+
+def test_links_point_to_existing_anchors_and_pages() -> None:
+    read_catalogue(docs_dir=ROOT / "docs")  # raises when a page or anchor is missing
+
+
+def test_missing_role_text_fails(raw: list[dict[str, Any]]) -> None:
+    del raw[0]["steps"]["beheerder"]
+    with pytest.raises(CatalogueError, match=r"no-authorisation: steps\.beheerder: ontbreekt"):
+        parse_catalogue(raw)
+
+
+def test_empty_role_text_fails(raw: list[dict[str, Any]]) -> None:
+    raw[0]["steps"]["servicedesk"] = ""
+    with pytest.raises(CatalogueError, match=r"steps\.servicedesk"):
+        parse_catalogue(raw)
+
+
+def test_unknown_who_fails(raw: list[dict[str, Any]]) -> None:
+    raw[0]["who"] = "helpdesk"
+    with pytest.raises(CatalogueError, match=r"no-authorisation: who"):
+        parse_catalogue(raw)
+
+
+def test_duplicate_id_fails(raw: list[dict[str, Any]]) -> None:
+    raw.append(copy.deepcopy(raw[0]))
+    with pytest.raises(CatalogueError, match="no-authorisation: id komt twee keer voor"):
+        parse_catalogue(raw)
+
+
+def test_missing_required_id_fails(raw: list[dict[str, Any]]) -> None:
+    without = [entry for entry in raw if entry["id"] != "replay"]
+    with pytest.raises(CatalogueError, match="replay: diagnose-id zonder item"):
+        parse_catalogue(without)
+
+
+def test_unreachable_entry_fails(raw: list[dict[str, Any]]) -> None:
+    extra = copy.deepcopy(raw[0])
+    extra["id"] = "orphan-entry"
+    raw.append(extra)
+    with pytest.raises(CatalogueError, match="orphan-entry: niet bereikbaar"):
+        parse_catalogue(raw)
+
+
+def test_unknown_link_anchor_fails(raw: list[dict[str, Any]]) -> None:
+    raw[0]["links"] = ["inloggen-lukt-niet.md#does-not-exist"]
+    with pytest.raises(CatalogueError, match="onbekend item"):
+        parse_catalogue(raw)
+
+
+def test_unknown_link_page_fails(raw: list[dict[str, Any]], tmp_path: Path) -> None:
+    raw[0]["links"] = ["nergens.md#iets"]
+    with pytest.raises(CatalogueError, match="pagina bestaat niet"):
+        parse_catalogue(raw, docs_dir=tmp_path)
+
+
+def test_link_that_is_not_a_docs_path_fails(raw: list[dict[str, Any]]) -> None:
+    raw[0]["links"] = ["https://example.org/"]
+    with pytest.raises(CatalogueError, match="geen pad"):
+        parse_catalogue(raw)
+
+
+def test_unknown_field_fails(raw: list[dict[str, Any]]) -> None:
+    raw[0]["colour"] = "red"
+    with pytest.raises(CatalogueError, match="colour"):
+        parse_catalogue(raw)
+
+
+def test_forbidden_word_fails(raw: list[dict[str, Any]]) -> None:
+    raw[0]["cause"] = "Uw machtiging is ongeldig geworden door de makelaar."
+    with pytest.raises(CatalogueError, match="ongeldig"):
+        parse_catalogue(raw)
+
+
+def test_not_a_list_fails() -> None:
+    with pytest.raises(CatalogueError, match="lijst"):
+        parse_catalogue({"id": "x"})
+
+
+def test_unreadable_yaml_fails(tmp_path: Path) -> None:
+    path = tmp_path / "catalogue.yaml"
+    path.write_text("- id: [unclosed\n", encoding="utf-8")
+    with pytest.raises(CatalogueError, match="geen leesbare YAML"):
+        read_catalogue(path)
