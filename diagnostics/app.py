@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from diagnostics import __version__
-from diagnostics.routes import health, saml_metadata
+from diagnostics.routes import health, saml_metadata, service_info
 from diagnostics.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(saml_metadata.router)
+    app.include_router(service_info.router)
 
     # The help site comes last so that every service route wins over a file of the same name.
     if settings.site_dir.is_dir():

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
 from diagnostics import certs
-from diagnostics.settings import Settings, load_settings
+from diagnostics.settings import Settings, config_path, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Bronhouderportaal inloghulp.")
 
@@ -24,35 +26,91 @@ OutputOption = Annotated[
 ]
 
 
+_FIELD_PREFIX = re.compile(r"^(?P<field>[a-z_][a-z0-9_.]*): (?P<message>.*)$", re.DOTALL)
+
+# Dutch first, English after the slash, like the messages of our own validators.
+_PYDANTIC_MESSAGES: dict[str, str] = {
+    "missing": "ontbreekt / field required",
+    "extra_forbidden": "onbekend veld / unknown field",
+    "string_too_long": "te lang: maximaal {max_length} tekens / at most {max_length} characters",
+    "string_too_short": "te kort: minimaal {min_length} teken(s) / at least {min_length} character(s)",
+    "too_short": "te weinig: minimaal {min_length} / at least {min_length} item(s)",
+    "literal_error": "kies uit / must be one of: {expected}",
+    "less_than_equal": "maximaal {le} / at most {le}",
+    "greater_than_equal": "minimaal {ge} / at least {ge}",
+    "int_parsing": "geen geheel getal / not an integer",
+    "bool_parsing": "verwacht true of false / expected true or false",
+    "string_pattern_mismatch": "voldoet niet aan het patroon {pattern} / does not match {pattern}",
+    "date_from_datetime_parsing": "verwacht een datum JJJJ-MM-DD / expected a date YYYY-MM-DD",
+}
+
+
+def _pydantic_line(error: Mapping[str, Any]) -> str:
+    field = ".".join(str(part) for part in error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    # Our model validators start their message with the field they are about.
+    named = _FIELD_PREFIX.match(message) if error["type"] == "value_error" else None
+    if named:
+        field = f"{field}.{named['field']}" if field else named["field"]
+        message = named["message"]
+    elif error["type"] in _PYDANTIC_MESSAGES:
+        message = _PYDANTIC_MESSAGES[error["type"]].format(**error.get("ctx", {}))
+    return f"{field or '(bestand)'}: {message}"
+
+
 def config_errors(exc: Exception) -> list[str]:
     """Readable lines for a configuration that cannot be used, each naming the field."""
     if isinstance(exc, ValidationError):
-        lines = []
-        for error in exc.errors():
-            field = ".".join(str(part) for part in error["loc"]) or "(bestand)"
-            message = error["msg"].removeprefix("Value error, ")
-            lines.append(f"{field}: {message}")
-        return lines
+        return [_pydantic_line(error) for error in exc.errors()]
     if isinstance(exc, tomllib.TOMLDecodeError):
         return [f"(bestand): geen geldige TOML / not valid TOML: {exc}"]
     return [str(exc)]
 
 
-def settings_or_exit(path: Path | None) -> Settings:
-    """Load the settings, or print what is wrong and stop with exit code 1 (never a traceback)."""
+def _report(title: str, lines: list[str]) -> None:
+    typer.echo(title, err=True)
+    for line in lines:
+        typer.echo(f"  - {line}", err=True)
+
+
+def settings_or_exit(path: Path | None, *, check_files: bool = True) -> Settings:
+    """Load the settings and check the key and certificate files, or print what is wrong and exit 1.
+
+    Never a traceback. Warnings (a certificate that expires soon) are printed but do not stop.
+    ``check_files=False`` is for commands that create the files (init-keys).
+    """
     try:
-        return load_settings(path)
+        settings = load_settings(path)
     except (ValidationError, tomllib.TOMLDecodeError, FileNotFoundError, OSError) as exc:
-        typer.echo("Configuratie ongeldig / invalid configuration:", err=True)
-        for line in config_errors(exc):
-            typer.echo(f"  - {line}", err=True)
+        _report("Configuratie ongeldig / invalid configuration:", config_errors(exc))
         raise typer.Exit(1) from None
+    if check_files:
+        from diagnostics.config_check import check_files as run_file_checks
+
+        problems = run_file_checks(settings)
+        errors = [str(p) for p in problems if p.severity == "error"]
+        warnings = [str(p) for p in problems if p.severity == "warning"]
+        if warnings:
+            _report("Waarschuwing / warning:", warnings)
+        if errors:
+            _report("Configuratie ongeldig / invalid configuration:", errors)
+            raise typer.Exit(1)
+    return settings
+
+
+@app.command("check-config")
+def check_config(
+    file: Annotated[Path | None, typer.Argument(help="Configuratiebestand (standaard $INLOGHULP_CONFIG).")] = None,
+) -> None:
+    """Controleer de configuratie: vormen, URN's, niveau, lengtes, sleutel en certificaten."""
+    settings_or_exit(file)
+    typer.echo(f"Configuratie in orde / configuration OK: {file or config_path()}")
 
 
 @app.command("init-keys")
 def init_keys(config: ConfigOption = None) -> None:
     """Maak een testsleutel en testcertificaat voor de SP aan als ze nog ontbreken."""
-    settings = settings_or_exit(config)
+    settings = settings_or_exit(config, check_files=False)
     certs.ensure(
         settings.sp.key_file,
         settings.sp.cert_file,

@@ -57,6 +57,18 @@ ENTITY_ID_RE = re.compile(r"^urn:etoegang:DV:(?P<oin>\d{20}):entities:(?P<index>
 _config_file: ContextVar[Path | None] = ContextVar("inloghulp_config_file", default=None)
 
 
+# Printable text only: names end up in XML, e-mail bodies and broker dashboards.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _clean_text(value: str, *, multiline: bool = False) -> str:
+    if value != value.strip():
+        raise ValueError("geen spaties aan begin of eind / no leading or trailing whitespace")
+    if _CONTROL_RE.search(value.replace("\n", "") if multiline else value):
+        raise ValueError("geen stuurtekens zoals tab of nieuwe regel / no control characters")
+    return value
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -74,6 +86,23 @@ class ServiceConfig(_Section):
     attribute_consuming_service_index: Annotated[int, Field(ge=0, le=9999)]
     # True for the shipped configuration: every surface then labels the values "voorbeeldwaarde".
     example_values: bool = False
+
+    @field_validator("provider_name", "name")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _clean_text(value)
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str) -> str:
+        return _clean_text(value, multiline=True)
+
+    @field_validator("required_loa")
+    @classmethod
+    def _loa_in_use(cls, value: str) -> str:
+        if value == "urn:etoegang:core:assurance-class:loa1":
+            raise ValueError("niveau 1 (EH1) bestaat sinds 1 juli 2021 niet meer / EH1 was discontinued in 2021")
+        return value
 
     @field_validator("provider_oin")
     @classmethod
@@ -102,7 +131,13 @@ class ServiceConfig(_Section):
     def _oin_matches(self) -> ServiceConfig:
         match = SERVICE_ID_RE.fullmatch(self.service_id)
         if match and match["oin"] != self.provider_oin:
-            raise ValueError("service_id bevat een andere OIN dan provider_oin / service_id names another OIN")
+            raise ValueError("service_id: bevat een andere OIN dan provider_oin / service_id names another OIN")
+        # eHerkenning: the AttributeConsumingService index of a service is its ServiceID index.
+        if match and int(match["index"]) != self.attribute_consuming_service_index:
+            raise ValueError(
+                "attribute_consuming_service_index: moet gelijk zijn aan de index in service_id "
+                f"({int(match['index'])}) / must equal the ServiceID index"
+            )
         return self
 
     @property
@@ -144,8 +179,9 @@ class SpConfig(_Section):
     @model_validator(mode="after")
     def _next_cert_pair(self) -> SpConfig:
         if (self.next_cert_file is None) != (self.next_cert_activation is None):
+            missing = "next_cert_activation" if self.next_cert_activation is None else "next_cert_file"
             raise ValueError(
-                "next_cert_file en next_cert_activation horen bij elkaar / next_cert_file and "
+                f"{missing}: next_cert_file en next_cert_activation horen bij elkaar / next_cert_file and "
                 "next_cert_activation go together"
             )
         return self
@@ -156,6 +192,12 @@ class BrokerConfig(_Section):
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
     name: Annotated[str, Field(min_length=1, max_length=64)]
+
+    @field_validator("name")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _clean_text(value)
+
     # Exactly one source of metadata: the embedded simulator, a file or a URL.
     embedded: bool = False
     metadata_file: Path | None = None
@@ -171,11 +213,12 @@ class BrokerConfig(_Section):
         sources = [self.embedded, self.metadata_file is not None, self.metadata_url is not None]
         if sum(sources) != 1:
             raise ValueError(
-                "kies precies een van embedded, metadata_file, metadata_url / choose exactly one metadata source"
+                "metadata: kies precies een van embedded, metadata_file, metadata_url / "
+                "choose exactly one metadata source"
             )
-        for url in (self.metadata_url, self.ad_list_url):
+        for field, url in (("metadata_url", self.metadata_url), ("ad_list_url", self.ad_list_url)):
             if url is not None and not re.fullmatch(r"https?://\S+", url):
-                raise ValueError(f"geen http(s)-URL: {url!r} / not an http(s) URL")
+                raise ValueError(f"{field}: geen http(s)-URL: {url!r} / not an http(s) URL")
         return self
 
 
@@ -230,11 +273,15 @@ class Settings(BaseSettings):
             raise ValueError("brokers: elke id mag maar een keer voorkomen / broker ids must be unique")
         sp_match = ENTITY_ID_RE.fullmatch(self.sp.entity_id)
         if sp_match and sp_match["oin"] != self.service.provider_oin:
-            raise ValueError("sp.entity_id bevat een andere OIN dan service.provider_oin / OIN mismatch")
+            raise ValueError("sp.entity_id: bevat een andere OIN dan service.provider_oin / OIN mismatch")
         if self.environment == "production" and self.session_secret.startswith("development-only"):
             raise ValueError("session_secret: zet een eigen geheim in productie / set a real secret in production")
+        if self.environment == "production" and not self.acs_url.startswith("https://"):
+            raise ValueError("sp.acs_url: gebruik https in productie / use https in production")
         if any(b.embedded for b in self.brokers) and not self.simulator.enabled:
-            raise ValueError("een broker is embedded maar simulator.enabled is false / embedded broker needs simulator")
+            raise ValueError(
+                "simulator.enabled: een broker is embedded maar de simulator staat uit / embedded broker needs simulator"
+            )
         return self
 
     @property
