@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from diagnostics import __version__
+from diagnostics import __version__, security
 from diagnostics.routes import health, saml_metadata, service_info
 from diagnostics.settings import Settings, load_settings
 
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     app.state.settings = settings
+    security.install(app, settings)
     app.include_router(health.router)
     app.include_router(saml_metadata.router)
     app.include_router(service_info.router)

@@ -1,0 +1,345 @@
+"""Web security for every response: headers with a strict CSP, a body-size limit, error pages without
+internals, and the one rule for redirect targets.
+
+The Content-Security-Policy has no ``'unsafe-inline'``. The built help site (MkDocs Material) carries a
+few inline ``<script>`` blocks whose content depends on the theme version and the page depth; their
+SHA-256 hashes are read from ``settings.site_dir`` once at start-up and allowed exactly.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from diagnostics.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+# Stable ids for machines; the Dutch texts for people are in the error templates.
+ERROR_IDS: dict[int, str] = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "too-large",
+    415: "unsupported-media-type",
+    422: "invalid-request",
+    429: "rate-limited",
+    500: "internal-error",
+}
+_MESSAGES: dict[str, str] = {
+    "bad-request": "Dit verzoek kunnen wij niet verwerken.",
+    "unauthorized": "U moet eerst inloggen.",
+    "forbidden": "U heeft geen toegang tot deze pagina.",
+    "not-found": "Deze pagina of dit adres bestaat niet.",
+    "method-not-allowed": "Deze actie kan niet op dit adres.",
+    "too-large": "Het verzoek is te groot.",
+    "unsupported-media-type": "Dit soort inhoud kunnen wij niet verwerken.",
+    "invalid-request": "Het verzoek is niet volledig of niet goed ingevuld.",
+    "rate-limited": "U heeft het te vaak geprobeerd. Wacht even en probeer het daarna opnieuw.",
+    "internal-error": "Er is een probleem met de dienst. Probeer het later opnieuw.",
+}
+_PAGES: dict[int, str] = {404: "errors/404.html", 413: "errors/413.html", 429: "errors/429.html"}
+
+# Extra room above the largest SAML message: base64 (4/3) and form encoding of +, / and =.
+_BODY_FACTOR = 3
+_BODY_MARGIN = 64 * 1024
+
+_SCRIPT_RE = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
+_STYLE_RE = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
+_SRC_ATTR_RE = re.compile(r"\ssrc\s*=", re.IGNORECASE)
+_TYPE_ATTR_RE = re.compile(r"""\stype\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+# Script types a browser executes; data blocks (application/json) need no hash.
+_EXECUTABLE_TYPES = {"", "text/javascript", "application/javascript", "module"}
+
+
+# ── redirect targets ──
+
+
+def safe_redirect_target(value: str | None) -> str | None:
+    """``value`` when it is a same-origin relative path such as ``/x?y``; otherwise None.
+
+    Refused: absolute and scheme-relative URLs (``https://evil``, ``//evil``), backslashes (browsers
+    read ``/\\evil`` as ``//evil``), control characters and whitespace, and every percent-encoded
+    form of these (decoded repeatedly, because some hops decode once more).
+    """
+    if not value or len(value) > 2048:
+        return None
+    candidate = value
+    for _ in range(4):
+        if not _plain_path(candidate):
+            return None
+        decoded = unquote(candidate)
+        if decoded == candidate:
+            return value
+        candidate = decoded
+    return None  # still changing after several rounds of decoding: not a plain path
+
+
+def _plain_path(value: str) -> bool:
+    if not value.startswith("/") or value.startswith("//"):
+        return False
+    if "\\" in value or any(ord(char) < 0x21 or ord(char) == 0x7F for char in value):
+        return False
+    parts = urlsplit(value)
+    return not parts.scheme and not parts.netloc
+
+
+# ── Content-Security-Policy ──
+
+
+def _sha256_source(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+def inline_hashes(site_dir: Path) -> tuple[list[str], list[str]]:
+    """CSP hash sources of the inline scripts and style blocks in the built site's HTML."""
+    scripts: set[str] = set()
+    styles: set[str] = set()
+    if not site_dir.is_dir():
+        return [], []
+    for page in site_dir.rglob("*.html"):
+        try:
+            html = page.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            log.warning("cannot read %s for CSP hashes", page)
+            continue
+        for attributes, body in _SCRIPT_RE.findall(html):
+            if _SRC_ATTR_RE.search(attributes):
+                continue
+            type_match = _TYPE_ATTR_RE.search(attributes)
+            if (type_match[1].lower() if type_match else "") in _EXECUTABLE_TYPES:
+                scripts.add(_sha256_source(body))
+        styles.update(_sha256_source(body) for body in _STYLE_RE.findall(html))
+    return sorted(scripts), sorted(styles)
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def form_action_sources(settings: Settings, extra_urls: Iterable[str] = ()) -> list[str]:
+    """Where our forms may post (and be redirected after a post): ourselves and the brokers.
+
+    The SAML POST binding posts the AuthnRequest to the broker; the Redirect binding answers our own
+    form with a redirect there, which ``form-action`` also governs in Chromium.
+    """
+    origins: set[str] = set()
+    for url in [settings.public_base_url, *(settings.broker_metadata_url(b) for b in settings.brokers), *extra_urls]:
+        origin = _origin(url)
+        if origin is not None:
+            origins.add(origin)
+    return ["'self'", *sorted(origins)]
+
+
+def content_security_policy(
+    settings: Settings, *, script_hashes: Iterable[str] = (), style_hashes: Iterable[str] = ()
+) -> str:
+    """The policy for every response; no ``'unsafe-inline'`` anywhere."""
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", *script_hashes],
+        "style-src": ["'self'", *style_hashes],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": form_action_sources(settings),
+    }
+    return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
+
+
+def security_headers(settings: Settings, csp: str) -> dict[str, str]:
+    """The headers every response carries."""
+    headers = {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        # SAML artifacts travel in query strings: never hand a URL to another site.
+        "Referrer-Policy": "no-referrer",
+        "Permissions-Policy": "camera=(), geolocation=(), microphone=(), payment=(), usb=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+    if settings.public_base_url.startswith("https://"):
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return headers
+
+
+# ── error responses ──
+
+
+def wants_html(request_headers: Mapping[str, str], path: str) -> bool:
+    """A browser asking for a page (not the JSON API) gets an HTML error page."""
+    return "text/html" in request_headers.get("accept", "") and not path.startswith("/api/")
+
+
+def error_body(error_id: str, message: str | None = None, **extra: Any) -> dict[str, Any]:
+    """``{"error": {"id": ..., "message": ...}}``: the one JSON error shape."""
+    return {"error": {"id": error_id, "message": message or _MESSAGES.get(error_id, _MESSAGES["bad-request"]), **extra}}
+
+
+def error_response(
+    request: Request, status: int, error_id: str, *, headers: Mapping[str, str] | None = None, **extra: Any
+) -> Response:
+    """A Dutch HTML page for browsers, a JSON body with a stable id for everything else."""
+    if wants_html(request.headers, request.url.path):
+        template = _PAGES.get(status, "errors/500.html" if status >= 500 else "errors/400.html")
+        context = {"status": status, "error_id": error_id, "message": _MESSAGES.get(error_id, ""), **extra}
+        return TEMPLATES.TemplateResponse(request, template, context, status_code=status, headers=dict(headers or {}))
+    return JSONResponse(error_body(error_id, **extra), status_code=status, headers=dict(headers or {}))
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """A request body above the limit (raised while the body is being read)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413, detail="too-large")
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail
+    if isinstance(detail, dict) and isinstance(detail.get("error"), dict) and "id" in detail["error"]:
+        return JSONResponse(detail, status_code=exc.status_code, headers=exc.headers)
+    error_id = ERROR_IDS.get(exc.status_code, "internal-error" if exc.status_code >= 500 else "bad-request")
+    extra: dict[str, Any] = {}
+    if isinstance(detail, str) and detail and detail != error_id and exc.status_code < 500:
+        extra["detail"] = detail
+    return error_response(request, exc.status_code, error_id, headers=exc.headers, **extra)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    # Only where and what: never the submitted value, which may hold an identifier.
+    fields = [
+        {"field": ".".join(str(part) for part in error.get("loc", ())), "problem": str(error.get("type", ""))}
+        for error in exc.errors()
+    ]
+    return error_response(request, 422, "invalid-request", fields=fields)
+
+
+def _internal_error_handler(headers: Mapping[str, str]) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def _internal_error(request: Request, exc: Exception) -> Response:
+        # The traceback goes to the server log only; the response names nothing internal.
+        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        response = error_response(request, 500, "internal-error")
+        # This response is made outside the middleware stack, so it carries the headers itself.
+        response.headers.update(headers)
+        return response
+
+    return _internal_error
+
+
+# ── middleware ──
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every HTTP response that does not set its own."""
+
+    def __init__(self, app: ASGIApp, *, headers: Mapping[str, str]) -> None:
+        self.app = app
+        self.headers = dict(headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(scope=message)
+                for name, value in self.headers.items():
+                    if name not in response_headers:
+                        response_headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodySizeLimitMiddleware:
+    """Refuses request bodies above ``max_bytes`` with 413 ``too-large``, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and (not declared.strip().isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(Request(scope, receive), 413, "too-large")
+        response.headers["Connection"] = "close"
+        await response(scope, receive, send)
+
+
+def max_body_bytes(settings: Settings) -> int:
+    return settings.max_message_bytes * _BODY_FACTOR + _BODY_MARGIN
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Register the security middleware and the error handlers on ``app``."""
+    script_hashes, style_hashes = inline_hashes(settings.site_dir)
+    csp = content_security_policy(settings, script_hashes=script_hashes, style_hashes=style_hashes)
+    headers = security_headers(settings, csp)
+    app.state.security_headers = headers
+    app.add_exception_handler(StarletteHTTPException, _http_exception)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _internal_error_handler(headers))
+    # Added last = outermost: the 413 answer and every other response get the headers.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes(settings))
+    app.add_middleware(SecurityHeadersMiddleware, headers=headers)

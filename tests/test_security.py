@@ -1,0 +1,261 @@
+"""Security headers, the CSP, error pages without internals, the body-size limit and redirect targets."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+
+from diagnostics import security
+from diagnostics.app import create_app
+from diagnostics.settings import Settings
+
+HTML = {"accept": "text/html,application/xhtml+xml"}
+INTERNALS = re.compile(r"Traceback|File \"|/work/|\.py\b|site-packages|RuntimeError|lxml", re.IGNORECASE)
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    application = create_app(settings)
+    router = APIRouter(prefix="/_test")
+
+    # Routes that misbehave on purpose.
+    @router.get("/boom")
+    def boom() -> None:
+        raise RuntimeError(f"secret internal path {Path(__file__)}")
+
+    @router.get("/number")
+    def number(value: int) -> dict[str, int]:
+        return {"value": value}
+
+    @router.post("/echo")
+    async def echo(body: dict[str, str]) -> dict[str, int]:
+        return {"keys": len(body)}
+
+    before = len(application.router.routes)
+    application.include_router(router)
+    # In front of the help site, which is mounted at "/" and would answer first.
+    added = application.router.routes[before:]
+    del application.router.routes[before:]
+    application.router.routes[0:0] = added
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+# ── headers and CSP ──
+
+
+def _csp(response_headers: dict[str, str] | object) -> dict[str, list[str]]:
+    header = response_headers["content-security-policy"]  # type: ignore[index]
+    directives: dict[str, list[str]] = {}
+    for part in header.split(";"):
+        name, *values = part.split()
+        directives[name] = values
+    return directives
+
+
+def test_every_response_carries_the_security_headers(client: TestClient) -> None:
+    for path in ("/healthz", "/", "/bestaat-niet"):
+        response = client.get(path)
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "camera=()" in response.headers["permissions-policy"]
+        csp = _csp(response.headers)
+        assert csp["frame-ancestors"] == ["'none'"]
+        assert csp["default-src"] == ["'self'"]
+        assert csp["object-src"] == ["'none'"]
+        assert csp["base-uri"] == ["'self'"]
+        assert "'unsafe-inline'" not in response.headers["content-security-policy"]
+        assert "'unsafe-eval'" not in response.headers["content-security-policy"]
+        assert "*" not in response.headers["content-security-policy"]
+
+
+def test_form_action_allows_ourselves_and_the_brokers_only(client: TestClient, settings: Settings) -> None:
+    csp = _csp(client.get("/healthz").headers)
+    assert csp["form-action"][0] == "'self'"
+    assert settings.public_base_url in csp["form-action"]
+    assert all(source == "'self'" or source.startswith("http") for source in csp["form-action"])
+
+
+def test_csp_allows_exactly_the_inline_scripts_of_the_built_site(tmp_path: Path, settings: Settings) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "index.html").write_text(
+        '<script>var a=1;</script><script src="x.js"></script>'
+        '<script id="__config" type="application/json">{"a": 1}</script><style>p{color:red}</style>',
+        encoding="utf-8",
+    )
+    (tmp_path / "sub" / "index.html").write_text("<SCRIPT type='text/javascript'>var b=2;</SCRIPT>", encoding="utf-8")
+    scripts, styles = security.inline_hashes(tmp_path)
+
+    def source(text: str) -> str:
+        return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+    assert scripts == sorted([source("var a=1;"), source("var b=2;")])
+    assert styles == [source("p{color:red}")]
+    csp = security.content_security_policy(settings, script_hashes=scripts, style_hashes=styles)
+    assert f"script-src 'self' {' '.join(scripts)};" in csp
+
+
+def test_every_inline_script_of_the_real_site_is_hashed(client: TestClient, settings: Settings) -> None:
+    page = settings.site_dir / "index.html"
+    if not page.is_file():
+        pytest.skip("the help site is not built (run `inloghulp build`)")
+    allowed = set(_csp(client.get("/").headers)["script-src"])
+    inline = [
+        body
+        for attributes, body in re.findall(r"<script\b([^>]*)>(.*?)</script>", page.read_text(), re.S)
+        if "src=" not in attributes and "application/json" not in attributes
+    ]
+    assert inline, "Material pages have inline scripts; the scan must find them"
+    for body in inline:
+        digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in allowed
+
+
+# ── errors never show internals ──
+
+
+def test_unhandled_exception_gives_json_without_internals(client: TestClient) -> None:
+    response = client.get("/_test/boom")
+    assert response.status_code == 500
+    assert response.json()["error"]["id"] == "internal-error"
+    assert not INTERNALS.search(response.text)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "'unsafe-inline'" not in response.headers["content-security-policy"]
+
+
+def test_unhandled_exception_gives_the_dutch_service_fault_page(client: TestClient) -> None:
+    response = client.get("/_test/boom", headers=HTML)
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Sorry, er is een probleem met de dienst" in response.text
+    assert "probeer het later opnieuw" in response.text.lower()
+    assert '<html lang="nl">' in response.text
+    assert not INTERNALS.search(response.text)
+
+
+def test_validation_error_has_a_stable_id_and_does_not_echo_input(client: TestClient) -> None:
+    response = client.get("/_test/number", params={"value": "KVK12345678"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"]["id"] == "invalid-request"
+    assert body["error"]["fields"] == [{"field": "query.value", "problem": "int_parsing"}]
+    assert "12345678" not in response.text
+
+
+def test_malformed_json_body_is_a_client_error_not_a_crash(client: TestClient) -> None:
+    response = client.post("/_test/echo", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["error"]["id"] == "invalid-request"
+
+
+def test_unknown_method_has_a_stable_id(client: TestClient) -> None:
+    response = client.delete("/healthz")
+    assert response.status_code == 405
+    assert response.json()["error"]["id"] == "method-not-allowed"
+
+
+# ── body-size limit ──
+
+
+def test_declared_body_over_the_limit_is_refused(client: TestClient, settings: Settings) -> None:
+    limit = security.max_body_bytes(settings)
+    response = client.post(
+        "/_test/echo", content=b"{" + b" " * limit + b"}", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["id"] == "too-large"
+    assert "content-security-policy" in response.headers
+
+
+def test_streamed_body_over_the_limit_is_refused(client: TestClient, settings: Settings) -> None:
+    limit = security.max_body_bytes(settings)
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"a": "'
+        for _ in range(limit // 65536 + 2):
+            yield b"x" * 65536
+        yield b'"}'
+
+    response = client.post("/_test/echo", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"]["id"] == "too-large"
+
+
+def test_body_over_the_limit_gives_a_dutch_page_to_browsers(client: TestClient, settings: Settings) -> None:
+    response = client.post("/_test/echo", content=b"x" * (security.max_body_bytes(settings) + 1), headers=HTML)
+    assert response.status_code == 413
+    assert "Het bericht is te groot" in response.text
+
+
+def test_body_under_the_limit_passes(client: TestClient) -> None:
+    response = client.post("/_test/echo", json={"a": "b" * 100_000})
+    assert response.status_code == 200
+    assert response.json() == {"keys": 1}
+
+
+def test_negative_or_garbage_content_length_is_refused() -> None:
+    async def inner(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("must not be reached")
+
+    middleware = security.BodySizeLimitMiddleware(inner, max_bytes=10)  # type: ignore[arg-type]
+    app = FastAPI()
+    app.mount("/", middleware)  # type: ignore[arg-type]
+    with TestClient(app) as test_client:
+        response = test_client.post("/", content=b"abc", headers={"content-length": "-1"})
+    assert response.status_code in {400, 413}
+
+
+# ── redirect targets ──
+
+SAFE = ["/", "/servicedesk", "/servicedesk/sessies/BHP-ABCD-EFGH?tab=trace", "/a/b#c", "/hulp/inloggen-lukt-niet/"]
+UNSAFE = [
+    None,
+    "",
+    "https://evil.example/",
+    "http://evil.example",
+    "//evil.example",
+    "///evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/\\/evil.example",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "evil.example",
+    "servicedesk",
+    " /servicedesk",
+    "/servicedesk\r\nSet-Cookie: a=b",
+    "/\tevil",
+    "/%2F%2Fevil.example",
+    "%2F%2Fevil.example",
+    "/%5Cevil.example",
+    "/%252F%252Fevil.example",
+    "/%25252F%25252Fevil.example",
+    "https:/evil.example",
+    "/%0d%0aLocation:%20https://evil.example",
+    "/" + "a" * 3000,
+    "\u3002evil.example",
+]
+
+
+@pytest.mark.parametrize("value", SAFE)
+def test_same_origin_paths_are_allowed(value: str) -> None:
+    assert security.safe_redirect_target(value) == value
+
+
+@pytest.mark.parametrize("value", UNSAFE)
+def test_other_targets_are_refused(value: str | None) -> None:
+    assert security.safe_redirect_target(value) is None
