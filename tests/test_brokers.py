@@ -1,0 +1,294 @@
+"""The broker registry: metadata and AD lists are only believed when signed by a trusted certificate."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from lxml import etree
+
+from diagnostics import certs, crypto
+from diagnostics.brokers import (
+    BINDING_POST,
+    BINDING_REDIRECT,
+    BINDING_SOAP,
+    MD,
+    BrokerError,
+    BrokerRegistry,
+    Trust,
+    load_broker,
+    metadata_trust,
+    parse_ad_list,
+    parse_metadata,
+)
+from diagnostics.settings import BrokerConfig, load_settings
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+BROKER_ID = "urn:etoegang:HM:00000009999999999001:entities:9999"
+
+
+@pytest.fixture(scope="module")
+def broker_pair() -> certs.KeyPair:
+    return certs.generate("Test broker", serial_number="00000009999999999001")
+
+
+@pytest.fixture(scope="module")
+def other_pair() -> certs.KeyPair:
+    return certs.generate("Someone else")
+
+
+def metadata_xml(
+    pair: certs.KeyPair,
+    *,
+    sign_with: certs.KeyPair | None = None,
+    valid_until: datetime | None = None,
+    ars: bool = True,
+    entity_id: str = BROKER_ID,
+) -> bytes:
+    """Broker metadata shaped like OneWelcome's: a signed EntitiesDescriptor with one IdP entity."""
+    root = etree.Element(f"{{{MD}}}EntitiesDescriptor", nsmap={"md": MD, "ds": DS}, ID="_md1")
+    if valid_until is not None:
+        root.set("validUntil", valid_until.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    entity = etree.SubElement(root, f"{{{MD}}}EntityDescriptor", entityID=entity_id)
+    idp = etree.SubElement(
+        entity,
+        f"{{{MD}}}IDPSSODescriptor",
+        protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol",
+        WantAuthnRequestsSigned="true",
+    )
+    for use in ("signing", "encryption"):
+        key = etree.SubElement(idp, f"{{{MD}}}KeyDescriptor", use=use)
+        info = etree.SubElement(key, f"{{{DS}}}KeyInfo")
+        etree.SubElement(info, f"{{{DS}}}KeyName").text = certs.fingerprint_sha256(pair.cert)
+        data = etree.SubElement(info, f"{{{DS}}}X509Data")
+        etree.SubElement(data, f"{{{DS}}}X509Certificate").text = certs.der_base64(pair.cert)
+    if ars:
+        for index, host, default in ((1, "ars-b", None), (0, "ars-a", "true")):
+            attrs = {"Binding": BINDING_SOAP, "Location": f"https://{host}.example/ars", "index": str(index)}
+            if default:
+                attrs["isDefault"] = default
+            etree.SubElement(idp, f"{{{MD}}}ArtifactResolutionService", attrs)
+    etree.SubElement(
+        idp, f"{{{MD}}}SingleSignOnService", Binding=BINDING_REDIRECT, Location="https://hm.example/sso/redirect"
+    )
+    etree.SubElement(idp, f"{{{MD}}}SingleSignOnService", Binding=BINDING_POST, Location="https://hm.example/sso/post")
+    signer = sign_with or pair
+    crypto.sign(root, signer.key_pem, signer.cert_pem)
+    return etree.tostring(root)
+
+
+def ad_list_xml(sign_with: certs.KeyPair | None, names: list[tuple[str, str]]) -> bytes:
+    root = etree.Element(f"{{{MD}}}EntitiesDescriptor", nsmap={"md": MD}, ID="_ad1")
+    for entity_id, name in names:
+        entity = etree.SubElement(root, f"{{{MD}}}EntityDescriptor", entityID=entity_id)
+        organisation = etree.SubElement(entity, f"{{{MD}}}Organization")
+        etree.SubElement(
+            organisation, f"{{{MD}}}OrganizationName", {"{http://www.w3.org/XML/1998/namespace}lang": "nl"}
+        ).text = f"{name} B.V."
+        etree.SubElement(
+            organisation, f"{{{MD}}}OrganizationDisplayName", {"{http://www.w3.org/XML/1998/namespace}lang": "nl"}
+        ).text = name
+    if sign_with is not None:
+        crypto.sign(root, sign_with.key_pem, sign_with.cert_pem)
+    return etree.tostring(root)
+
+
+CONFIG = BrokerConfig(id="hm", name="Test HM", metadata_url="https://hm.example/metadata")
+
+
+def test_parse_metadata_reads_endpoints_certificates_and_validity(broker_pair: certs.KeyPair) -> None:
+    until = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
+    info = parse_metadata(
+        metadata_xml(broker_pair, valid_until=until), CONFIG, Trust((broker_pair.cert,), True), source="x"
+    )
+    assert info.entity_id == BROKER_ID
+    assert info.sso_redirect_url == "https://hm.example/sso/redirect"
+    assert info.sso_post_url == "https://hm.example/sso/post"
+    # The isDefault endpoint first, then by index.
+    assert info.ars_urls == ("https://ars-a.example/ars", "https://ars-b.example/ars")
+    assert info.ars_url_for(1) == "https://ars-b.example/ars"
+    assert info.ars_url_for(7) == "https://ars-a.example/ars"
+    assert info.signing_fingerprints == [certs.fingerprint_sha256(broker_pair.cert)]
+    assert info.valid_until == until
+    assert info.signature_verified is True
+    assert info.source_id == hashlib.sha1(BROKER_ID.encode()).digest()
+    assert info.soap_content_type == "text/xml"
+
+
+@pytest.mark.parametrize(
+    ("make", "diagnosis"),
+    [
+        pytest.param(lambda b, o: metadata_xml(b, sign_with=o), "untrusted-certificate", id="signed-by-stranger"),
+        pytest.param(
+            lambda b, o: metadata_xml(b).replace(b"https://hm.example/sso/post", b"https://evil.example/sso"),
+            "bad-signature",
+            id="changed-after-signing",
+        ),
+        pytest.param(
+            lambda b, o: etree.tostring(_strip_signature(etree.fromstring(metadata_xml(b)))),
+            "unsigned",
+            id="unsigned",
+        ),
+        pytest.param(
+            lambda b, o: metadata_xml(b, valid_until=datetime.now(UTC) - timedelta(hours=1)),
+            "config-error",
+            id="expired",
+        ),
+        pytest.param(lambda b, o: metadata_xml(b, ars=False), "malformed", id="no-ars"),
+        pytest.param(lambda b, o: b"<md:EntitiesDescriptor", "malformed", id="not-xml"),
+        pytest.param(
+            lambda b, o: b'<!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>',
+            "malformed",
+            id="dtd",
+        ),
+    ],
+)
+def test_parse_metadata_fails_closed(
+    broker_pair: certs.KeyPair, other_pair: certs.KeyPair, make: Callable[..., bytes], diagnosis: str
+) -> None:
+    with pytest.raises(BrokerError) as caught:
+        parse_metadata(make(broker_pair, other_pair), CONFIG, Trust((broker_pair.cert,), True), source="x")
+    assert caught.value.diagnosis == diagnosis
+
+
+def _strip_signature(root: etree._Element) -> etree._Element:
+    for signature in root.findall(f"{{{DS}}}Signature"):
+        root.remove(signature)
+    return root
+
+
+def test_unpinned_url_metadata_is_refused_in_production(write_config: Callable[..., Path]) -> None:
+    settings = load_settings(
+        write_config(
+            {
+                "environment": "production",
+                "session_secret": "a-real-secret-for-this-test-0123",
+                "public_base_url": "https://inloghulp.example",
+                "brokers": [{"id": "hm", "name": "HM", "metadata_url": "https://hm.example/md"}],
+                "simulator": {"enabled": False},
+            }
+        )
+    )
+    with pytest.raises(BrokerError) as caught:
+        metadata_trust(settings, settings.broker("hm"))
+    assert caught.value.diagnosis == "config-error"
+
+
+def test_pinned_certificate_is_required_to_sign(
+    write_config: Callable[..., Path], tmp_path: Path, broker_pair: certs.KeyPair, other_pair: certs.KeyPair
+) -> None:
+    pin = tmp_path / "pin.pem"
+    pin.write_bytes(broker_pair.cert_pem)
+    good, bad = tmp_path / "good.xml", tmp_path / "bad.xml"
+    good.write_bytes(metadata_xml(broker_pair))
+    bad.write_bytes(metadata_xml(broker_pair, sign_with=other_pair))
+    settings = load_settings(
+        write_config(
+            {
+                "brokers": [
+                    {"id": "good", "name": "Good", "metadata_file": str(good), "metadata_signing_cert_file": str(pin)},
+                    {"id": "bad", "name": "Bad", "metadata_file": str(bad), "metadata_signing_cert_file": str(pin)},
+                    {"id": "plain", "name": "Plain", "metadata_file": str(bad)},
+                ]
+            }
+        )
+    )
+    assert load_broker(settings, "good").signature_verified is True
+    with pytest.raises(BrokerError) as caught:
+        load_broker(settings, "bad")
+    assert caught.value.diagnosis == "untrusted-certificate"
+    # An operator-installed file without a pin is configuration: believed, but not marked verified.
+    plain = load_broker(settings, "plain")
+    assert plain.entity_id == BROKER_ID
+    assert plain.signature_verified is False
+
+
+def test_ad_list_keeps_order_and_needs_the_broker_signature(
+    broker_pair: certs.KeyPair, other_pair: certs.KeyPair
+) -> None:
+    info = parse_metadata(metadata_xml(broker_pair), CONFIG, Trust((broker_pair.cert,), True), source="x")
+    names = [("urn:etoegang:AD:1:entities:2", "Zeta"), ("urn:etoegang:AD:1:entities:1", "Alfa")]
+    suppliers = parse_ad_list(ad_list_xml(broker_pair, names), info)
+    assert [(s.entity_id, s.display_name) for s in suppliers] == names
+    for signer, diagnosis in ((None, "unsigned"), (other_pair, "untrusted-certificate")):
+        with pytest.raises(BrokerError) as caught:
+            parse_ad_list(ad_list_xml(signer, names), info)
+        assert caught.value.diagnosis == diagnosis
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_registry_fetches_lazily_caches_and_refreshes(
+    write_config: Callable[..., Path], broker_pair: certs.KeyPair, tmp_path: Path
+) -> None:
+    pin = tmp_path / "pin.pem"
+    pin.write_bytes(broker_pair.cert_pem)
+    settings = load_settings(
+        write_config(
+            {
+                "brokers": [
+                    {
+                        "id": "hm",
+                        "name": "HM",
+                        "metadata_url": "https://hm.example/md",
+                        "ad_list_url": "https://hm.example/listAD.xml",
+                        "metadata_signing_cert_file": str(pin),
+                        "soap_content_type": "application/soap+xml",
+                    }
+                ]
+            }
+        )
+    )
+    calls: list[httpx.URL] = []
+    ads = ad_list_xml(broker_pair, [("urn:etoegang:AD:1:entities:1", "Alfa")])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url)
+        body = metadata_xml(broker_pair) if request.url.path == "/md" else ads
+        return httpx.Response(200, content=body)
+
+    clock = FakeClock()
+    registry = BrokerRegistry(settings, transport=httpx.MockTransport(handler), ttl_seconds=60, clock=clock)
+    assert calls == []  # nothing is fetched before first use
+
+    async def scenario() -> list[Any]:
+        first = await registry.broker("hm")
+        again = await registry.broker("hm")
+        suppliers = await registry.suppliers("hm")
+        await registry.suppliers("hm")
+        clock.now += 61
+        await registry.broker("hm")
+        return [first, again, suppliers]
+
+    first, again, suppliers = asyncio.run(scenario())
+    assert first is again
+    assert first.soap_content_type == "application/soap+xml"
+    assert [s.display_name for s in suppliers] == ["Alfa"]
+    assert [url.path for url in calls] == ["/md", "/listAD.xml", "/md"]
+    assert calls[1].params["ServiceUUID"] == settings.service.uuid
+
+
+def test_registry_reports_an_unreachable_broker(write_config: Callable[..., Path]) -> None:
+    settings = load_settings(write_config({"brokers": [{"id": "hm", "name": "HM", "metadata_url": "https://hm.x/md"}]}))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    registry = BrokerRegistry(settings, transport=httpx.MockTransport(handler))
+    with pytest.raises(BrokerError) as caught:
+        asyncio.run(registry.broker("hm"))
+    assert caught.value.diagnosis == "broker-unreachable"
+    with pytest.raises(KeyError):
+        asyncio.run(registry.broker("nope"))
