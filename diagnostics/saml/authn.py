@@ -94,9 +94,11 @@ def build_authn_request(
     relay_state: str,
     binding: Binding = "redirect",
     now: datetime | None = None,
+    request_id: str | None = None,
 ) -> AuthnRequestOut:
     """A signed AuthnRequest for ``destination`` (the broker's SSO endpoint for ``binding``)."""
-    request_id = new_id()
+    # A caller may draw the ID first, to store it with its session before the request exists.
+    request_id = request_id or new_id()
     element = authn_request_xml(
         settings,
         request_id=request_id,
