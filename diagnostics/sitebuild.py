@@ -22,7 +22,9 @@ SnippetGenerator = Callable[[Settings], dict[str, str]]
 
 def generators() -> list[SnippetGenerator]:
     """The modules whose output the help pages include; add yours to this list."""
-    return []
+    from diagnostics import catalogue_site
+
+    return [catalogue_site.snippets]
 
 
 def render_snippets(settings: Settings, directory: Path = SNIPPET_DIR) -> list[Path]:

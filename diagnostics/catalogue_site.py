@@ -1,0 +1,176 @@
+"""Render the failure catalogue and the wizard into help-site snippets at build time.
+
+``storingen.md`` holds one section per catalogue entry with the entry id as its anchor
+(``inloggen-lukt-niet/#loa-too-low``); ``wizard.md`` is the "Inloggen lukt niet" wizard as a plain
+list of links, plus the same data as JSON for ``wizard.js``. Both come from the catalogue only.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import textwrap
+from typing import Any
+
+from diagnostics import wizard
+from diagnostics.catalogue import GROUP_TITLES, HELP_PAGE, Catalogue, Entry, load_catalogue
+from diagnostics.settings import Settings
+
+# Who the "send this to your beheerder" text is for; other entries need no message from the user.
+MAIL_ADDRESSEES: dict[str, str] = {
+    "eHerkenningsbeheerder": "eHerkenningsbeheerder",
+    "gebruikersbeheerder": "Gebruikersbeheerder",
+}
+BEHEERDER_HEADINGS: dict[str, str] = {
+    "eHerkenningsbeheerder": "Voor de eHerkenningsbeheerder",
+    "gebruikersbeheerder": "Voor de Gebruikersbeheerder",
+}
+
+
+def _href(link: str) -> str:
+    """A docs path as a link from the help page itself (same-page anchors stay short)."""
+    page, _, anchor = link.partition("#")
+    if page == HELP_PAGE and anchor:
+        return f"#{anchor}"
+    return link
+
+
+def _link_title(catalogue: Catalogue, link: str) -> str:
+    page, _, anchor = link.partition("#")
+    if page == HELP_PAGE and anchor in catalogue:
+        return catalogue.entry(anchor).title
+    return page.removesuffix(".md").replace("-", " ").capitalize()
+
+
+def beheerder_message(entry: Entry, page_url: str) -> tuple[str, str] | None:
+    """Subject and body of the message a medewerker sends when a beheerder must act; None otherwise."""
+    addressee = MAIL_ADDRESSEES.get(entry.who)
+    if addressee is None:
+        return None
+    subject = f"Inloggen in het Bronhouderportaal: {entry.title}"
+    body = (
+        f"Beste {addressee},\n\n"
+        f"Ik kan niet inloggen in het Bronhouderportaal. Het probleem: {entry.title}.\n\n"
+        f"Wat u kunt doen: {entry.steps.beheerder}\n\n"
+        f"Meer informatie: {page_url}#{entry.id}\n\n"
+        "Met vriendelijke groet,"
+    )
+    return subject, body
+
+
+def _indent(text: str) -> str:
+    return textwrap.indent(text, "    ")
+
+
+def _entry_markdown(catalogue: Catalogue, entry: Entry, page_url: str) -> str:
+    lines = [
+        f"#### {entry.title} {{ #{entry.id} }}",
+        "",
+        f"**Wat u ziet:** {entry.seen}",
+        "",
+        f"**Waarschijnlijke oorzaak:** {entry.cause}",
+        "",
+        f"**Wie moet iets doen:** {entry.who_label}.",
+        "",
+        f"**Wat u kunt doen:** {entry.steps.medewerker}",
+        "",
+        f'??? info "{BEHEERDER_HEADINGS.get(entry.who, "Voor de beheerder")}"',
+        "",
+        _indent(entry.steps.beheerder),
+        "",
+        '??? info "Voor de BRO Servicedesk"',
+        "",
+        _indent(entry.steps.servicedesk),
+        "",
+    ]
+    message = beheerder_message(entry, page_url)
+    if message is not None:
+        subject, body = message
+        wrapped = "\n".join(textwrap.fill(paragraph, width=88) if paragraph else "" for paragraph in body.split("\n"))
+        lines += [
+            f'??? tip "Stuur dit naar uw {MAIL_ADDRESSEES[entry.who]}"',
+            "",
+            _indent(f"Onderwerp: {subject}"),
+            "",
+            _indent("```text"),
+            _indent(wrapped),
+            _indent("```"),
+            "",
+        ]
+    if entry.links:
+        related = ", ".join(f"[{_link_title(catalogue, link)}]({_href(link)})" for link in entry.links)
+        lines += [f"Zie ook: {related}.", ""]
+    return "\n".join(lines)
+
+
+def storingen_markdown(catalogue: Catalogue, page_url: str) -> str:
+    """Every catalogue entry under its group heading, anchored by id."""
+    parts = [
+        "<!-- Gemaakt uit diagnostics/catalogue.yaml door `inloghulp build`; niet met de hand aanpassen. -->",
+        "",
+    ]
+    for group, title in GROUP_TITLES.items():
+        entries = catalogue.by_group(group)
+        if not entries:
+            continue
+        parts += [f"### {title} {{ #groep-{group} }}", ""]
+        parts += [_entry_markdown(catalogue, entry, page_url) for entry in entries]
+    return "\n".join(parts)
+
+
+def wizard_data(catalogue: Catalogue, page_url: str) -> dict[str, Any]:
+    """The wizard for ``wizard.js``: methods, symptoms and the texts of every target entry."""
+    entries: dict[str, Any] = {}
+    for target in sorted(wizard.targets()):
+        entry = catalogue.entry(target)
+        message = beheerder_message(entry, page_url)
+        entries[target] = {
+            "title": entry.title,
+            "who": entry.who,
+            "who_label": entry.who_label,
+            "cause": entry.cause,
+            "step": entry.steps.medewerker,
+            "addressee": MAIL_ADDRESSEES.get(entry.who),
+            "mail": {"subject": message[0], "body": message[1]} if message else None,
+        }
+    methods = [
+        {
+            "id": method.id,
+            "label": method.label,
+            "hint": method.hint,
+            "symptoms": [{"id": s.id, "label": s.label, "entry": s.entry} for s in method.symptoms],
+        }
+        for method in wizard.METHODS
+    ]
+    return {"methods": methods, "entries": entries}
+
+
+def wizard_html(catalogue: Catalogue, page_url: str) -> str:
+    """The wizard without JavaScript: per method a list of symptoms linking to the catalogue anchors."""
+    esc = html.escape
+    parts = ['<div class="ih-wizard" data-ih-wizard>']
+    for method in wizard.METHODS:
+        parts.append(f'<section class="ih-wizard__method" aria-labelledby="ih-wizard-{method.id}">')
+        parts.append(
+            f'<p class="ih-wizard__heading" id="ih-wizard-{method.id}"><strong>{esc(method.label)}</strong></p>'
+        )
+        parts.append("<ul>")
+        for symptom in method.symptoms:
+            parts.append(f'<li><a href="#{symptom.entry}" data-symptom="{symptom.id}">{esc(symptom.label)}</a></li>')
+        parts.append("</ul>")
+        parts.append("</section>")
+    # The JSON must not close the script element early.
+    data = json.dumps(wizard_data(catalogue, page_url), ensure_ascii=False).replace("</", "<\\/")
+    parts.append(f'<script type="application/json" class="ih-wizard__data">{data}</script>')
+    parts.append("</div>")
+    return "\n".join(parts) + "\n"
+
+
+def snippets(settings: Settings) -> dict[str, str]:
+    """Snippet generator for ``diagnostics.sitebuild``: ``storingen.md`` and ``wizard.md``."""
+    catalogue = load_catalogue()
+    page_url = f"{settings.public_base_url}/{HELP_PAGE.removesuffix('.md')}/"
+    return {
+        "storingen.md": storingen_markdown(catalogue, page_url),
+        "wizard.md": wizard_html(catalogue, page_url),
+    }
