@@ -162,6 +162,28 @@ def metadata(config: ConfigOption = None, output: OutputOption = None) -> None:
         typer.echo(f"SP-metadata geschreven naar {output}", err=True)
 
 
+@app.command()
+def catalogue(
+    config: ConfigOption = None,
+    output: OutputOption = None,
+    broker: Annotated[str | None, typer.Option(help="Id van de broker (standaard de eerste).")] = None,
+) -> None:
+    """Print our dienstencatalogus fragment (ServiceDefinition + ServiceInstance) for the broker."""
+    settings = settings_or_exit(config)
+    from diagnostics.catalogue_fragment import CatalogueError, catalogue_fragment
+
+    try:
+        xml = catalogue_fragment(settings, broker)
+    except CatalogueError as exc:
+        _report("Configuratie onvolledig / incomplete configuration:", [str(exc)])
+        raise typer.Exit(1) from None
+    if output is None:
+        sys.stdout.buffer.write(xml)
+    else:
+        output.write_bytes(xml)
+        typer.echo(f"Dienstencatalogus-fragment geschreven naar {output}", err=True)
+
+
 def main() -> None:
     try:
         app()

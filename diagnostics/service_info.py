@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from diagnostics.settings import Settings
+from diagnostics.settings import BrokerConfig, Settings
 
 EXAMPLE_LABEL = "voorbeeldwaarde"
 
@@ -30,6 +30,7 @@ class BrokerInfo(BaseModel):
 
     id: str = Field(description="Stabiele id uit de configuratie.")
     name: str = Field(description="Naam van de herkenningsmakelaar.")
+    oin: str | None = Field(description="OIN van de herkenningsmakelaar (HerkenningsmakelaarId), als bekend.")
 
 
 class CardField(BaseModel):
@@ -52,7 +53,10 @@ class ServiceInfo(BaseModel):
     provider_oin: str = Field(description="OIN van de dienstverlener (20 cijfers).")
     service_name: str = Field(description="Naam van de dienst in de dienstencatalogus.")
     service_description: str = Field(description="Omschrijving van de dienst.")
+    service_name_en: str = Field(description="Engelse naam van de dienst.")
+    service_description_en: str = Field(description="Engelse omschrijving van de dienst.")
     service_uuid: str = Field(description="ServiceUUID: de sleutel waarop de machtiging wordt vastgelegd.")
+    service_instance_uuid: str = Field(description="ServiceUUID van de ServiceInstance in de dienstencatalogus.")
     service_id: str = Field(description="ServiceID: urn:etoegang:DV:<OIN>:services:<index>.")
     entity_id: str = Field(description="EntityID van onze SAML service provider.")
     acs_url: str = Field(description="AssertionConsumerService-URL (HTTP-Artifact).")
@@ -109,6 +113,14 @@ class ServiceInfo(BaseModel):
         return f"mailto:?subject={quote(subject)}&body={quote(body)}"
 
 
+def _broker_oin(broker: BrokerConfig) -> str | None:
+    if broker.oin is None and broker.embedded:
+        from diagnostics.simulator.entities import SIM_OIN
+
+        return SIM_OIN
+    return broker.oin
+
+
 def service_info(settings: Settings) -> ServiceInfo:
     """The one place where settings become the values the beheerder and the SAML partners see."""
     service = settings.service
@@ -117,14 +129,17 @@ def service_info(settings: Settings) -> ServiceInfo:
         provider_oin=service.provider_oin,
         service_name=service.name,
         service_description=service.description,
+        service_name_en=service.name_en or service.name,
+        service_description_en=service.description_en or service.description,
         service_uuid=service.uuid,
+        service_instance_uuid=service.service_instance_uuid,
         service_id=service.service_id,
         entity_id=settings.sp.entity_id,
         acs_url=settings.acs_url,
         attribute_consuming_service_index=service.attribute_consuming_service_index,
         required_loa=service.required_loa,
         required_loa_label=service.required_loa_label,
-        brokers=[BrokerInfo(id=broker.id, name=broker.name) for broker in settings.brokers],
+        brokers=[BrokerInfo(id=broker.id, name=broker.name, oin=_broker_oin(broker)) for broker in settings.brokers],
         example_values=service.example_values,
         steps=list(STEPS),
     )

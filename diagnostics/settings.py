@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -86,13 +86,18 @@ class ServiceConfig(_Section):
     attribute_consuming_service_index: Annotated[int, Field(ge=0, le=9999)]
     # True for the shipped configuration: every surface then labels the values "voorbeeldwaarde".
     example_values: bool = False
+    # The dienstencatalogus carries names in Dutch and English; empty means: the Dutch text.
+    name_en: Annotated[str, Field(max_length=64)] = ""
+    description_en: Annotated[str, Field(max_length=1024)] = ""
+    # The ServiceInstance has its own UUID; empty means: derived from uuid and service_id (stable).
+    instance_uuid: str = ""
 
-    @field_validator("provider_name", "name")
+    @field_validator("provider_name", "name", "name_en")
     @classmethod
     def _text(cls, value: str) -> str:
         return _clean_text(value)
 
-    @field_validator("description")
+    @field_validator("description", "description_en")
     @classmethod
     def _description(cls, value: str) -> str:
         return _clean_text(value, multiline=True)
@@ -111,9 +116,11 @@ class ServiceConfig(_Section):
             raise ValueError("een OIN is precies 20 cijfers / an OIN is exactly 20 digits")
         return value
 
-    @field_validator("uuid")
+    @field_validator("uuid", "instance_uuid")
     @classmethod
-    def _uuid(cls, value: str) -> str:
+    def _uuid(cls, value: str, info: ValidationInfo) -> str:
+        if info.field_name == "instance_uuid" and value == "":
+            return value
         try:
             return str(uuid.UUID(value))
         except ValueError:
@@ -132,6 +139,8 @@ class ServiceConfig(_Section):
         match = SERVICE_ID_RE.fullmatch(self.service_id)
         if match and match["oin"] != self.provider_oin:
             raise ValueError("service_id: bevat een andere OIN dan provider_oin / service_id names another OIN")
+        if self.instance_uuid == self.uuid:
+            raise ValueError("instance_uuid: moet een andere UUID zijn dan uuid / must differ from uuid")
         # eHerkenning: the AttributeConsumingService index of a service is its ServiceID index.
         if match and int(match["index"]) != self.attribute_consuming_service_index:
             raise ValueError(
@@ -139,6 +148,11 @@ class ServiceConfig(_Section):
                 f"({int(match['index'])}) / must equal the ServiceID index"
             )
         return self
+
+    @property
+    def service_instance_uuid(self) -> str:
+        """The ServiceInstance UUID: configured, or a UUIDv5 of the ServiceID under the definition UUID."""
+        return self.instance_uuid or str(uuid.uuid5(uuid.UUID(self.uuid), self.service_id))
 
     @property
     def service_index(self) -> int:
@@ -207,6 +221,15 @@ class BrokerConfig(_Section):
     # The certificate that must have signed the broker's metadata (and its AD list). Without it a
     # metadata_url is refused in production: trust on first use would let the network choose our broker.
     metadata_signing_cert_file: Path | None = None
+    # The broker's OIN: the HerkenningsmakelaarId in our dienstencatalogus entry.
+    oin: str | None = None
+
+    @field_validator("oin")
+    @classmethod
+    def _oin(cls, value: str | None) -> str | None:
+        if value is not None and not OIN_RE.fullmatch(value):
+            raise ValueError("een OIN is precies 20 cijfers / an OIN is exactly 20 digits")
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> BrokerConfig:
