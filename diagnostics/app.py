@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from diagnostics import __version__, security
-from diagnostics.routes import health, saml_metadata, service_info
+from diagnostics import __version__, ops, security
+from diagnostics.routes import email_check, health, saml_metadata, service_info, status
 from diagnostics.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     app.state.settings = settings
+    ops.install(app)
     security.install(app, settings)
     app.include_router(health.router)
     app.include_router(saml_metadata.router)
     app.include_router(service_info.router)
+    app.include_router(status.router)
+    app.include_router(email_check.router)
 
     # The help site comes last so that every service route wins over a file of the same name.
     if settings.site_dir.is_dir():

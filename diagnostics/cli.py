@@ -145,6 +145,10 @@ def serve(
     if config is not None:
         # Worker processes load the app themselves and find the file through the environment.
         os.environ["INLOGHULP_CONFIG"] = str(config)
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        import tempfile  # every worker writes its metrics here, so /metrics on any worker shows the total
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="inloghulp-metrics-")
     uvicorn.run("diagnostics.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
@@ -182,6 +186,41 @@ def catalogue(
     else:
         output.write_bytes(xml)
         typer.echo(f"Dienstencatalogus-fragment geschreven naar {output}", err=True)
+
+
+@app.command()
+def purge(
+    config: ConfigOption = None,
+    days: Annotated[int | None, typer.Option(help="Bewaartermijn in dagen (standaard retention_days).")] = None,
+) -> None:
+    """Verwijder diagnosesessies ouder dan de bewaartermijn, en verlopen replay- en artifactgegevens."""
+    settings = settings_or_exit(config)
+    from diagnostics.store import Store
+
+    retention = days if days is not None else settings.retention_days
+    deleted = Store.from_settings(settings).purge(retention)
+    typer.echo(f"{deleted} diagnosesessies ouder dan {retention} dagen verwijderd.")
+
+
+@app.command("refresh-metadata")
+def refresh_metadata(config: ConfigOption = None) -> None:
+    """Haal de metadata van elke broker opnieuw op, controleer en vergelijk die met de vorige versie."""
+    settings = settings_or_exit(config)
+    from diagnostics.metadata_watch import refresh
+    from diagnostics.store import Store
+
+    failed = False
+    for result in refresh(settings, Store.from_settings(settings)):
+        if result.error is not None:
+            failed = True
+            typer.echo(f"{result.broker_id}: GEWEIGERD / refused: {result.error}", err=True)
+            continue
+        typer.echo(f"{result.broker_id}: ok, {len(result.changes)} wijziging(en)")
+        for change in result.changes:
+            typer.echo(f"  wijziging ({change.kind}): {change.detail}")
+        for warning in result.warnings:
+            typer.echo(f"  waarschuwing: {warning}")
+    raise typer.Exit(1 if failed else 0)
 
 
 def main() -> None:

@@ -82,9 +82,17 @@ def _baseline(_connection: Connection) -> None:
     """Version 1 is whatever ``create_all`` made; nothing to change."""
 
 
+def _recreate_broker_metadata(connection: Connection) -> None:
+    """The first snapshot table lacked columns; snapshots are re-fetchable, so start it afresh."""
+    table = Base.metadata.tables["broker_metadata"]
+    table.drop(connection, checkfirst=True)
+    table.create(connection)
+
+
 # Append steps with the next version number; never edit or remove a step that has shipped.
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline: sessions, seen assertions, simulator artifacts, broker metadata", _baseline),
+    Migration(2, "broker_metadata: entity id, certificate expiry, signature flag", _recreate_broker_metadata),
 ]
 
 

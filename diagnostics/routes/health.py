@@ -1,13 +1,77 @@
-"""Liveness for load balancers and ``make run``'s users."""
+"""Liveness, readiness and metrics for load balancers, operators and Prometheus."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import logging
+from typing import Literal
 
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from diagnostics import metrics
+from diagnostics.brokers import BrokerError, BrokerRegistry
+from diagnostics.deps import SettingsDep
+from diagnostics.ops_status import certificate_days_left
+from diagnostics.store import Store
+
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
+
+READY_TIMEOUT_SECONDS = 5.0
+
+
+class Readiness(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str]
 
 
 @router.get("/healthz")
 def read_health() -> dict[str, str]:
     """Answers while the process is up."""
     return {"status": "ok"}
+
+
+def _broker_registry(request: Request) -> BrokerRegistry:
+    """The app's broker registry when the round trip set one up, else one kept for readiness checks."""
+    for name in ("brokers", "readiness_brokers"):
+        registry = getattr(request.app.state, name, None)
+        if isinstance(registry, BrokerRegistry):
+            return registry
+    registry = BrokerRegistry(request.app.state.settings)
+    request.app.state.readiness_brokers = registry
+    return registry
+
+
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+async def read_readiness(request: Request, settings: SettingsDep) -> JSONResponse:
+    """Ready when the database answers and every broker's metadata can be loaded and trusted."""
+    checks: dict[str, str] = {}
+    try:
+        await run_in_threadpool(lambda: Store.from_settings(settings).ping())
+        checks["database"] = "ok"
+    except Exception as exc:  # any driver error means "not ready"; the type is enough for the operator
+        log.warning("readiness: database unavailable: %s", type(exc).__name__)
+        checks["database"] = f"unavailable: {type(exc).__name__}"
+    registry = _broker_registry(request)
+    for broker in settings.brokers:
+        try:
+            await asyncio.wait_for(registry.broker(broker.id), READY_TIMEOUT_SECONDS)
+            checks[f"broker:{broker.id}"] = "ok"
+        except BrokerError as exc:
+            checks[f"broker:{broker.id}"] = f"unavailable: {exc.diagnosis}"
+        except TimeoutError:
+            checks[f"broker:{broker.id}"] = "unavailable: broker-unreachable"
+    ready = all(value == "ok" for value in checks.values())
+    body = Readiness(status="ok" if ready else "unavailable", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+
+@router.get("/metrics", response_class=Response)
+def read_metrics(settings: SettingsDep) -> Response:
+    """Prometheus exposition format (all workers together when PROMETHEUS_MULTIPROC_DIR is set)."""
+    for name, days in certificate_days_left(settings).items():
+        metrics.set_certificate_days_left(name, days)
+    return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)

@@ -1,0 +1,77 @@
+"""Prometheus metrics: round trips, explain calls, artifact-resolve latency, certificate days left.
+
+With several worker processes set ``PROMETHEUS_MULTIPROC_DIR`` to an empty directory before the
+workers start (``inloghulp serve --workers N`` does this itself); every worker then writes its
+samples there and ``/metrics`` on any worker reports the sum of all of them.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+ROUNDTRIPS_STARTED = Counter("inloghulp_roundtrips_started", "Diagnostics round trips started, by broker.", ["broker"])
+ROUNDTRIPS_FINISHED = Counter(
+    "inloghulp_roundtrips_finished",
+    "Diagnostics round trips finished, by broker and diagnosis id (ok when nothing failed).",
+    ["broker", "diagnosis"],
+)
+EXPLAIN_CALLS = Counter("inloghulp_explain_calls", "Messages explained, by source (cli, servicedesk, api).", ["source"])
+RESOLVE_SECONDS = Histogram(
+    "inloghulp_artifact_resolve_seconds",
+    "Time to resolve an artifact at the broker over SOAP.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+METADATA_CHANGES = Counter(
+    "inloghulp_broker_metadata_changes",
+    "Changes seen in a broker's metadata, by broker and kind (signing-key, endpoint).",
+    ["broker", "kind"],
+)
+CERT_DAYS_LEFT = Gauge(
+    "inloghulp_certificate_days_left",
+    "Days until a certificate we rely on expires.",
+    ["certificate"],
+    multiprocess_mode="mostrecent",
+)
+
+
+def roundtrip_started(broker: str) -> None:
+    ROUNDTRIPS_STARTED.labels(broker=broker).inc()
+
+
+def roundtrip_finished(broker: str, diagnosis: str | None) -> None:
+    ROUNDTRIPS_FINISHED.labels(broker=broker, diagnosis=diagnosis or "ok").inc()
+
+
+def explain_called(source: str) -> None:
+    EXPLAIN_CALLS.labels(source=source).inc()
+
+
+def observe_resolve(seconds: float) -> None:
+    RESOLVE_SECONDS.observe(seconds)
+
+
+def metadata_changed(broker: str, kind: str) -> None:
+    METADATA_CHANGES.labels(broker=broker, kind=kind).inc()
+
+
+def set_certificate_days_left(name: str, days: int) -> None:
+    CERT_DAYS_LEFT.labels(certificate=name).set(days)
+
+
+def multiprocess_enabled() -> bool:
+    return bool(os.environ.get(MULTIPROC_ENV))
+
+
+def render() -> bytes:
+    """The exposition text: this process's registry, or the sum over all workers in multi-process mode."""
+    if multiprocess_enabled():
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(DEFAULT_REGISTRY)

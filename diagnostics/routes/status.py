@@ -1,0 +1,41 @@
+"""The operator status: certificates and broker metadata changes, as JSON for monitoring."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from diagnostics.deps import SettingsDep
+from diagnostics.ops_status import operator_status
+
+router = APIRouter(prefix="/api/v1", tags=["status"])
+
+
+class CertificateStatus(BaseModel):
+    name: str
+    days_left: int
+    status: Literal["ok", "warning", "error"]
+
+
+class BrokerStatus(BaseModel):
+    id: str
+    name: str
+    metadata: dict[str, Any] | None
+    changes: list[dict[str, str]]
+    warnings: list[str]
+
+
+class OperatorStatus(BaseModel):
+    status: Literal["ok", "warning", "error"]
+    schema_version: int
+    certificates: list[CertificateStatus]
+    brokers: list[BrokerStatus]
+
+
+@router.get("/status", response_model=OperatorStatus)
+async def read_status(settings: SettingsDep) -> OperatorStatus:
+    """Certificate lifetimes and each broker's last metadata snapshot with changes and warnings."""
+    return OperatorStatus.model_validate(await run_in_threadpool(operator_status, settings))
