@@ -9,8 +9,9 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from diagnostics import __version__, ops, security
-from diagnostics.routes import email_check, health, saml_metadata, service_info, status
+from diagnostics.routes import certificates, email_check, health, saml_metadata, service_info, status
 from diagnostics.settings import Settings, load_settings
+from diagnostics.simulator.router import router as simulator_router
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(saml_metadata.router)
     app.include_router(service_info.router)
+    app.include_router(certificates.router)
     app.include_router(status.router)
     app.include_router(email_check.router)
+
+    if settings.simulator.enabled:
+        app.include_router(simulator_router)
 
     # The help site comes last so that every service route wins over a file of the same name.
     if settings.site_dir.is_dir():

@@ -223,6 +223,19 @@ def refresh_metadata(config: ConfigOption = None) -> None:
     raise typer.Exit(1 if failed else 0)
 
 
+@app.command()
+def simulator(config: ConfigOption = None, host: str = "127.0.0.1", port: int = 8001) -> None:
+    """Start alleen de eHerkenning-simulator (geen echte eHerkenning) op een eigen poort."""
+    settings_or_exit(config)
+    import os
+
+    import uvicorn
+
+    if config is not None:
+        os.environ["INLOGHULP_CONFIG"] = str(config)
+    uvicorn.run("diagnostics.simulator.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,127 @@
+"""HTTP-Artifact on the SP side: read an artifact, and resolve it over SOAP at the broker's ARS.
+
+pysaml2 posts SOAP with ``application/soap+xml``; OneWelcome and Signicat refuse that since 2022 and
+want ``text/xml``. The Content-Type is therefore a per-broker setting and the HTTP call is our own.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from datetime import UTC, datetime
+
+import httpx
+from lxml import etree
+
+from diagnostics import crypto, xmlsafe
+from diagnostics.saml.authn import NSMAP, SAML, SAMLP, instant, new_id
+from diagnostics.settings import Settings
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+ARTIFACT_TYPE_CODE = 4
+ARTIFACT_LENGTH = 44
+
+
+class ArtifactError(Exception):
+    """An artifact could not be read or resolved; ``diagnosis`` is a stable catalogue id."""
+
+    def __init__(self, diagnosis: str, message: str) -> None:
+        super().__init__(message)
+        self.diagnosis = diagnosis
+
+
+def source_id(entity_id: str) -> bytes:
+    """The 20-byte SourceID of a type 0x0004 artifact: SHA-1 of the issuer's entity id."""
+    return hashlib.sha1(entity_id.encode("utf-8")).digest()
+
+
+def parse_artifact(artifact: str) -> tuple[int, bytes]:
+    """``(endpoint_index, source_id)`` of a type 0x0004 artifact; ArtifactError when it is not one."""
+    try:
+        raw = base64.b64decode(artifact.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ArtifactError("malformed", "Het artefact is geen geldige base64.")
+    if len(raw) != ARTIFACT_LENGTH:
+        raise ArtifactError("malformed", f"Het artefact is {len(raw)} bytes lang in plaats van 44.")
+    if int.from_bytes(raw[0:2], "big") != ARTIFACT_TYPE_CODE:
+        raise ArtifactError("malformed", "Het artefact is niet van type 0x0004.")
+    return int.from_bytes(raw[2:4], "big"), raw[4:24]
+
+
+def artifact_resolve_envelope(settings: Settings, *, artifact: str, ars_url: str, now: datetime | None = None) -> bytes:
+    """A SOAP 1.1 envelope holding an ArtifactResolve signed with the SP key."""
+    resolve = etree.Element(
+        f"{{{SAMLP}}}ArtifactResolve",
+        nsmap=NSMAP,
+        ID=new_id(),
+        Version="2.0",
+        IssueInstant=instant(now or datetime.now(UTC)),
+        Destination=ars_url,
+    )
+    etree.SubElement(resolve, f"{{{SAML}}}Issuer").text = settings.sp.entity_id
+    etree.SubElement(resolve, f"{{{SAMLP}}}Artifact").text = artifact
+    crypto.sign(resolve, settings.sp.key_file.read_bytes(), settings.sp.cert_file.read_bytes())
+    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soapenv": SOAP_ENV})
+    etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(resolve)
+    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+
+
+def _headers(content_type: str) -> dict[str, str]:
+    return {
+        "Content-Type": f"{content_type}; charset=utf-8",
+        "SOAPAction": '"http://www.oasis-open.org/committees/security"',
+        "Accept": "text/xml, application/soap+xml",
+    }
+
+
+def artifact_response_from_soap(response: httpx.Response, *, max_bytes: int) -> bytes:
+    """The ArtifactResponse element (bytes) from a broker's SOAP answer, or ArtifactError."""
+    body = response.content
+    try:
+        root = xmlsafe.parse(body, max_bytes=max_bytes) if body else None
+    except xmlsafe.UnsafeXmlError:
+        root = None
+    fault = root.find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault") if root is not None else None
+    if fault is not None:
+        text = (fault.findtext("faultstring") or "").strip()[:200]
+        raise ArtifactError("broker-error", f"De makelaar antwoordde met een SOAP-fout: {text or '(geen tekst)'}")
+    if response.status_code >= 500:
+        raise ArtifactError("broker-error", f"De makelaar antwoordde met HTTP {response.status_code}.")
+    if response.status_code != 200:
+        raise ArtifactError(
+            "artifact-resolve-failed", f"De makelaar weigerde het verzoek met HTTP {response.status_code}."
+        )
+    if root is None or root.tag != f"{{{SOAP_ENV}}}Envelope":
+        raise ArtifactError("artifact-resolve-failed", "Het antwoord van de makelaar is geen SOAP-bericht.")
+    found = root.find(f"{{{SOAP_ENV}}}Body/{{{SAMLP}}}ArtifactResponse")
+    if found is None:
+        raise ArtifactError("artifact-resolve-failed", "Het SOAP-antwoord bevat geen ArtifactResponse.")
+    return etree.tostring(found)
+
+
+def resolve_artifact(settings: Settings, *, artifact: str, ars_url: str, content_type: str, timeout: float) -> bytes:
+    """Resolve ``artifact`` at ``ars_url``; returns the ArtifactResponse element as bytes."""
+    envelope = artifact_resolve_envelope(settings, artifact=artifact, ars_url=ars_url)
+    try:
+        response = httpx.post(ars_url, content=envelope, headers=_headers(content_type), timeout=timeout)
+    except httpx.TimeoutException:
+        raise ArtifactError("broker-unreachable", f"De makelaar antwoordde niet binnen {timeout:g} seconden.")
+    except httpx.TransportError as exc:
+        raise ArtifactError("broker-unreachable", f"De makelaar is niet bereikbaar: {type(exc).__name__}.")
+    return artifact_response_from_soap(response, max_bytes=settings.max_message_bytes)
+
+
+async def resolve_artifact_async(
+    settings: Settings, *, artifact: str, ars_url: str, content_type: str, timeout: float
+) -> bytes:
+    """:func:`resolve_artifact` without blocking the event loop (the simulator may run in this process)."""
+    envelope = artifact_resolve_envelope(settings, artifact=artifact, ars_url=ars_url)
+    try:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            response = await client.post(ars_url, content=envelope, headers=_headers(content_type))
+    except httpx.TimeoutException:
+        raise ArtifactError("broker-unreachable", f"De makelaar antwoordde niet binnen {timeout:g} seconden.")
+    except httpx.TransportError as exc:
+        raise ArtifactError("broker-unreachable", f"De makelaar is niet bereikbaar: {type(exc).__name__}.")
+    return artifact_response_from_soap(response, max_bytes=settings.max_message_bytes)

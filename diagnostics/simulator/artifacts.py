@@ -1,0 +1,54 @@
+"""Type 0x0004 artifacts, and the pending answers they point to in the shared store (single use)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from diagnostics.saml.artifact import ARTIFACT_TYPE_CODE, source_id
+from diagnostics.simulator.entities import BROKER_ENTITY_ID
+from diagnostics.store import Store
+
+# Long enough for a slow browser, short enough that a stolen artifact is useless soon.
+ARTIFACT_LIFETIME = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What the ARS answers for one artifact: the scenario (for slow / broker-error) and the Response."""
+
+    scenario: str
+    response: bytes
+
+    def dumps(self) -> bytes:
+        return json.dumps({"scenario": self.scenario, "response": base64.b64encode(self.response).decode()}).encode()
+
+    @classmethod
+    def loads(cls, payload: bytes) -> Pending:
+        data = json.loads(payload)
+        return cls(scenario=str(data["scenario"]), response=base64.b64decode(data["response"]))
+
+
+def new_artifact(endpoint_index: int = 0) -> tuple[str, str]:
+    """``(artifact, handle)``: the base64 artifact for the browser and the hex MessageHandle to store it under."""
+    handle = secrets.token_bytes(20)
+    raw = (
+        ARTIFACT_TYPE_CODE.to_bytes(2, "big") + endpoint_index.to_bytes(2, "big") + source_id(BROKER_ENTITY_ID) + handle
+    )
+    return base64.b64encode(raw).decode("ascii"), handle.hex()
+
+
+def store_pending(store: Store, pending: Pending, now: datetime | None = None) -> str:
+    """Keep ``pending`` under a fresh artifact; returns the artifact."""
+    artifact, handle = new_artifact()
+    store.put_artifact(handle, pending.dumps(), (now or datetime.now(UTC)) + ARTIFACT_LIFETIME)
+    return artifact
+
+
+def take_pending(store: Store, handle: str) -> Pending | None:
+    """The pending answer, exactly once across all workers."""
+    payload = store.take_artifact(handle)
+    return Pending.loads(payload) if payload is not None else None

@@ -1,0 +1,328 @@
+"""HTTP endpoints of the simulated broker: metadata, AD list, SSO, login screens and the SOAP ARS."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from lxml import etree
+from starlette.concurrency import run_in_threadpool
+
+from diagnostics.deps import SettingsDep
+from diagnostics.settings import Settings
+from diagnostics.simulator import ars, entities
+from diagnostics.simulator.artifacts import Pending, store_pending
+from diagnostics.simulator.metadata import MEDIA_TYPE, ad_list, broker_metadata
+from diagnostics.simulator.requests import IncomingRequest, RequestRefused, from_post, from_redirect
+from diagnostics.simulator.responses import Login, build_response
+from diagnostics.simulator.scenarios import DEFAULT_SCENARIO, SCENARIOS, Scenario, scenario
+from diagnostics.simulator.state import BadState, LoginState, dump_state, load_state
+from diagnostics.store import Store
+
+router = APIRouter(prefix="/simulator", tags=["simulator"])
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+STATIC_DIR = Path(__file__).parent / "static"
+# The strict CSP allows no inline style or script: the screens load these two files instead.
+STATIC_FILES = {"simulator.css": "text/css", "autosubmit.js": "text/javascript"}
+KVK_RE = re.compile(r"^\d{8}$")
+ReturnBinding = Literal["redirect", "post"]
+
+
+class TestMode:
+    """Choices passed on the SSO request so tests skip the screens (``scenario=`` switches it on)."""
+
+    def __init__(self, scenario_id: str | None, supplier: str | None, kvk: str | None, person: str | None, ret: str):
+        self.scenario_id = scenario_id
+        self.supplier = supplier
+        self.kvk = kvk
+        self.person = person
+        self.return_binding: ReturnBinding = "post" if ret == "post" else "redirect"
+
+
+def _page(
+    request: Request, settings: Settings, name: str, context: dict[str, object], status: int = 200
+) -> HTMLResponse:
+    base = {
+        "service_name": settings.service.name,
+        "example": settings.service.example_values,
+        "login_url": f"{settings.public_base_url}/simulator/login",
+        "static_url": f"{settings.public_base_url}/simulator/static",
+    }
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
+
+
+def _error(request: Request, settings: Settings, error_id: str, message: str) -> HTMLResponse:
+    return _page(request, settings, "error.html", {"error_id": error_id, "message": message}, status=400)
+
+
+def _supplier(supplier_id: str | None) -> entities.Supplier | None:
+    if supplier_id is None:
+        return None
+    found = entities.supplier(supplier_id)
+    if found is None:
+        raise RequestRefused(
+            "sim-unknown-supplier",
+            "De gekozen eHerkenning-leverancier is niet bekend bij deze makelaar. Kies een leverancier uit de lijst.",
+        )
+    return found
+
+
+def _scenario(scenario_id: str) -> Scenario:
+    try:
+        return scenario(scenario_id)
+    except KeyError:
+        raise RequestRefused("sim-unknown-scenario", f"Het scenario {scenario_id[:40]!r} bestaat niet in de simulator.")
+
+
+def _finish(
+    request: Request,
+    settings: Settings,
+    state: LoginState,
+    supplier: entities.Supplier,
+    scene: Scenario,
+    *,
+    kvk: str,
+    person: str,
+    return_binding: ReturnBinding,
+) -> Response:
+    """End the login: the no-machtiging page, or an artifact back to the ACS."""
+    if not KVK_RE.fullmatch(kvk):
+        raise RequestRefused("sim-bad-kvk", "Een KvK-nummer bestaat uit precies 8 cijfers.")
+    if entities.person(person) is None:
+        raise RequestRefused("sim-unknown-person", "Deze persoon bestaat niet in de simulator.")
+    if not scene.returns:
+        organisation = next((o.name for o in entities.ORGANISATIONS if o.kvk == kvk), f"KvK-nummer {kvk}")
+        return _page(
+            request,
+            settings,
+            "no_authorisation.html",
+            {"supplier": supplier, "organisation": organisation, "state": dump_state(settings, state)},
+        )
+    login = Login(state.request_id, state.acs_url, supplier.entity_id, kvk=kvk, person=person)
+    response = etree.tostring(build_response(settings, scene, login))
+    artifact = store_pending(Store.from_settings(settings), Pending(scene.id, response))
+    if return_binding == "post":
+        return _page(
+            request,
+            settings,
+            "post_artifact.html",
+            {"acs_url": state.acs_url, "artifact": artifact, "relay_state": state.relay_state},
+        )
+    query = {"SAMLart": artifact}
+    if state.relay_state:
+        query["RelayState"] = state.relay_state
+    separator = "&" if "?" in state.acs_url else "?"
+    return RedirectResponse(f"{state.acs_url}{separator}{urlencode(query)}", status_code=303)
+
+
+def _start(request: Request, settings: Settings, incoming: IncomingRequest, test: TestMode) -> Response:
+    """After an accepted AuthnRequest: test mode, the supplier's login screen, or the supplier chooser."""
+    supplier = _supplier(incoming.supplier_id or test.supplier)
+    state = LoginState(
+        incoming.request_id, incoming.acs_url, incoming.relay_state, supplier.entity_id if supplier else None
+    )
+    if test.scenario_id is not None:
+        return _finish(
+            request,
+            settings,
+            state,
+            supplier or entities.SUPPLIERS[0],
+            _scenario(test.scenario_id),
+            kvk=test.kvk or entities.DEFAULT_KVK,
+            person=test.person or entities.DEFAULT_PERSON,
+            return_binding=test.return_binding,
+        )
+    return _login_or_chooser(request, settings, state, supplier)
+
+
+def _login_or_chooser(
+    request: Request, settings: Settings, state: LoginState, supplier: entities.Supplier | None
+) -> Response:
+    token = dump_state(settings, state)
+    if supplier is None:
+        return _page(request, settings, "chooser.html", {"suppliers": entities.SUPPLIERS, "state": token})
+    return _page(
+        request,
+        settings,
+        "login.html",
+        {
+            "supplier": supplier,
+            "state": token,
+            "organisations": entities.ORGANISATIONS,
+            "persons": entities.PERSONS,
+            "scenarios": SCENARIOS,
+            "default_scenario": DEFAULT_SCENARIO,
+        },
+    )
+
+
+ScenarioQuery = Annotated[str | None, Query(alias="scenario", max_length=64)]
+SupplierQuery = Annotated[str | None, Query(alias="supplier", max_length=200)]
+KvkQuery = Annotated[str | None, Query(alias="kvk", max_length=16)]
+PersonQuery = Annotated[str | None, Query(alias="person", max_length=32)]
+ReturnQuery = Annotated[str, Query(alias="return", max_length=16)]
+
+
+@router.get("/", response_class=HTMLResponse)
+def read_index(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """What the simulator is, with its metadata links and scenarios."""
+    return _page(
+        request,
+        settings,
+        "index.html",
+        {
+            "base": settings.public_base_url,
+            "entity_id": entities.BROKER_ENTITY_ID,
+            "suppliers": entities.SUPPLIERS,
+            "scenarios": SCENARIOS,
+            "service_uuid": settings.service.uuid,
+        },
+    )
+
+
+@router.get("/static/{name}")
+def read_static(name: str) -> Response:
+    """The simulator's stylesheet and auto-submit script."""
+    if name not in STATIC_FILES:
+        raise HTTPException(status_code=404)
+    return Response((STATIC_DIR / name).read_bytes(), media_type=STATIC_FILES[name])
+
+
+@router.get("/metadata")
+def read_metadata(settings: SettingsDep) -> Response:
+    """The simulated broker's signed metadata (EntitiesDescriptor)."""
+    return Response(broker_metadata(settings), media_type=MEDIA_TYPE)
+
+
+@router.get("/listAD.xml")
+def read_ad_list(
+    settings: SettingsDep, service_uuid: Annotated[str | None, Query(alias="ServiceUUID")] = None
+) -> Response:
+    """The signed list of suppliers (ADs) behind the simulated broker."""
+    del service_uuid  # every simulated supplier supports every service
+    return Response(ad_list(settings), media_type=MEDIA_TYPE)
+
+
+@router.get("/sso", response_class=HTMLResponse)
+def start_sso_redirect(
+    request: Request,
+    settings: SettingsDep,
+    saml_request: Annotated[str | None, Query(alias="SAMLRequest")] = None,
+    relay_state: Annotated[str | None, Query(alias="RelayState")] = None,
+    scenario_id: ScenarioQuery = None,
+    supplier: SupplierQuery = None,
+    kvk: KvkQuery = None,
+    person: PersonQuery = None,
+    ret: ReturnQuery = "redirect",
+) -> Response:
+    """SSO over HTTP-Redirect: the signature is over the query string."""
+    raw_query = request.scope["query_string"].decode("latin-1")
+    try:
+        incoming = from_redirect(settings, raw_query, saml_request, relay_state)
+        return _start(request, settings, incoming, TestMode(scenario_id, supplier, kvk, person, ret))
+    except RequestRefused as exc:
+        return _error(request, settings, exc.error_id, exc.message)
+
+
+@router.post("/sso", response_class=HTMLResponse)
+def start_sso_post(
+    request: Request,
+    settings: SettingsDep,
+    saml_request: Annotated[str | None, Form(alias="SAMLRequest")] = None,
+    relay_state: Annotated[str | None, Form(alias="RelayState")] = None,
+    scenario_id: ScenarioQuery = None,
+    supplier: SupplierQuery = None,
+    kvk: KvkQuery = None,
+    person: PersonQuery = None,
+    ret: ReturnQuery = "redirect",
+) -> Response:
+    """SSO over HTTP-POST: the AuthnRequest carries an enveloped signature."""
+    try:
+        incoming = from_post(settings, saml_request, relay_state)
+        return _start(request, settings, incoming, TestMode(scenario_id, supplier, kvk, person, ret))
+    except RequestRefused as exc:
+        return _error(request, settings, exc.error_id, exc.message)
+
+
+def _state(settings: Settings, token: str) -> LoginState:
+    try:
+        return load_state(settings, token)
+    except BadState:
+        raise RequestRefused(
+            "sim-state-invalid", "Deze inlogpoging is verlopen of gewijzigd. Begin opnieuw bij de dienst."
+        )
+
+
+@router.get("/login", response_class=HTMLResponse)
+def read_login(
+    request: Request,
+    settings: SettingsDep,
+    state: Annotated[str, Query(max_length=4096)] = "",
+    supplier: SupplierQuery = None,
+) -> Response:
+    """The chosen supplier's login screen, or the supplier chooser when none is chosen."""
+    try:
+        login_state = _state(settings, state)
+        return _login_or_chooser(request, settings, login_state, _supplier(supplier))
+    except RequestRefused as exc:
+        return _error(request, settings, exc.error_id, exc.message)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def submit_login(
+    request: Request,
+    settings: SettingsDep,
+    state: Annotated[str, Form(max_length=4096)] = "",
+    supplier: Annotated[str, Form(max_length=200)] = "",
+    kvk: Annotated[str, Form(max_length=16)] = entities.DEFAULT_KVK,
+    person: Annotated[str, Form(max_length=32)] = entities.DEFAULT_PERSON,
+    scenario_id: Annotated[str, Form(alias="scenario", max_length=64)] = DEFAULT_SCENARIO,
+    return_binding: Annotated[str, Form(max_length=16)] = "redirect",
+    action: Annotated[str, Form(max_length=16)] = "login",
+) -> Response:
+    """The tester's choice on the login screen; Annuleren sends the cancel status."""
+    try:
+        login_state = _state(settings, state)
+        chosen = _supplier(supplier)
+        if chosen is None:
+            raise RequestRefused("sim-unknown-supplier", "Er is geen eHerkenning-leverancier gekozen.")
+        scene = _scenario("cancelled" if action == "cancel" else scenario_id)
+        binding: ReturnBinding = "post" if return_binding == "post" else "redirect"
+        return _finish(request, settings, login_state, chosen, scene, kvk=kvk, person=person, return_binding=binding)
+    except RequestRefused as exc:
+        return _error(request, settings, exc.error_id, exc.message)
+
+
+def _soap(body: bytes, settings: Settings, status: int = 200) -> Response:
+    return Response(body, status_code=status, media_type=f"{settings.simulator.soap_content_type}; charset=utf-8")
+
+
+@router.post("/ars")
+async def resolve_artifact(request: Request, settings: SettingsDep) -> Response:
+    """SOAP ArtifactResolutionService: each artifact resolves once."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != settings.simulator.soap_content_type:
+        return Response(
+            f"Content-Type {media_type or '(leeg)'} wordt niet geaccepteerd; gebruik {settings.simulator.soap_content_type}.",
+            status_code=415,
+            media_type="text/plain; charset=utf-8",
+        )
+    body = await request.body()
+    store = Store.from_settings(settings)
+    try:
+        resolution = await run_in_threadpool(ars.resolve, settings, store, body)
+    except ars.SoapFault as exc:
+        return _soap(ars.fault(exc.code, exc.message), settings, status=500)
+    if resolution.pending is not None:
+        on_resolve = scenario(resolution.pending.scenario).on_resolve
+        if on_resolve == "slow":
+            await asyncio.sleep(settings.simulator.slow_delay_seconds)
+        elif on_resolve == "broker-error":
+            return _soap(ars.fault("Server", "Internal broker error (simulated)."), settings, status=500)
+    return _soap(await run_in_threadpool(ars.answer, settings, resolution), settings)

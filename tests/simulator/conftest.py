@@ -1,0 +1,56 @@
+"""One real server per test module, with the embedded simulator as its broker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+from diagnostics.settings import Settings, load_settings
+from tests.conftest import BASE_CONFIG, ROOT, LiveServer, merge
+
+SLOW_DELAY = 1.0
+
+
+@dataclass(frozen=True)
+class Simulated:
+    server: LiveServer
+    settings: Settings
+
+    @property
+    def sso_url(self) -> str:
+        return f"{self.server.url}/simulator/sso"
+
+    @property
+    def ars_url(self) -> str:
+        return f"{self.server.url}/simulator/ars"
+
+
+def start(tmp: Path, sp_keypair: tuple[Path, Path], overrides: dict[str, object] | None = None) -> Simulated:
+    key_file, cert_file = sp_keypair
+    data = merge(
+        BASE_CONFIG,
+        {
+            "database_url": f"sqlite:///{tmp / 'inloghulp.sqlite3'}",
+            "site_dir": str(ROOT / "site"),
+            "sp": {"key_file": str(key_file), "cert_file": str(cert_file)},
+            "simulator": {"key_dir": str(tmp / "simulator"), "slow_delay_seconds": SLOW_DELAY},
+        },
+    )
+    data = merge(data, overrides or {})
+    config = tmp / "inloghulp.toml"
+    config.write_text(tomli_w.dumps(data), encoding="utf-8")
+    server = LiveServer(config)
+    settings = load_settings(config).model_copy(update={"public_base_url": server.url})
+    return Simulated(server, settings)
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory, sp_keypair: tuple[Path, Path]) -> Iterator[Simulated]:
+    """A server whose simulator accepts only text/xml on its ARS (the default)."""
+    running = start(tmp_path_factory.mktemp("simulated"), sp_keypair)
+    yield running
+    running.server.stop()
