@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Literal
 
 from cryptography import x509
+from pydantic import BaseModel, Field
 
 from diagnostics import certs
-from diagnostics.settings import Settings
+from diagnostics.settings import BrokerConfig, Settings
 
 # Below this many days left an operator must start the rollover: brokers and Logius need time.
 WARNING_DAYS = 30
 
 CertRole = Literal["current", "next"]
+Status = Literal["ok", "warning", "error"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ def sp_certificates(settings: Settings) -> list[SpCertificate]:
     return result
 
 
-def status_for(days: int) -> Literal["ok", "warning", "error"]:
+def status_for(days: int) -> Status:
     """error once expired, warning below WARNING_DAYS, else ok."""
     if days < 0:
         return "error"
@@ -46,3 +50,106 @@ def status_for(days: int) -> Literal["ok", "warning", "error"]:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class CertificateStatus(BaseModel):
+    """One certificate we depend on, and how long it stays valid."""
+
+    owner: str = Field(description='"sp" voor onze eigen certificaten, anders de id van de broker.')
+    owner_name: str = Field(description="Naam van de eigenaar (dienstverlener of herkenningsmakelaar).")
+    role: Literal["current", "next", "signing"] = Field(description="Huidig, volgend (rollover) of ondertekening.")
+    subject: str | None = Field(description="Subject van het certificaat (RFC 4514).")
+    fingerprint_sha256: str | None = Field(description="SHA-256-vingerafdruk (KeyName).")
+    not_before: datetime | None = Field(description="Geldig vanaf (UTC).")
+    not_after: datetime | None = Field(description="Geldig tot (UTC).")
+    days_left: int | None = Field(description="Hele dagen tot het certificaat verloopt; negatief als verlopen.")
+    activation: date | None = Field(default=None, description="Alleen voor het volgende certificaat: ingangsdatum.")
+    status: Status = Field(description="ok, warning (< 30 dagen) of error (verlopen of niet te lezen).")
+    message: str = Field(description="Korte uitleg in het Nederlands.")
+
+
+def describe(
+    cert: x509.Certificate,
+    *,
+    owner: str,
+    owner_name: str,
+    role: Literal["current", "next", "signing"],
+    now: datetime,
+    activation: date | None = None,
+) -> CertificateStatus:
+    """The status of one certificate at ``now``."""
+    days = certs.days_left(cert, now)
+    status = status_for(days)
+    if cert.not_valid_before_utc > now and role != "next":
+        status = "error"
+        message = f"Nog niet geldig: pas vanaf {cert.not_valid_before_utc:%Y-%m-%d}."
+    elif status == "error":
+        message = f"Verlopen op {cert.not_valid_after_utc:%Y-%m-%d}. Vervang het certificaat."
+    elif status == "warning":
+        message = f"Verloopt over {days} dagen ({cert.not_valid_after_utc:%Y-%m-%d}). Regel nu een nieuw certificaat."
+    else:
+        message = f"Geldig tot {cert.not_valid_after_utc:%Y-%m-%d}."
+    return CertificateStatus(
+        owner=owner,
+        owner_name=owner_name,
+        role=role,
+        subject=cert.subject.rfc4514_string(),
+        fingerprint_sha256=certs.fingerprint_sha256(cert),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        days_left=days,
+        activation=activation,
+        status=status,
+        message=message,
+    )
+
+
+def unavailable(
+    owner: str, owner_name: str, role: Literal["current", "next", "signing"], message: str
+) -> CertificateStatus:
+    """A certificate we could not read: always an error, never silently left out."""
+    return CertificateStatus(
+        owner=owner,
+        owner_name=owner_name,
+        role=role,
+        subject=None,
+        fingerprint_sha256=None,
+        not_before=None,
+        not_after=None,
+        days_left=None,
+        status="error",
+        message=message,
+    )
+
+
+def sp_statuses(settings: Settings, now: datetime | None = None) -> list[CertificateStatus]:
+    """Our current and next certificate."""
+    moment = now or utcnow()
+    owner_name = settings.service.provider_name
+    files: list[tuple[Literal["current", "next"], Path | None, date | None]] = [
+        ("current", settings.sp.cert_file, None),
+        ("next", settings.sp.next_cert_file, settings.sp.next_cert_activation),
+    ]
+    result = []
+    for role, path, activation in files:
+        if path is None:
+            continue
+        try:
+            cert = certs.load_cert(path)
+        except (OSError, ValueError):
+            result.append(unavailable("sp", owner_name, role, f"Het certificaat {path} is niet te lezen."))
+            continue
+        result.append(describe(cert, owner="sp", owner_name=owner_name, role=role, now=moment, activation=activation))
+    return result
+
+
+def broker_statuses(
+    broker: BrokerConfig, signing_certs: Sequence[x509.Certificate], now: datetime | None = None
+) -> list[CertificateStatus]:
+    """A broker's signing certificates from its verified metadata."""
+    moment = now or utcnow()
+    if not signing_certs:
+        return [unavailable(broker.id, broker.name, "signing", "De metadata noemt geen ondertekeningscertificaat.")]
+    return [
+        describe(cert, owner=broker.id, owner_name=broker.name, role="signing", now=moment) for cert in signing_certs
+    ]

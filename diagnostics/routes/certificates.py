@@ -1,0 +1,55 @@
+"""Certificate status for operators: ours (current and next) and each broker's signing certificates."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from diagnostics.brokers import BrokerError, BrokerRegistry
+from diagnostics.cert_status import WARNING_DAYS, CertificateStatus, broker_statuses, sp_statuses, unavailable
+from diagnostics.deps import SettingsDep
+
+router = APIRouter(prefix="/api/v1", tags=["certificates"])
+
+BROKER_TIMEOUT_SECONDS = 5.0
+
+
+class CertificateReport(BaseModel):
+    """All certificates with the worst status on top."""
+
+    status: str = Field(description="De slechtste status van alle certificaten: ok, warning of error.")
+    warning_days: int = Field(description="Onder dit aantal dagen is de status warning.")
+    certificates: list[CertificateStatus]
+
+
+def _registry(request: Request) -> BrokerRegistry:
+    # Share the round trip's registry (and its cache) when the app has one.
+    for name in ("brokers", "certificate_brokers"):
+        registry = getattr(request.app.state, name, None)
+        if isinstance(registry, BrokerRegistry):
+            return registry
+    registry = BrokerRegistry(request.app.state.settings)
+    request.app.state.certificate_brokers = registry
+    return registry
+
+
+@router.get("/certificates", response_model=CertificateReport)
+async def read_certificates(request: Request, settings: SettingsDep) -> CertificateReport:
+    """Days left and status (ok, warning below 30 days, error when expired) per certificate."""
+    result = sp_statuses(settings)
+    registry = _registry(request)
+    for broker in settings.brokers:
+        try:
+            info = await asyncio.wait_for(registry.broker(broker.id), BROKER_TIMEOUT_SECONDS)
+        except BrokerError as exc:
+            result.append(unavailable(broker.id, broker.name, "signing", exc.message))
+            continue
+        except TimeoutError:
+            result.append(unavailable(broker.id, broker.name, "signing", "De metadata is niet op tijd opgehaald."))
+            continue
+        result.extend(broker_statuses(broker, info.signing_certs))
+    order = ("ok", "warning", "error")
+    worst = max((item.status for item in result), key=order.index, default="ok")
+    return CertificateReport(status=worst, warning_days=WARNING_DAYS, certificates=result)
