@@ -36,7 +36,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(saml_metadata.router)
     app.include_router(service_info.router)
     app.include_router(certificates.router)
-    app.include_router(certificates.router)
     app.include_router(status.router)
     app.include_router(email_check.router)
 
