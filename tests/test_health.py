@@ -1,0 +1,81 @@
+"""Liveness, readiness (database and broker metadata) and the Prometheus endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from diagnostics import certs
+from diagnostics.app import create_app
+from diagnostics.settings import load_settings
+from tests.conftest import free_port
+from tests.test_brokers import metadata_xml
+
+
+def _client(write_config: Callable[..., Path], overrides: dict[str, object]) -> TestClient:
+    return TestClient(create_app(load_settings(write_config(overrides))))
+
+
+def _file_broker(tmp_path: Path) -> dict[str, object]:
+    metadata = tmp_path / "hm.xml"
+    metadata.write_bytes(metadata_xml(certs.generate("Health broker")))
+    return {"brokers": [{"id": "hm", "name": "Test HM", "metadata_file": str(metadata)}]}
+
+
+def test_healthz(write_config: Callable[..., Path]) -> None:
+    response = _client(write_config, {}).get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_ready_when_database_and_metadata_answer(write_config: Callable[..., Path], tmp_path: Path) -> None:
+    response = _client(write_config, _file_broker(tmp_path)).get("/readyz")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker:hm": "ok"}}
+
+
+def test_not_ready_without_database(write_config: Callable[..., Path], tmp_path: Path) -> None:
+    closed = f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"
+    response = _client(write_config, {**_file_broker(tmp_path), "database_url": closed}).get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"].startswith("unavailable: ")
+    assert body["checks"]["broker:hm"] == "ok"
+    assert "127.0.0.1" not in response.text  # no connection details for whoever asks
+
+
+def test_not_ready_when_metadata_is_missing_or_unreachable(write_config: Callable[..., Path], tmp_path: Path) -> None:
+    brokers = [
+        {"id": "gone", "name": "Gone", "metadata_file": str(tmp_path / "missing.xml")},
+        {"id": "down", "name": "Down", "metadata_url": f"http://127.0.0.1:{free_port()}/metadata"},
+    ]
+    response = _client(write_config, {"brokers": brokers}).get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {
+        "database": "ok",
+        "broker:gone": "unavailable: config-error",
+        "broker:down": "unavailable: broker-unreachable",
+    }
+
+
+def test_metrics_exposition(write_config: Callable[..., Path]) -> None:
+    response = _client(write_config, {}).get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    text = response.text
+    for name in (
+        "inloghulp_roundtrips_started_total",
+        "inloghulp_roundtrips_finished_total",
+        "inloghulp_explain_calls_total",
+        "inloghulp_artifact_resolve_seconds_bucket",
+        "inloghulp_certificate_days_left",
+    ):
+        assert f"# TYPE {name.removesuffix('_total').removesuffix('_bucket')}" in text, name
+    line = next(
+        line
+        for line in text.splitlines()
+        if line.startswith('inloghulp_certificate_days_left{certificate="sp-current"}')
+    )
+    assert 360 <= float(line.rsplit(" ", 1)[1]) <= 365
