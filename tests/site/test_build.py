@@ -1,0 +1,230 @@
+"""The help site builds strictly, links only to itself, and carries every fact of the current BRO page."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from tests.conftest import SHARED
+from tests.site import helpers
+
+PAGES = [
+    "index.html",
+    "eherkenning/index.html",
+    "beheerder/index.html",
+    "email/index.html",
+    "wachtwoord-vergeten/index.html",
+    "welke-inlogmethode/index.html",
+    "inloggen-lukt-niet/index.html",
+    "servicedesk/index.html",
+    "begrippen/index.html",
+    "contact/index.html",
+    "privacy/index.html",
+    "toegankelijkheid/index.html",
+]
+
+# Each fact of the current BRO page "Inloggen" (and the domain reference), with the page that must say it.
+FACTS = [
+    ("index.html", "Inloggen met eHerkenning"),
+    ("index.html", "Inloggen met e-mailadres"),
+    ("index.html", "niveau 2+ of hoger"),
+    ("index.html", "Inloggen lukt niet"),
+    ("eherkenning/index.html", "persoonlijk"),
+    ("eherkenning/index.html", "veel overheidsdiensten"),
+    ("eherkenning/index.html", "DigiD"),
+    ("eherkenning/index.html", "zakelijk gebruik"),
+    ("eherkenning/index.html", "niveau 2+ of hoger"),
+    ("eherkenning/index.html", "sms"),
+    ("eherkenning/index.html", "codegenerator"),
+    ("eherkenning/index.html", "bij elke inlog"),
+    ("eherkenning/index.html", "eHerkenningsmakelaar"),
+    ("eherkenning/index.html", "hoort niet bij de BRO"),
+    ("eherkenning/index.html", "eHerkenningsbeheerder"),
+    ("eherkenning/index.html", "eHerkenningscoördinator"),
+    ("eherkenning/index.html", "contractmanager"),
+    ("eherkenning/index.html", "trekt ze weer in"),
+    ("eherkenning/index.html", "aparte machtiging"),
+    ("eherkenning/index.html", "machtigingsregister"),
+    ("eherkenning/index.html", "mandaatregister"),
+    ("eherkenning/index.html", "beheerdashboard"),
+    ("eherkenning/index.html", "Verder"),
+    ("eherkenning/index.html", "eenmalige code"),
+    ("eherkenning/index.html", "brief"),
+    ("eherkenning/index.html", "terug in het Bronhouderportaal"),
+    ("eherkenning/index.html", "machtiging meestal nog niet aangezet"),
+    ("eherkenning/index.html", "5 jaar"),
+    ("eherkenning/index.html", "24 maanden"),
+    ("eherkenning/index.html", "Gegevens voor uw eHerkenningsbeheerder"),
+    ("beheerder/index.html", "mandaatregister"),
+    ("beheerder/index.html", "beheerdashboard"),
+    ("beheerder/index.html", "Gegevens voor uw eHerkenningsbeheerder"),
+    ("email/index.html", "Gebruikersbeheerder"),
+    ("email/index.html", "zakelijk e-mailadres"),
+    ("email/index.html", "bronhouderorganisatie"),
+    ("email/index.html", "tijdelijk gebruik"),
+    ("wachtwoord-vergeten/index.html", "Wachtwoord vergeten?"),
+    ("wachtwoord-vergeten/index.html", "Direct onder de knop Inloggen"),
+    ("wachtwoord-vergeten/index.html", "inlogpagina van uw makelaar"),
+    ("welke-inlogmethode/index.html", "wettelijke taken"),
+    ("welke-inlogmethode/index.html", "betrouwbaar"),
+    ("welke-inlogmethode/index.html", "eHerkenning heeft de voorkeur"),
+    ("welke-inlogmethode/index.html", "Gebruikersbeheerders moeten eHerkenning gebruiken"),
+    ("welke-inlogmethode/index.html", "(nog) niet verplicht"),
+    ("welke-inlogmethode/index.html", "Europese Unie"),
+    ("inloggen-lukt-niet/index.html", "Wie moet iets doen?"),
+    ("inloggen-lukt-niet/index.html", "Stuur nooit uw wachtwoord"),
+    ("inloggen-lukt-niet/index.html", "Productie (blauw)"),
+    ("inloggen-lukt-niet/index.html", "Demo (groen)"),
+    ("inloggen-lukt-niet/index.html", "Acceptatie (roze)"),
+    ("servicedesk/index.html", "Wat vraagt u nooit?"),
+    ("servicedesk/index.html", "Geen eenmalige code"),
+    ("privacy/index.html", "30 dagen"),
+    ("privacy/index.html", "inloghulp purge"),
+    ("toegankelijkheid/index.html", "WCAG 2.2"),
+    ("contact/index.html", "support@broservicedesk.nl"),
+]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, sp_keypair: tuple[Path, Path]) -> Path:
+    work = tmp_path_factory.mktemp("site-build")
+    site_dir = work / "site"
+    result = helpers.build_site(site_dir, sp_keypair, work)
+    assert result.returncode == 0, f"inloghulp build failed:\n{result.stdout}\n{result.stderr}"
+    return site_dir
+
+
+def test_strict_build_writes_every_page(built: Path) -> None:
+    for page in PAGES:
+        assert (built / page).is_file(), page
+    sitemap = BeautifulSoup((built / "sitemap.xml").read_text(encoding="utf-8"), "xml")
+    assert len(sitemap.find_all("loc")) == len(PAGES)
+
+
+def test_strict_build_fails_on_a_broken_link(tmp_path: Path) -> None:
+    """The gate works: a link to a missing anchor stops ``mkdocs build --strict``."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Start\n\n[Weg](b.md#bestaat-niet)\n", encoding="utf-8")
+    (docs / "b.md").write_text("# B\n", encoding="utf-8")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: t\nvalidation:\n  anchors: warn\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert result.returncode != 0
+    assert "bestaat-niet" in result.stdout + result.stderr
+
+
+def test_no_broken_internal_links_or_anchors(built: Path) -> None:
+    assert helpers.broken_links(built) == []
+
+
+def test_link_checker_finds_broken_links_and_anchors(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "index.html").write_text(
+        '<a href="a/">ok</a><a href="a/#er">anker</a><a href="a/#weg">kapot anker</a>'
+        '<a href="b/">kapot</a><img src="plaatje.svg" alt=""><a href="mailto:x@example.org">mail</a>'
+        '<a href="http://127.0.0.1:8000/a/">eigen site</a><a href="http://127.0.0.1:8000/c/">eigen, kapot</a>',
+        encoding="utf-8",
+    )
+    (tmp_path / "a" / "index.html").write_text('<h2 id="er">Er</h2><a href="../#top">top</a>', encoding="utf-8")
+    problems = helpers.broken_links(tmp_path)
+    assert len(problems) == 5, problems
+    assert any("#weg" in problem for problem in problems)
+    assert any("plaatje.svg" in problem for problem in problems)
+    assert any("/c/" in problem for problem in problems)
+    assert any("#top" in problem for problem in problems)
+
+
+def test_no_page_references_an_external_host(built: Path) -> None:
+    assert helpers.external_references(built) == []
+    # Material's bundle fetches Mermaid from unpkg.com only for a page with a mermaid diagram.
+    for page in helpers.html_files(built):
+        assert helpers.soup(page).select(".mermaid") == [], page
+
+
+def test_external_host_checker_finds_hosts(tmp_path: Path) -> None:
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "eigen.css").write_text("a{background:url(https://fonts.example/x.woff)}", encoding="utf-8")
+    (tmp_path / "assets" / "eigen.js").write_text('fetch("https://cdn.example/x.js")', encoding="utf-8")
+    (tmp_path / "index.html").write_text(
+        '<link rel="stylesheet" href="assets/eigen.css"><script src="assets/eigen.js"></script>'
+        '<script src="//cdn.example/lib.js"></script><a href="https://www.example.nl/">weg</a>'
+        '<a href="mailto:support@broservicedesk.nl">mail</a><a href="http://127.0.0.1:8000/">thuis</a>'
+        '<svg xmlns="http://www.w3.org/2000/svg"></svg>',
+        encoding="utf-8",
+    )
+    problems = helpers.external_references(tmp_path)
+    assert len(problems) == 4, problems
+
+
+def test_every_page_has_the_help_block_and_footer_links(built: Path) -> None:
+    for page in PAGES:
+        document = helpers.soup(built / page)
+        block = document.select_one("article .inloghulp-contact")
+        assert block is not None, page
+        assert block.select_one("h2").get_text(strip=True) == "Hulp nodig?"
+        assert block.select_one('a[href="mailto:support@broservicedesk.nl"]') is not None
+        footer_links = [a.get_text(strip=True) for a in document.select("footer .md-copyright a")]
+        assert footer_links == ["Toegankelijkheid", "Privacy", "Contact"], page
+        assert document.html is not None and document.html.get("lang") == "nl"
+
+
+def test_login_chain_picture_has_a_text_alternative(built: Path) -> None:
+    document = helpers.soup(built / "eherkenning/index.html")
+    svg = document.select_one("#inlogketen ~ figure svg")
+    assert svg is not None
+    assert svg.get("role") == "img"
+    labelled_by = str(svg.get("aria-labelledby", "")).split()
+    assert [document.find(id=name).name for name in labelled_by] == ["title", "desc"]
+    steps = document.select_one("#inlogketen ~ ol")
+    assert steps is not None and len(steps.find_all("li", recursive=False)) == 5
+    assert (built / "assets" / "inlogketen.svg").is_file()
+
+
+def test_glossary_terms_are_tooltips(built: Path) -> None:
+    document = helpers.soup(built / "eherkenning/index.html")
+    titles = {abbr.get_text(): abbr.get("title") for abbr in document.select("article abbr")}
+    for term in ("eHerkenningsmakelaar", "eHerkenningsbeheerder", "machtiging", "mandaatregister", "BRO"):
+        assert titles.get(term), term
+
+
+def test_stable_anchors_for_generated_sections(built: Path) -> None:
+    for page in ("eherkenning/index.html", "beheerder/index.html"):
+        heading = helpers.soup(built / page).find(id="gegevens-voor-uw-eherkenningsbeheerder")
+        assert heading is not None and heading.name == "h2", page
+    assert helpers.soup(built / "inloggen-lukt-niet/index.html").find(id="wat-ziet-u") is not None
+
+
+@pytest.mark.parametrize(("page", "fact"), FACTS)
+def test_fact_is_on_the_site(built: Path, page: str, fact: str) -> None:
+    assert fact in helpers.page_text(built / page)
+
+
+def test_no_sentence_of_the_source_page_is_copied(built: Path) -> None:
+    source = SHARED / "source" / "bronhouderportaal-inloggen.txt"
+    if not source.is_file():
+        pytest.skip(f"{source} is absent (the shared reference folder is not next to the repository)")
+    site = " ".join(helpers.normalise_words(helpers.page_text(page)) for page in helpers.html_files(built))
+    source_sentences = helpers.sentences(source.read_text(encoding="utf-8"))
+    assert len(source_sentences) > 40  # the splitter found the page's sentences
+    copied = [sentence for sentence in source_sentences if sentence in site]
+    assert copied == []
+
+
+def test_copy_check_detects_a_copied_sentence() -> None:
+    source = "Inloggen\n\nEen eHerkenningsmakelaar is geen onderdeel van de BRO-dienstverlening. Kort."
+    site = helpers.normalise_words("Let op: een  eHerkenningsmakelaar is geen onderdeel van de BRO-dienstverlening!")
+    assert [sentence for sentence in helpers.sentences(source) if sentence in site] == [
+        "een eherkenningsmakelaar is geen onderdeel van de bro-dienstverlening"
+    ]
