@@ -45,5 +45,10 @@ lint: $(BIN)/.installed
 test: $(BIN)/.installed system-deps lint build
 	$(BIN)/pytest -q
 
+# Hostile and broken SAML responses through the checker: one row per case, then "N passed, 0 failed".
+# The same cases run inside `make test` as ordinary pytest tests (tests/conformance/).
+conformance: $(BIN)/.installed
+	$(BIN)/python -m tests.conformance.run
+
 clean:
 	rm -rf $(VENV) site build var
