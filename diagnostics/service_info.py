@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from diagnostics.settings import BrokerConfig, Settings
 
 EXAMPLE_LABEL = "voorbeeldwaarde"
 
-STEPS: tuple[str, ...] = (
-    "Leg de machtiging voor deze dienst vast in het machtigingen- of mandaatregister van uw organisatie.",
-    "Zet de machtiging daarna in het beheerportaal (dashboard) van uw eHerkenningsmakelaar. "
-    "Zoek de dienst op de naam van de dienstverlener en de dienst, of gebruik de ServiceUUID.",
-    "Kies minimaal het betrouwbaarheidsniveau hieronder. Een hoger niveau mag ook.",
-    "Laat de medewerker daarna opnieuw inloggen.",
-)
+
+def steps(level_label: str) -> list[str]:
+    """What the eHerkenningsbeheerder does, in order (record first, then set it technically)."""
+    return [
+        "Leg de machtiging voor deze dienst vast in het machtigingen- of mandaatregister van uw organisatie.",
+        "Zet de machtiging daarna aan in het beheerdashboard van uw eHerkenningsmakelaar. "
+        "Zoek de dienst op de naam van de dienstverlener en de dienst, of op de ServiceUUID.",
+        f"Kies als niveau minimaal {level_label}. Een hoger niveau mag ook.",
+        "Vraag de medewerker daarna om opnieuw in te loggen.",
+    ]
 
 
 class BrokerInfo(BaseModel):
@@ -69,6 +72,21 @@ class ServiceInfo(BaseModel):
     example_values: bool = Field(description="True: de waarden zijn voorbeeldwaarden, geen echte gegevens.")
     steps: list[str] = Field(description="Stappen voor de eHerkenningsbeheerder.")
 
+    @computed_field(description="De waarden op de kaart, in volgorde, met hun Nederlandse naam.")  # type: ignore[prop-decorator]
+    @property
+    def card(self) -> list[CardField]:
+        return self.card_fields()
+
+    @computed_field(description='Alle gegevens als platte tekst ("Kopieer alles").')  # type: ignore[prop-decorator]
+    @property
+    def text(self) -> str:
+        return self.as_text()
+
+    @computed_field(description="mailto-link met onderwerp en alle gegevens.")  # type: ignore[prop-decorator]
+    @property
+    def mailto(self) -> str:
+        return self.mailto_href()
+
     def card_fields(self) -> list[CardField]:
         """The values on the card, in card order; the same list feeds the text block and the e-mail."""
         example = self.example_values
@@ -92,7 +110,7 @@ class ServiceInfo(BaseModel):
         """Plain text for "Kopieer alles" and the e-mail body: one "label: value" line per field."""
         lines = ["Gegevens voor de eHerkenning-machtiging voor het Bronhouderportaal"]
         if self.example_values:
-            lines.append(f"Let op: dit zijn voorbeeldwaarden ({EXAMPLE_LABEL}), geen echte gegevens.")
+            lines.append("Let op: dit zijn voorbeeldwaarden, geen echte gegevens.")
         lines.append("")
         for field in self.card_fields():
             suffix = f" ({EXAMPLE_LABEL})" if field.example else ""
@@ -141,5 +159,5 @@ def service_info(settings: Settings) -> ServiceInfo:
         required_loa_label=service.required_loa_label,
         brokers=[BrokerInfo(id=broker.id, name=broker.name, oin=_broker_oin(broker)) for broker in settings.brokers],
         example_values=service.example_values,
-        steps=list(STEPS),
+        steps=steps(service.required_loa_label),
     )

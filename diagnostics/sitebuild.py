@@ -22,9 +22,9 @@ SnippetGenerator = Callable[[Settings], dict[str, str]]
 
 def generators() -> list[SnippetGenerator]:
     """The modules whose output the help pages include; add yours to this list."""
-    from diagnostics import catalogue_site
+    from diagnostics import beheerder_card, catalogue_site
 
-    return [catalogue_site.snippets]
+    return [catalogue_site.snippets, beheerder_card.snippets]
 
 
 def render_snippets(settings: Settings, directory: Path = SNIPPET_DIR) -> list[Path]:

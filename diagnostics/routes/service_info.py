@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
 
 from diagnostics.deps import SettingsDep
 from diagnostics.service_info import ServiceInfo, service_info
 
-router = APIRouter(prefix="/api/v1", tags=["service-info"])
+router = APIRouter(tags=["service-info"])
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 
 
-@router.get("/service-info", response_model=ServiceInfo)
+@router.get("/api/v1/service-info", response_model=ServiceInfo)
 def read_service_info(settings: SettingsDep) -> ServiceInfo:
     """Provider, service, ServiceUUID, ServiceID, required level and brokers, from the configuration."""
     return service_info(settings)
+
+
+@router.get("/beheerder-kaart", response_class=HTMLResponse)
+def read_card_print_view(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The beheerder card on its own page, for printing (one page, no navigation)."""
+    return TEMPLATES.TemplateResponse(request, "beheerder_kaart.html", {"info": service_info(settings)})
