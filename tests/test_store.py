@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,25 +14,16 @@ from diagnostics import db
 from diagnostics.reference import PATTERN
 from diagnostics.store import Store
 from diagnostics.verdict import CheckResult, Diagnosis, Verdict
+from tests.pg import fresh_database
 
 NOW = datetime.now(UTC)
-
-
-def _fresh_pg_database(pg_url: str) -> str:
-    """A new, empty database in the session cluster, so that every test starts from nothing."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = db.make_engine(pg_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return pg_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    return _fresh_pg_database(request.getfixturevalue("pg_url"))
+    return fresh_database(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture
