@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
+from lxml import etree
 
 from diagnostics.app import create_app
+from diagnostics.beheerder_card import SNIPPET, render_card, snippets
+from diagnostics.catalogue_fragment import ESC, catalogue_fragment
 from diagnostics.service_info import service_info
-from diagnostics.settings import Settings
+from diagnostics.settings import Settings, load_settings
 
 
 def test_values_come_from_settings(settings: Settings) -> None:
@@ -49,3 +55,65 @@ def test_api_returns_the_same_model(settings: Settings) -> None:
         "$ref": "#/components/schemas/ServiceInfo"
     }
     assert "service_uuid" in schema["components"]["schemas"]["ServiceInfo"]["properties"]
+
+
+def test_card_api_metadata_and_catalogue_show_identical_values(write_config: Callable[..., Path]) -> None:
+    """One config, four surfaces; change values in a fresh config and every surface follows."""
+    oin = "00000001234567890000"
+    values = {
+        "provider_name": "Andere Dienstverlener",
+        "provider_oin": oin,
+        "name": "Testdienst Kaart",
+        "description": "Een andere omschrijving.",
+        "uuid": "11111111-2222-4333-8444-555555555555",
+        "service_id": f"urn:etoegang:DV:{oin}:services:9042",
+        "attribute_consuming_service_index": 9042,
+        "required_loa": "urn:etoegang:core:assurance-class:loa3",
+    }
+    settings = load_settings(
+        write_config({"service": values, "sp": {"entity_id": f"urn:etoegang:DV:{oin}:entities:9042"}})
+    )
+    expected = {
+        "provider_name": values["provider_name"],
+        "provider_oin": oin,
+        "service_name": values["name"],
+        "service_description": values["description"],
+        "service_uuid": values["uuid"],
+        "service_id": values["service_id"],
+        "required_loa": values["required_loa"],
+        "required_loa_label": "eHerkenning niveau 3",
+    }
+    client = TestClient(create_app(settings))
+
+    api = client.get("/api/v1/service-info").json()
+    assert {key: api[key] for key in expected} == expected
+
+    for html in (render_card(settings), snippets(settings)[SNIPPET], client.get("/beheerder-kaart").text):
+        card = BeautifulSoup(html, "html.parser")
+        shown = {el["data-bhk-field"]: el.get_text() for el in card.select("[data-bhk-field]")}
+        assert {key: shown[key] for key in expected} == expected
+
+    metadata = etree.fromstring(client.get("/saml/metadata").content)
+    md = {"md": "urn:oasis:names:tc:SAML:2.0:metadata"}
+    assert metadata.get("entityID") == api["entity_id"] == f"urn:etoegang:DV:{oin}:entities:9042"
+    assert metadata.xpath("//md:AttributeConsumingService/@index", namespaces=md) == ["9042"]
+    assert metadata.xpath("//md:ServiceName/text()", namespaces=md) == [expected["service_name"]]
+    assert metadata.xpath("//md:ServiceDescription/text()", namespaces=md) == [expected["service_description"]]
+    assert metadata.xpath("//md:RequestedAttribute/@Name", namespaces=md)[0] == expected["service_id"]
+
+    catalogue = etree.fromstring(catalogue_fragment(settings))
+    ns = {"esc": ESC, "saml": "urn:oasis:names:tc:SAML:2.0:assertion"}
+
+    def one(path: str) -> str:
+        (value,) = catalogue.xpath(path, namespaces=ns)
+        return str(value)
+
+    assert one("esc:ServiceProviderID/text()") == oin
+    assert one("esc:OrganizationDisplayName/text()") == expected["provider_name"]
+    assert one("esc:ServiceDefinition/esc:ServiceUUID/text()") == expected["service_uuid"]
+    assert one("esc:ServiceDefinition/esc:ServiceName[@xml:lang='nl']/text()") == expected["service_name"]
+    assert one("esc:ServiceDefinition/esc:ServiceDescription[@xml:lang='nl']/text()") == expected["service_description"]
+    assert one("esc:ServiceDefinition/saml:AuthnContextClassRef/text()") == expected["required_loa"]
+    assert one("esc:ServiceInstance/esc:ServiceID/text()") == expected["service_id"]
+    assert one("esc:ServiceInstance/esc:InstanceOfService/text()") == expected["service_uuid"]
+    assert one("esc:ServiceInstance/esc:ServiceUUID/text()") == api["service_instance_uuid"]

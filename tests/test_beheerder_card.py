@@ -1,0 +1,90 @@
+"""The card HTML: every value in its own element, example labels, mailto built at render time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import markdown
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+
+from diagnostics.app import create_app
+from diagnostics.beheerder_card import SNIPPET, render_card, snippets
+from diagnostics.service_info import service_info
+from diagnostics.settings import Settings, load_settings
+from diagnostics.sitebuild import generators
+
+
+def _values(html: str) -> dict[str, str]:
+    card = BeautifulSoup(html, "html.parser").select_one("[data-bhk-card]")
+    assert card is not None
+    return {element["data-bhk-field"]: element.get_text() for element in card.select("[data-bhk-field]")}
+
+
+def test_each_value_has_its_own_element(settings: Settings) -> None:
+    info = service_info(settings)
+    assert _values(render_card(settings)) == {field.key: field.value for field in info.card_fields()}
+
+
+def test_example_values_are_labelled(settings: Settings, write_config: Callable[..., Path]) -> None:
+    soup = BeautifulSoup(render_card(settings), "html.parser")
+    assert soup.select_one("[data-bhk-example-notice]") is not None
+    labelled = {row["data-bhk-row"] for row in soup.select("[data-bhk-row]") if row.select_one("[data-bhk-example]")}
+    assert labelled == {
+        "provider_name",
+        "provider_oin",
+        "service_name",
+        "service_description",
+        "service_uuid",
+        "service_id",
+    }
+    real = BeautifulSoup(
+        render_card(load_settings(write_config({"service": {"example_values": False}}))), "html.parser"
+    )
+    assert real.select("[data-bhk-example]") == [] and real.select_one("[data-bhk-example-notice]") is None
+    assert "voorbeeldwaarde" not in real.get_text()
+
+
+def test_mailto_and_text_block_work_without_javascript(settings: Settings) -> None:
+    soup = BeautifulSoup(render_card(settings), "html.parser")
+    info = service_info(settings)
+    href = soup.select_one("[data-bhk-mail]")["href"]
+    body = parse_qs(urlsplit(href).query)["body"][0]
+    for field in info.card_fields():
+        assert field.value in body
+    assert soup.select_one("[data-bhk-all]").get_text() == info.as_text()
+    assert soup.select("button") == []  # buttons come from card.js only
+
+
+def test_values_are_escaped(write_config: Callable[..., Path]) -> None:
+    settings = load_settings(write_config({"service": {"provider_name": "A <b>&amp; B</b>"}}))
+    html = render_card(settings)
+    assert "<b>" not in html
+    assert _values(html)["provider_name"] == "A <b>&amp; B</b>"
+
+
+def test_snippet_survives_markdown(write_config: Callable[..., Path]) -> None:
+    description = "Eerste alinea.\n\nTweede alinea."
+    settings = load_settings(write_config({"service": {"description": description}}))
+    from diagnostics import beheerder_card
+
+    assert beheerder_card.snippets in generators()
+    html = snippets(settings)[SNIPPET]
+    assert "\n\n" not in html  # a blank line would end the raw HTML block in Markdown
+    rendered = markdown.markdown(f"## Kop\n\n{html}\n## Volgende kop\n")
+    assert _values(rendered)["service_description"] == description
+    assert (
+        BeautifulSoup(rendered, "html.parser").select_one("[data-bhk-all]").get_text()
+        == service_info(settings).as_text()
+    )
+
+
+def test_print_view_page(settings: Settings) -> None:
+    response = TestClient(create_app(settings)).get("/beheerder-kaart")
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.select_one("nav") is None
+    assert soup.select_one(".bhk-card__print-link") is None
+    assert _values(response.text) == {f.key: f.value for f in service_info(settings).card_fields()}
