@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 MODEL_MODULES: list[str] = [
     "diagnostics.store",
     "diagnostics.metadata_watch",
+    "diagnostics.ratelimit",
     # ── add your module with tables here ──
 ]
 

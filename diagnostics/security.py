@@ -340,6 +340,9 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _internal_error_handler(headers))
-    # Added last = outermost: the 413 answer and every other response get the headers.
+    from diagnostics.ratelimit import RateLimitMiddleware  # it builds its answers with this module
+
+    # Added last = outermost: the 413 and 429 answers and every other response get the headers.
+    app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes(settings))
     app.add_middleware(SecurityHeadersMiddleware, headers=headers)

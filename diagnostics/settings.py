@@ -255,6 +255,15 @@ class SimulatorConfig(_Section):
     slow_delay_seconds: Annotated[float, Field(ge=0, le=60)] = 3.0
 
 
+class RateLimitConfig(_Section):
+    """Requests per client address per window on the costly or guessable routes; 0 switches a limit off."""
+
+    window_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    roundtrip_start: Annotated[int, Field(ge=0, le=100_000)] = 10
+    explain: Annotated[int, Field(ge=0, le=100_000)] = 20
+    login: Annotated[int, Field(ge=0, le=100_000)] = 5
+
+
 class Settings(BaseSettings):
     """Everything the service needs; see config/inloghulp.toml for an annotated example."""
 
@@ -281,6 +290,7 @@ class Settings(BaseSettings):
     sp: SpConfig
     brokers: Annotated[list[BrokerConfig], Field(min_length=1)]
     simulator: SimulatorConfig = SimulatorConfig()
+    rate_limits: RateLimitConfig = RateLimitConfig()
 
     @field_validator("public_base_url")
     @classmethod

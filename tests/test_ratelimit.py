@@ -1,0 +1,142 @@
+"""Rate limits: a fixed window per client and route in the shared database, 429 with a Dutch page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from diagnostics import ratelimit
+from diagnostics.app import create_app
+from diagnostics.db import create_schema, make_engine
+from diagnostics.settings import RateLimitConfig, load_settings
+
+HTML = {"accept": "text/html"}
+
+
+def post_routes(app: FastAPI) -> list[str]:
+    """Every POST path the app serves (FastAPI keeps included routers as route groups)."""
+    paths = []
+    for route in app.routes:
+        contexts: Any = route.effective_route_contexts() if hasattr(route, "effective_route_contexts") else [route]
+        for context in contexts:
+            if "POST" in (getattr(context, "methods", None) or ()):
+                paths.append(context.path)
+    return paths
+
+
+@pytest.fixture
+def make_client(write_config: Callable[..., Path]) -> Iterator[Callable[..., TestClient]]:
+    clients: list[TestClient] = []
+
+    def _make(limits: dict[str, int]) -> TestClient:
+        client = TestClient(create_app(load_settings(write_config({"rate_limits": limits}))))
+        clients.append(client.__enter__())
+        return client
+
+    yield _make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def test_roundtrip_start_over_the_limit_gets_429_with_retry_after(make_client: Callable[..., TestClient]) -> None:
+    client = make_client({"roundtrip_start": 2})
+    statuses = [client.post("/diagnose/start", data={"broker": "bestaat-niet"}).status_code for _ in range(2)]
+    assert 429 not in statuses
+    response = client.post("/diagnose/start", data={"broker": "bestaat-niet"})
+    assert response.status_code == 429
+    assert response.json()["error"]["id"] == "rate-limited"
+    assert 1 <= int(response.headers["retry-after"]) <= 60
+    assert "content-security-policy" in response.headers
+
+
+def test_browser_gets_a_dutch_page(make_client: Callable[..., TestClient]) -> None:
+    client = make_client({"login": 1})
+    client.post("/servicedesk/login", data={"name": "a", "password": "b"}, headers=HTML)
+    response = client.post("/servicedesk/login", data={"name": "a", "password": "b"}, headers=HTML)
+    assert response.status_code == 429
+    assert response.headers["content-type"].startswith("text/html")
+    assert "U heeft het te vaak geprobeerd" in response.text
+    assert '<html lang="nl">' in response.text
+    assert f"Wacht {response.headers['retry-after']} seconden" in response.text
+
+
+def test_limits_are_per_route(make_client: Callable[..., TestClient]) -> None:
+    client = make_client({"login": 1, "explain": 1})
+    client.post("/servicedesk/login", data={})
+    assert client.post("/servicedesk/login", data={}).status_code == 429
+    assert client.post("/servicedesk/analyse", data={}).status_code != 429
+    assert client.get("/healthz").status_code == 200
+
+
+def test_zero_switches_a_limit_off(make_client: Callable[..., TestClient]) -> None:
+    client = make_client({"explain": 0})
+    assert all(client.post("/servicedesk/analyse", data={}).status_code != 429 for _ in range(5))
+
+
+def test_every_rule_guards_a_real_route(settings: Any) -> None:
+    paths = post_routes(create_app(settings))
+    for rule in ratelimit.RULES:
+        assert any(rule.path.match(path) for path in paths), f"rule {rule.id} matches no POST route: {paths}"
+
+
+@pytest.fixture
+def limiter_pair(tmp_path: Path) -> Iterator[tuple[ratelimit.RateLimiter, ratelimit.RateLimiter]]:
+    """Two workers: two engines on one database file."""
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    config = RateLimitConfig(window_seconds=60, login=3)
+    engines = [make_engine(url), make_engine(url)]
+    create_schema(engines[0])
+    yield (
+        ratelimit.RateLimiter(engines[0], config, "secret-1234567890"),
+        ratelimit.RateLimiter(engines[1], config, "secret-1234567890"),
+    )
+    for engine in engines:
+        engine.dispose()
+
+
+LOGIN = next(rule for rule in ratelimit.RULES if rule.id == "login")
+NOW = datetime(2026, 3, 2, 9, 30, 5, tzinfo=UTC)
+
+
+def test_workers_share_one_count(limiter_pair: tuple[ratelimit.RateLimiter, ratelimit.RateLimiter]) -> None:
+    one, two = limiter_pair
+    decisions = [(one if i % 2 else two).hit(LOGIN, "192.0.2.7", NOW) for i in range(4)]
+    assert [d.count for d in decisions] == [1, 2, 3, 4]
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert decisions[-1].retry_after == 55
+
+
+def test_each_client_has_its_own_count(limiter_pair: tuple[ratelimit.RateLimiter, ratelimit.RateLimiter]) -> None:
+    one, _ = limiter_pair
+    for _ in range(3):
+        one.hit(LOGIN, "192.0.2.7", NOW)
+    assert not one.hit(LOGIN, "192.0.2.7", NOW).allowed
+    assert one.hit(LOGIN, "198.51.100.9", NOW).allowed
+
+
+def test_a_new_window_starts_from_zero(limiter_pair: tuple[ratelimit.RateLimiter, ratelimit.RateLimiter]) -> None:
+    one, _ = limiter_pair
+    for _ in range(4):
+        one.hit(LOGIN, "192.0.2.7", NOW)
+    later = one.hit(LOGIN, "192.0.2.7", NOW + timedelta(seconds=60))
+    assert later.allowed and later.count == 1
+
+
+def test_the_database_holds_no_ip_address_and_no_old_windows(
+    limiter_pair: tuple[ratelimit.RateLimiter, ratelimit.RateLimiter],
+) -> None:
+    one, _ = limiter_pair
+    one.hit(LOGIN, "192.0.2.7", NOW)
+    one.hit(LOGIN, "192.0.2.7", NOW + timedelta(minutes=5))
+    with one.engine.connect() as connection:
+        rows = connection.execute(select(ratelimit.RateLimitHit.__table__)).mappings().all()
+    assert len(rows) == 1, "the expired window is deleted"
+    assert all("192.0.2" not in row["bucket"] for row in rows)
+    assert rows[0]["bucket"].startswith("login:" + one.client_key("192.0.2.7"))
