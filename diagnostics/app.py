@@ -10,6 +10,8 @@ from fastapi.staticfiles import StaticFiles
 
 from diagnostics import __version__, ops, security
 from diagnostics.routes import certificates, email_check, health, saml_metadata, service_info, status
+from diagnostics.routes import feedback as feedback_routes
+from diagnostics.servicedesk.router import router as servicedesk_router
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.router import router as simulator_router
 
@@ -38,6 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(certificates.router)
     app.include_router(status.router)
     app.include_router(email_check.router)
+    app.include_router(feedback_routes.router)
+    app.include_router(servicedesk_router)
 
     if settings.simulator.enabled:
         app.include_router(simulator_router)

@@ -236,6 +236,29 @@ def simulator(config: ConfigOption = None, host: str = "127.0.0.1", port: int = 
     uvicorn.run("diagnostics.simulator.app:create_app", factory=True, host=host, port=port, log_level="info")
 
 
+user_app = typer.Typer(no_args_is_help=True, help="Accounts voor de servicedeskconsole.")
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Naam van het account (kleine letters, cijfers, . _ -).")],
+    config: ConfigOption = None,
+) -> None:
+    """Maak een account voor de servicedeskconsole; vraagt om het wachtwoord (argon2-hash)."""
+    settings = settings_or_exit(config)
+    from diagnostics.servicedesk import accounts
+    from diagnostics.store import Store
+
+    password = typer.prompt("Wachtwoord", hide_input=True, confirmation_prompt="Herhaal het wachtwoord")
+    try:
+        accounts.create_user(Store.from_settings(settings).engine, name, password)
+    except accounts.AccountError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Account {accounts.normalise_name(name)} is gemaakt.")
+
+
 def main() -> None:
     try:
         app()

@@ -30,6 +30,7 @@ MODEL_MODULES: list[str] = [
     "diagnostics.store",
     "diagnostics.metadata_watch",
     "diagnostics.ratelimit",
+    "diagnostics.servicedesk.models",
     # ── add your module with tables here ──
 ]
 

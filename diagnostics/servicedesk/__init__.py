@@ -1,0 +1,1 @@
+"""The servicedesk console: lookup by reference code, paste analyser, counts, audit log, feedback."""

@@ -1,0 +1,261 @@
+"""The servicedesk console at ``/servicedesk``: server-rendered, works without JavaScript, login required."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from diagnostics import reference
+from diagnostics.catalogue import load_catalogue
+from diagnostics.deps import SettingsDep
+from diagnostics.security import safe_redirect_target
+from diagnostics.servicedesk import accounts, chart, paste, records
+from diagnostics.servicedesk.redact import redact
+from diagnostics.servicedesk.web_session import Csrf, csrf_valid, current_user, end_session, start_session
+from diagnostics.settings import Settings
+from diagnostics.store import DiagSession, Store
+from diagnostics.verdict import Verdict
+
+HERE = Path(__file__).parent
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+PERIODS = (7, 30)
+# A pasted message larger than this is refused before any parsing (the checker has its own limit too).
+MAX_PASTE_CHARS = 2_000_000
+
+router = APIRouter(prefix="/servicedesk", tags=["servicedesk"], include_in_schema=False)
+
+
+def get_store(settings: SettingsDep) -> Store:
+    return Store.from_settings(settings)
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/servicedesk/login?next={target}", status_code=303)
+
+
+def _page(
+    request: Request, settings: Settings, name: str, context: dict[str, Any], *, status_code: int = 200
+) -> Response:
+    csrf = Csrf(request, settings)
+    response = TEMPLATES.TemplateResponse(request, name, {"csrf_token": csrf.token, **context}, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return csrf.apply(response)
+
+
+def _refused_form(request: Request, settings: Settings) -> Response:
+    return _page(request, settings, "expired_form.html", {"user": current_user(request, settings)}, status_code=400)
+
+
+def _verdict_view(verdict: Verdict) -> dict[str, Any]:
+    """The verdict as the templates show it: redacted trace plus the catalogue entry for the diagnosis."""
+    data = redact(verdict.model_dump(mode="json"))
+    entry = load_catalogue().entry(verdict.diagnosis.id) if verdict.diagnosis else None
+    return {"verdict": data, "entry": entry}
+
+
+def _counts(store: Store, now: datetime) -> list[dict[str, Any]]:
+    catalogue = load_catalogue()
+    periods = []
+    for days in PERIODS:
+        counts = store.counts_by_diagnosis(now - timedelta(days=days))
+        rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        titles = {key: catalogue.entry(key).title if key in catalogue else key for key in counts}
+        periods.append({"days": days, "rows": rows, "titles": titles, "chart": chart.bar_chart(rows)})
+    return periods
+
+
+@router.get("/console.css")
+def read_stylesheet() -> FileResponse:
+    """The console's stylesheet (no inline styles: the CSP forbids them)."""
+    return FileResponse(HERE / "static" / "console.css", media_type="text/css")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def read_login(request: Request, settings: SettingsDep, next: str | None = None) -> Response:
+    """The login form."""
+    return _page(request, settings, "login.html", {"next": safe_redirect_target(next) or "/servicedesk", "name": ""})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def create_login(
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    name: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    next: Annotated[str, Form(max_length=2048)] = "/servicedesk",
+    csrf_token: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Check name and password; five wrong passwords lock the name for 15 minutes."""
+    if not csrf_valid(request, settings, csrf_token):
+        return _refused_form(request, settings)
+    target = safe_redirect_target(next) or "/servicedesk"
+    if not target.startswith("/servicedesk"):
+        target = "/servicedesk"
+    result = accounts.authenticate(store.engine, name, password)
+    if result.outcome == "ok":
+        records.audit(store.engine, result.name, "login")
+        response = RedirectResponse(target, status_code=303)
+        start_session(response, settings, result.name)
+        return response
+    context = {"next": target, "name": name[:64], "outcome": result.outcome, "locked_until": result.locked_until}
+    return _page(request, settings, "login.html", context, status_code=429 if result.outcome == "locked" else 401)
+
+
+@router.post("/logout")
+def delete_login(
+    request: Request, settings: SettingsDep, csrf_token: Annotated[str, Form(max_length=500)] = ""
+) -> Response:
+    """Log out of the console."""
+    if not csrf_valid(request, settings, csrf_token):
+        return _refused_form(request, settings)
+    response = RedirectResponse("/servicedesk/login", status_code=303)
+    end_session(response)
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+def read_console(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
+    """Start page: look up a reference, paste a message, what breaks most, page feedback."""
+    user = current_user(request, settings)
+    if user is None:
+        return _login_redirect(request)
+    now = datetime.now(UTC)
+    context = {
+        "user": user,
+        "brokers": settings.brokers,
+        "periods": _counts(store, now),
+        "feedback": records.feedback_counts(store.engine),
+        "reference_value": "",
+    }
+    return _page(request, settings, "console.html", context)
+
+
+@router.post("/zoek", response_class=HTMLResponse)
+def create_lookup(
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    code: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Look up a reference code typed in the form (any case, with or without dashes)."""
+    user = current_user(request, settings)
+    if user is None:
+        return _login_redirect(request)
+    if not csrf_valid(request, settings, csrf_token):
+        return _refused_form(request, settings)
+    ref = reference.normalise(code)
+    if ref is None:
+        context = {
+            "user": user,
+            "brokers": settings.brokers,
+            "periods": _counts(store, datetime.now(UTC)),
+            "feedback": records.feedback_counts(store.engine),
+            "reference_value": code,
+            "reference_error": "Vul een referentiecode in zoals BHP-7K3Q-9D2F.",
+        }
+        return _page(request, settings, "console.html", context, status_code=400)
+    return RedirectResponse(f"/servicedesk/referentie/{ref}", status_code=303)
+
+
+@router.get("/referentie/{code}", response_class=HTMLResponse)
+def read_reference(request: Request, settings: SettingsDep, store: StoreDep, code: str) -> Response:
+    """One diagnostics session by reference code: times, broker, verdict, redacted check trace."""
+    user = current_user(request, settings)
+    if user is None:
+        return _login_redirect(request)
+    ref = reference.normalise(code)
+    records.audit(store.engine, user, "lookup", ref or code[:16])
+    session: DiagSession | None = store.get_session(ref) if ref else None
+    if session is None:
+        return _page(request, settings, "not_found.html", {"user": user, "code": ref or code[:20]}, status_code=404)
+    broker_name = next((b.name for b in settings.brokers if b.id == session.broker_id), session.broker_id)
+    verdict = session.verdict
+    view: dict[str, Any] = _verdict_view(verdict) if verdict is not None else {"verdict": None, "entry": None}
+    if verdict is None and session.diagnosis_id in load_catalogue():
+        view["entry"] = load_catalogue().entry(session.diagnosis_id or "")
+    context = {"user": user, "session": session, "broker_name": broker_name, **view}
+    return _page(request, settings, "reference.html", context)
+
+
+async def _analyse(settings: Settings, message: str, broker_id: str) -> Verdict:
+    return await to_thread.run_sync(paste.analyse, settings, message, broker_id)
+
+
+@router.post("/analyse", response_class=HTMLResponse)
+async def create_analysis(
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    message: Annotated[str, Form(max_length=MAX_PASTE_CHARS)] = "",
+    broker: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Check a pasted SAML message; nothing is stored unless the user asks for it."""
+    user = current_user(request, settings)
+    if user is None:
+        return _login_redirect(request)
+    if not csrf_valid(request, settings, csrf_token):
+        return _refused_form(request, settings)
+    broker_id = broker if broker in {b.id for b in settings.brokers} else settings.brokers[0].id
+    if not message.strip():
+        context = {"user": user, "brokers": settings.brokers, "broker_id": broker_id, "message_error": True}
+        return _page(request, settings, "analysis.html", context, status_code=400)
+    verdict = await _analyse(settings, message, broker_id)
+    await to_thread.run_sync(records.audit, store.engine, user, "analyse", None)
+    context = {
+        "user": user,
+        "brokers": settings.brokers,
+        "broker_id": broker_id,
+        "message": message,
+        **_verdict_view(verdict),
+    }
+    return _page(request, settings, "analysis.html", context)
+
+
+@router.post("/analyse/bewaar")
+async def create_saved_analysis(
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    message: Annotated[str, Form(max_length=MAX_PASTE_CHARS)] = "",
+    broker: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Store the verdict (never the message) under a new reference code."""
+    user = current_user(request, settings)
+    if user is None:
+        return _login_redirect(request)
+    if not csrf_valid(request, settings, csrf_token) or not message.strip():
+        return _refused_form(request, settings)
+    broker_id = broker if broker in {b.id for b in settings.brokers} else settings.brokers[0].id
+    verdict = await _analyse(settings, message, broker_id)
+
+    def save() -> str:
+        session = store.create_session(broker_id=broker_id, supplier_id=None, request_id=None, scenario="geplakt")
+        store.finish_session(session.reference, verdict)
+        records.audit(store.engine, user, "save", session.reference)
+        return session.reference
+
+    ref = await to_thread.run_sync(save)
+    return RedirectResponse(f"/servicedesk/referentie/{ref}", status_code=303)
+
+
+@router.get("/logboek", response_class=HTMLResponse)
+def read_audit_log(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
+    """The latest audit lines: who looked up which reference, and when."""
+    user = current_user(request, settings)
+    if user is None:
+        return _login_redirect(request)
+    return _page(request, settings, "audit.html", {"user": user, "lines": records.audit_lines(store.engine, 200)})

@@ -1,0 +1,51 @@
+"""A console client with one account, and helpers to read CSRF tokens and log in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from diagnostics.app import create_app
+from diagnostics.servicedesk import accounts
+from diagnostics.settings import Settings
+from diagnostics.store import Store
+
+USER = "anne.servicedesk"
+PASSWORD = "correct horse battery staple"
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match[1]
+
+
+def login(client: TestClient, name: str = USER, password: str = PASSWORD) -> None:
+    page = client.get("/servicedesk/login")
+    response = client.post(
+        "/servicedesk/login",
+        data={"name": name, "password": password, "csrf_token": csrf_token(page.text), "next": "/servicedesk"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+@pytest.fixture
+def store(settings: Settings) -> Store:
+    return Store.from_settings(settings)
+
+
+@pytest.fixture
+def client(settings: Settings, store: Store) -> Iterator[TestClient]:
+    accounts.create_user(store.engine, USER, PASSWORD)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def logged_in(client: TestClient) -> TestClient:
+    login(client)
+    return client
