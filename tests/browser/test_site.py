@@ -1,0 +1,123 @@
+"""The help site in Chromium, served by the real server: axe on every page, search, keyboard-only path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from bs4 import BeautifulSoup
+from playwright.sync_api import Page, Request, expect
+
+from tests.site.helpers import LOOPBACK_HOSTS
+
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def site_url(live_server: Callable[..., Any], built_site_dir: Path) -> str:
+    """Base URL of ``inloghulp serve`` showing the freshly built site."""
+    server = live_server({"site_dir": str(built_site_dir)})
+    return f"{server.url}/"
+
+
+@pytest.fixture
+def outside_requests(page: Page) -> Iterator[list[str]]:
+    """Every request the page makes to a host that is not this machine."""
+    seen: list[str] = []
+
+    def record(request: Request) -> None:
+        host = urlsplit(request.url).hostname
+        if urlsplit(request.url).scheme in {"http", "https", "ws", "wss"} and host not in LOOPBACK_HOSTS:
+            seen.append(request.url)
+
+    page.on("request", record)
+    yield seen
+
+
+def sitemap_urls(built_site_dir: Path, base: str) -> list[str]:
+    """Every page in sitemap.xml, with the configured site_url replaced by the live server."""
+    sitemap = BeautifulSoup((built_site_dir / "sitemap.xml").read_text(encoding="utf-8"), "xml")
+    urls = []
+    for loc in sitemap.find_all("loc"):
+        path = urlsplit(loc.get_text(strip=True)).path
+        urls.append(base.rstrip("/") + path)
+    return urls
+
+
+def test_every_page_passes_axe(page: Page, site_url: str, built_site_dir: Path, outside_requests: list[str]) -> None:
+    urls = sitemap_urls(built_site_dir, site_url)
+    assert len(urls) >= 12
+    axe = Axe()
+    reports = []
+    for url in urls:
+        response = page.goto(url)
+        assert response is not None and response.status == 200, url
+        expect(page.locator("article h1")).to_be_visible()
+        result = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+        if result.violations_count:
+            reports.append(f"{url}\n{result.generate_report()}")
+    assert reports == [], "\n\n".join(reports)
+    assert outside_requests == []
+
+
+def test_search_finds_the_eherkenning_page(page: Page, site_url: str) -> None:
+    page.goto(site_url)
+    page.get_by_role("textbox", name="Zoeken").first.click()
+    page.keyboard.type("machtiging")
+    result = page.locator(".md-search-result__link[href*='eherkenning/']").first
+    expect(result).to_be_visible(timeout=15_000)
+    expect(result).to_contain_text("eHerkenning")
+
+
+def tab_to(page: Page, href_part: str, limit: int = 250) -> None:
+    """Press Tab until a link inside the page content whose href contains ``href_part`` has focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        found = page.evaluate(
+            """(part) => {
+                const el = document.activeElement;
+                return !!el && el.tagName === "A" && !!el.closest(".md-content")
+                    && (el.getAttribute("href") || "").includes(part);
+            }""",
+            href_part,
+        )
+        if found:
+            return
+    pytest.fail(f"no link to {href_part!r} in the content within {limit} Tab presses")
+
+
+def test_main_path_works_by_keyboard_alone(page: Page, site_url: str) -> None:
+    page.goto(site_url)
+    page.keyboard.press("Tab")
+    skip_link = page.evaluate("document.activeElement.textContent.trim()")
+    assert skip_link == "Ga naar inhoud"
+
+    tab_to(page, "eherkenning/")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{site_url}eherkenning/")
+    expect(page.locator("article h1")).to_contain_text("Inloggen met eHerkenning")
+
+    tab_to(page, "inloggen-lukt-niet/")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{site_url}inloggen-lukt-niet/")
+    expect(page.locator("article h1")).to_contain_text("Inloggen lukt niet")
+    expect(page.locator("#hulp-nodig")).to_have_text("Hulp nodig?")
+
+
+def test_pages_work_without_javascript(browser: Any, site_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{site_url}inloggen-lukt-niet/")
+        expect(page.locator("article h1")).to_contain_text("Inloggen lukt niet")
+        expect(page.locator("#eerste-keer-eherkenning")).to_be_visible()
+        page.get_by_role("link", name="Toegankelijkheid").click()
+        expect(page.locator("article h1")).to_contain_text("Toegankelijkheid")
+    finally:
+        context.close()
