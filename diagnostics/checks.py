@@ -42,6 +42,25 @@ _INSTANT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d
 
 RememberAssertion = Callable[[str, datetime], bool]
 
+# Short Dutch names of the checks, in the order they run (for reports and the result page).
+CHECK_TITLES: dict[str, str] = {
+    "input": "Invoer leesbaar en veilig",
+    "structure": "Opbouw van het bericht",
+    "artifact-status": "Status van de ArtifactResponse",
+    "status": "Status van de makelaar",
+    "issuer": "Afzender",
+    "signature": "Handtekening",
+    "wrapping": "Ondertekende assertion gebruikt",
+    "destination": "Bestemming",
+    "audience": "Bedoeld voor onze dienst",
+    "in-response-to": "Antwoord op ons verzoek",
+    "time": "Tijd en geldigheid",
+    "loa": "Betrouwbaarheidsniveau",
+    "service": "Dienst (ServiceID)",
+    "identifiers": "Identificaties",
+    "replay": "Niet eerder gebruikt",
+}
+
 
 @dataclass(frozen=True)
 class CheckContext:

@@ -236,6 +236,27 @@ def simulator(config: ConfigOption = None, host: str = "127.0.0.1", port: int = 
     uvicorn.run("diagnostics.simulator.app:create_app", factory=True, host=host, port=port, log_level="info")
 
 
+@app.command()
+def explain(
+    file: Annotated[Path, typer.Argument(help="SAML-antwoord: XML, base64, HAR of SAML-tracer-JSON ('-' = stdin).")],
+    json_output: Annotated[bool, typer.Option("--json", help="Uitslag als JSON.")] = False,
+    config: ConfigOption = None,
+    broker_metadata: Annotated[Path | None, typer.Option(help="Metadata van de vertrouwde makelaar.")] = None,
+    sp_key: Annotated[Path | None, typer.Option(help="Privésleutel om identificaties te ontsleutelen.")] = None,
+    sp_entity_id: str | None = None,
+    acs_url: str | None = None,
+    required_loa: str | None = None,
+    service_id: str | None = None,
+    request_id: Annotated[str | None, typer.Option(help="Verwachte InResponseTo (anders niet vergeleken).")] = None,
+    at: Annotated[str | None, typer.Option(help="Beoordeel alsof het nu dit tijdstip is (ISO 8601).")] = None,
+) -> None:
+    """Controleer een opgeslagen SAML-antwoord en leg uit wat er mis is."""
+    from diagnostics.explain import Options, command
+
+    options = Options(config, broker_metadata, sp_key, sp_entity_id, acs_url, required_loa, service_id, request_id, at)
+    raise typer.Exit(command(file, options, as_json=json_output))
+
+
 user_app = typer.Typer(no_args_is_help=True, help="Accounts voor de servicedeskconsole.")
 app.add_typer(user_app, name="user")
 
