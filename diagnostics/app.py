@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from diagnostics import __version__, ops, security
-from diagnostics.routes import certificates, email_check, health, saml_metadata, service_info, status
+from diagnostics.routes import certificates, email_check, health, roundtrip, saml_metadata, service_info, status
 from diagnostics.routes import feedback as feedback_routes
 from diagnostics.servicedesk.router import router as servicedesk_router
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.router import router as simulator_router
 
 log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -40,8 +42,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(certificates.router)
     app.include_router(status.router)
     app.include_router(email_check.router)
+    app.include_router(roundtrip.router)
     app.include_router(feedback_routes.router)
     app.include_router(servicedesk_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     if settings.simulator.enabled:
         app.include_router(simulator_router)

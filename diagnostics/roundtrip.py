@@ -1,0 +1,401 @@
+"""The "Test de inlog" round trip: start a diagnostics session, receive the artifact, check, explain.
+
+Flow 3 of ARCHITECTURE.md, without the web layer: the routes in ``diagnostics.routes.roundtrip`` only
+translate HTTP to these calls. Blocking work (the store, the checks) runs in a worker thread so the
+event loop stays free: the embedded simulator answers the SOAP call from this same process.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+from urllib.parse import urlencode
+
+from anyio import to_thread
+
+from diagnostics import checks, reference
+from diagnostics.brokers import BrokerError, BrokerInfo, BrokerRegistry, Supplier
+from diagnostics.catalogue import load_catalogue
+from diagnostics.saml import artifact, authn
+from diagnostics.settings import Settings
+from diagnostics.store import DiagSession, Store
+from diagnostics.verdict import CheckResult, Verdict
+
+RESOLVE_TIMEOUT_SECONDS = 15.0
+RELAY_PREFIX = "/diagnose/"
+_RELAY_RE = re.compile(rf"^{RELAY_PREFIX}(?P<reference>{reference.PATTERN.pattern.strip('^$')})$")
+
+# What the user saw at the broker when nothing came back, and the diagnosis each answer leads to.
+# Order = order on the page. "weet-niet" keeps ``no-response``: the servicedesk route.
+NoResponseAnswer = Literal["geen-machtiging", "geannuleerd", "code-werkte-niet", "weet-niet"]
+
+
+@dataclass(frozen=True)
+class AnswerOption:
+    key: NoResponseAnswer
+    label: str
+    diagnosis: str
+
+
+NO_RESPONSE_ANSWERS: tuple[AnswerOption, ...] = (
+    AnswerOption(
+        "geen-machtiging",
+        "Ik kon inloggen, maar kreeg een melding over een machtiging. Of ik kwam daarna niet verder.",
+        "no-authorisation",
+    ),
+    AnswerOption("geannuleerd", "Ik heb zelf op Annuleren of Terug geklikt.", "cancelled"),
+    AnswerOption("code-werkte-niet", "Mijn wachtwoord of code werkte niet.", "auth-failed"),
+    AnswerOption("weet-niet", "Ik weet het niet.", "no-response"),
+)
+
+# Diagnoses that happen at the user's supplier (the authenticatiedienst), not in our checks.
+SUPPLIER_DIAGNOSES = frozenset({"cancelled", "auth-failed", "unknown-principal", "no-authorisation", "no-response"})
+
+StepStatus = Literal["pass", "fail", "skip", "wait"]
+
+
+class StartError(Exception):
+    """A test cannot start; ``diagnosis`` is a catalogue id, ``message`` Dutch."""
+
+    def __init__(self, diagnosis: str, message: str) -> None:
+        super().__init__(message)
+        self.diagnosis = diagnosis
+        self.message = message
+
+
+@dataclass(frozen=True)
+class LoginStart:
+    """A started test: its session and what the browser must be sent to reach the broker."""
+
+    session: DiagSession
+    request: authn.AuthnRequestOut
+
+
+@dataclass(frozen=True)
+class Step:
+    """One hop of the round trip, for the timeline on the result page."""
+
+    title: str
+    status: StepStatus
+    detail: str
+
+
+# ── relay state ──
+
+
+def relay_state_for(ref: str) -> str:
+    """A same-origin relative path to the result page (well under SAML's 80 bytes)."""
+    return f"{RELAY_PREFIX}{ref}"
+
+
+def reference_from_relay_state(value: str | None) -> str | None:
+    """The reference in a RelayState of exactly ``/diagnose/BHP-XXXX-XXXX``; anything else is ignored."""
+    if not value or len(value) > 80:
+        return None
+    match = _RELAY_RE.fullmatch(value)
+    return match["reference"] if match else None
+
+
+# ── start ──
+
+
+async def start_login(
+    settings: Settings,
+    store: Store,
+    registry: BrokerRegistry,
+    *,
+    broker_id: str,
+    supplier_id: str | None,
+    scenario: str | None = None,
+    now: datetime | None = None,
+) -> LoginStart:
+    """A new session and a signed AuthnRequest naming ``supplier_id`` in Scoping/IDPList."""
+    try:
+        config = settings.broker(broker_id)
+    except KeyError:
+        raise StartError("config-error", "Deze herkenningsmakelaar is niet ingesteld.")
+    try:
+        info = await registry.broker(broker_id)
+        suppliers = await registry.suppliers(broker_id)
+    except BrokerError as exc:
+        raise StartError(exc.diagnosis, exc.message)
+    if suppliers and supplier_id not in {supplier.entity_id for supplier in suppliers}:
+        raise StartError("config-error", "Kies een eHerkenningsmakelaar uit de lijst.")
+    if not suppliers:
+        supplier_id = None
+    # Scenarios are a test mode of our own simulator; a real broker never sees the parameter.
+    scenario = scenario if config.embedded and scenario else None
+    request_id = authn.new_id()
+    session = await to_thread.run_sync(
+        lambda: store.create_session(
+            broker_id=broker_id, supplier_id=supplier_id, request_id=request_id, scenario=scenario
+        )
+    )
+    binding: authn.Binding = "redirect" if info.sso_redirect_url else "post"
+    destination = info.sso_redirect_url or info.sso_post_url
+    assert destination is not None  # parse_metadata demands one of them
+    request = authn.build_authn_request(
+        settings,
+        destination=destination,
+        supplier_id=supplier_id,
+        relay_state=relay_state_for(session.reference),
+        binding=binding,
+        now=now,
+        request_id=request_id,
+    )
+    if scenario:
+        request = _with_scenario(request, scenario)
+    return LoginStart(session, request)
+
+
+def _with_scenario(request: authn.AuthnRequestOut, scenario: str) -> authn.AuthnRequestOut:
+    # A query parameter outside the signed part (SAMLRequest, RelayState, SigAlg), for both bindings.
+    separator = "&" if "?" in request.url else "?"
+    url = f"{request.url}{separator}{urlencode({'scenario': scenario})}"
+    return authn.AuthnRequestOut(request.request_id, request.binding, url, request.xml, request.form)
+
+
+# ── the artifact comes back ──
+
+
+def _failed(hops: list[CheckResult], diagnosis: str) -> Verdict:
+    return Verdict(verdict="failed", diagnosis=load_catalogue().diagnosis(diagnosis), checks=hops)
+
+
+async def evaluate_artifact(
+    settings: Settings,
+    store: Store,
+    registry: BrokerRegistry,
+    session: DiagSession,
+    saml_art: str,
+    *,
+    now: datetime | None = None,
+) -> Verdict:
+    """Read the artifact, resolve it over SOAP at the session's broker, and run every check."""
+    hops: list[CheckResult] = []
+    try:
+        info = await registry.broker(session.broker_id)
+    except (BrokerError, KeyError) as exc:
+        diagnosis = exc.diagnosis if isinstance(exc, BrokerError) else "config-error"
+        detail = exc.message if isinstance(exc, BrokerError) else "Deze herkenningsmakelaar is niet meer ingesteld."
+        hops.append(CheckResult(id="broker-metadata", status="fail", detail=detail, diagnosis=diagnosis))
+        return _failed(hops, diagnosis)
+    try:
+        endpoint_index, source = artifact.parse_artifact(saml_art)
+    except artifact.ArtifactError as exc:
+        hops.append(CheckResult(id="artifact", status="fail", detail=str(exc), diagnosis=exc.diagnosis))
+        return _failed(hops, exc.diagnosis)
+    if source != info.source_id:
+        hops.append(
+            CheckResult(
+                id="artifact",
+                status="fail",
+                detail=f"Het artefact komt niet van {info.name}: de SourceID past niet bij {info.entity_id}.",
+                diagnosis="wrong-issuer",
+            )
+        )
+        return _failed(hops, "wrong-issuer")
+    hops.append(
+        CheckResult(
+            id="artifact",
+            status="pass",
+            detail=f"Artefact ontvangen; de SourceID hoort bij {info.entity_id}.",
+            data={"endpoint_index": str(endpoint_index)},
+        )
+    )
+    ars_url = info.ars_url_for(endpoint_index)
+    try:
+        message = await artifact.resolve_artifact_async(
+            settings,
+            artifact=saml_art,
+            ars_url=ars_url,
+            content_type=info.soap_content_type,
+            timeout=RESOLVE_TIMEOUT_SECONDS,
+        )
+    except artifact.ArtifactError as exc:
+        hops.append(CheckResult(id="artifact-resolve", status="fail", detail=str(exc), diagnosis=exc.diagnosis))
+        return _failed(hops, exc.diagnosis)
+    hops.append(
+        CheckResult(
+            id="artifact-resolve",
+            status="pass",
+            detail=f"Het bericht is via SOAP opgehaald bij {ars_url} (Content-Type {info.soap_content_type}).",
+            data={"ars_url": ars_url, "content_type": info.soap_content_type},
+        )
+    )
+    verdict = await to_thread.run_sync(lambda: _run_checks(settings, store, info, session, message, now))
+    return verdict.model_copy(update={"checks": [*hops, *verdict.checks]})
+
+
+def _run_checks(
+    settings: Settings, store: Store, info: BrokerInfo, session: DiagSession, message: bytes, now: datetime | None
+) -> Verdict:
+    context = checks.context_from_settings(
+        settings,
+        info,
+        expected_request_id=session.request_id,
+        remember_assertion=store.remember_assertion,
+        now=now,
+    )
+    return checks.run(message, context)
+
+
+async def receive_artifact(
+    settings: Settings,
+    store: Store,
+    registry: BrokerRegistry,
+    *,
+    saml_art: str,
+    relay_state: str | None,
+    now: datetime | None = None,
+) -> str | None:
+    """The reference whose result page to show, or None when this artifact belongs to no test of ours."""
+    ref = reference_from_relay_state(relay_state)
+    if ref is None:
+        return None
+    session = await to_thread.run_sync(store.get_session, ref)
+    if session is None:
+        return None
+    if session.state in ("finished", "answered"):
+        # A reload or a second submit: the artifact was single use, the verdict stands.
+        return ref
+    verdict = await evaluate_artifact(settings, store, registry, session, saml_art, now=now)
+    await to_thread.run_sync(store.finish_session, ref, verdict)
+    return ref
+
+
+# ── never came back ──
+
+
+def expire_stale(settings: Settings, store: Store, now: datetime | None = None) -> list[str]:
+    """Sessions older than the configured timeout become ``no-response``; their references."""
+    return store.expire_stale(settings.no_response_timeout_seconds, now or datetime.now(UTC))
+
+
+def answer_option(key: str) -> AnswerOption | None:
+    return next((option for option in NO_RESPONSE_ANSWERS if option.key == key), None)
+
+
+def answer_no_response(store: Store, ref: str, key: str) -> DiagSession | None:
+    """Record what the user saw; None when the answer is unknown or the session is not waiting for one."""
+    option = answer_option(key)
+    if option is None:
+        return None
+    return store.answer_no_response(ref, option.key, option.diagnosis)
+
+
+# ── presenting a session ──
+
+
+def session_verdict(settings: Settings, session: DiagSession) -> Verdict:
+    """The verdict contract for any session state (finished, waiting, never came back, answered)."""
+    verdict = session.verdict
+    if session.state == "finished" and verdict is not None:
+        return verdict.model_copy(update={"reference": session.reference})
+    if session.state == "started":
+        return Verdict(
+            verdict="inconclusive",
+            diagnosis=None,
+            checks=[
+                CheckResult(
+                    id="response",
+                    status="skip",
+                    detail="Er is nog geen antwoord van de herkenningsmakelaar.",
+                )
+            ],
+            reference=session.reference,
+        )
+    minutes = max(1, round(settings.no_response_timeout_seconds / 60))
+    trace = [
+        CheckResult(
+            id="response",
+            status="fail",
+            detail=f"Binnen {minutes} minuten kwam er geen antwoord terug van de herkenningsmakelaar.",
+            diagnosis="no-response",
+        )
+    ]
+    option = answer_option(session.no_response_answer or "")
+    if option is not None:
+        trace.append(
+            CheckResult(
+                id="user-answer",
+                status="warn",
+                detail=f"Wat de gebruiker zag: {option.label}",
+                diagnosis=option.diagnosis,
+            )
+        )
+    diagnosis_id = session.diagnosis_id or "no-response"
+    return Verdict(
+        verdict="failed",
+        diagnosis=load_catalogue().diagnosis(diagnosis_id),
+        checks=trace,
+        reference=session.reference,
+    )
+
+
+def _check(verdict: Verdict, check_id: str) -> CheckResult | None:
+    return next((check for check in verdict.checks if check.id == check_id), None)
+
+
+def timeline(session: DiagSession, verdict: Verdict, *, broker_name: str, supplier_name: str | None) -> list[Step]:
+    """The round trip as hops, each with a status that reads without colour."""
+    supplier = f"Uw eHerkenningsmakelaar ({supplier_name})" if supplier_name else "Uw eHerkenningsmakelaar"
+    steps = [
+        Step("Bronhouderportaal-test", "pass", "Het inlogverzoek is gemaakt en ondertekend."),
+        Step(f"Herkenningsmakelaar ({broker_name})", "pass", "U bent doorgestuurd naar de herkenningsmakelaar."),
+    ]
+    diagnosis = verdict.diagnosis.id if verdict.diagnosis else None
+    if session.state == "started":
+        steps += [
+            Step(supplier, "wait", "Wij wachten tot u terugkomt van het inloggen."),
+            Step("Terug met artefact", "wait", "Nog niet ontvangen."),
+            Step("Controle via SOAP", "wait", "Nog niet gedaan."),
+            Step("Controles", "wait", "Nog niet gedaan."),
+        ]
+        return steps
+    if session.state in ("no-response", "answered"):
+        steps += [
+            Step(supplier, "fail", "U bent niet teruggekomen bij het Bronhouderportaal."),
+            Step("Terug met artefact", "fail", "Er kwam geen artefact terug."),
+            Step("Controle via SOAP", "skip", "Niet gedaan: er was geen artefact."),
+            Step("Controles", "skip", "Niet gedaan: er was geen antwoord."),
+        ]
+        return steps
+    artifact_check = _check(verdict, "artifact")
+    resolve_check = _check(verdict, "artifact-resolve")
+    at_supplier = diagnosis in SUPPLIER_DIAGNOSES
+    steps.append(
+        Step(
+            supplier,
+            "fail" if at_supplier else "pass",
+            verdict.diagnosis.title if at_supplier and verdict.diagnosis else "U bent teruggestuurd.",
+        )
+    )
+    if artifact_check is None:
+        steps.append(Step("Terug met artefact", "skip", "Niet gedaan."))
+    else:
+        status: StepStatus = "fail" if artifact_check.status == "fail" else "pass"
+        steps.append(Step("Terug met artefact", status, artifact_check.detail))
+    steps.append(
+        Step("Controle via SOAP", resolve_check.status, resolve_check.detail)
+        if resolve_check and resolve_check.status in ("pass", "fail")
+        else Step("Controle via SOAP", "skip", "Niet gedaan.")
+    )
+    if resolve_check is None or resolve_check.status != "pass":
+        steps.append(Step("Controles", "skip", "Niet gedaan: er was geen bericht om te controleren."))
+    elif verdict.verdict == "ok":
+        steps.append(Step("Controles", "pass", "Alle controles zijn goed."))
+    elif at_supplier:
+        steps.append(Step("Controles", "skip", "Er kwam geen inlog terug om te controleren."))
+    else:
+        failed = next((check for check in verdict.checks if check.status == "fail"), None)
+        steps.append(Step("Controles", "fail", failed.detail if failed else "Een controle is niet goed."))
+    return steps
+
+
+def supplier_name(suppliers: list[Supplier], entity_id: str | None) -> str | None:
+    if entity_id is None:
+        return None
+    return next((s.display_name for s in suppliers if s.entity_id == entity_id), entity_id)

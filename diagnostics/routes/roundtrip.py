@@ -1,0 +1,315 @@
+"""The "Test de inlog" pages: chooser, start, ACS, result page, the no-response question, and its JSON."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from diagnostics import reference, roundtrip
+from diagnostics.brokers import BrokerError, BrokerRegistry, Supplier
+from diagnostics.catalogue import Entry, load_catalogue
+from diagnostics.deps import SettingsDep
+from diagnostics.service_info import service_info
+from diagnostics.settings import Settings
+from diagnostics.store import DiagSession, Store
+from diagnostics.verdict import Verdict
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+SUPPLIER_COOKIE = "inloghulp_leverancier"
+LAST_TEST_COOKIE = "inloghulp_laatste_test"
+ONE_YEAR = 365 * 24 * 3600
+ONE_DAY = 24 * 3600
+
+router = APIRouter(tags=["roundtrip"])
+
+
+def get_store(settings: SettingsDep) -> Store:
+    return Store.from_settings(settings)
+
+
+def get_registry(request: Request, settings: SettingsDep) -> BrokerRegistry:
+    """One registry per app (per process): metadata is fetched on first use, never at startup."""
+    registry: BrokerRegistry | None = getattr(request.app.state, "broker_registry", None)
+    if registry is None or registry.settings is not settings:
+        registry = request.app.state.broker_registry = BrokerRegistry(settings)
+    return registry
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+RegistryDep = Annotated[BrokerRegistry, Depends(get_registry)]
+
+
+def _secure(settings: Settings) -> bool:
+    return settings.public_base_url.startswith("https://")
+
+
+def _remembered(request: Request) -> tuple[str | None, str | None]:
+    """(broker id, supplier entity id) from the cookie of the last choice."""
+    broker_id, _, supplier_id = (request.cookies.get(SUPPLIER_COOKIE) or "").partition("|")
+    return (broker_id or None, supplier_id or None)
+
+
+def _entry(verdict: Verdict) -> Entry | None:
+    catalogue = load_catalogue()
+    if verdict.diagnosis is None or verdict.diagnosis.id not in catalogue:
+        return None
+    return catalogue.entry(verdict.diagnosis.id)
+
+
+async def _expire(settings: Settings, store: Store) -> None:
+    # Lazily, at page load: no background thread, and every worker agrees through the database.
+    await to_thread.run_sync(roundtrip.expire_stale, settings, store, datetime.now(UTC))
+
+
+async def _session_or_404(store: Store, raw: str) -> DiagSession:
+    ref = reference.normalise(raw)
+    session = await to_thread.run_sync(store.get_session, ref) if ref else None
+    if session is None:
+        raise HTTPException(status_code=404, detail="not-found")
+    return session
+
+
+# ── chooser ──
+
+
+@router.get("/diagnose", response_class=HTMLResponse)
+async def read_chooser(request: Request, settings: SettingsDep, store: StoreDep, registry: RegistryDep) -> HTMLResponse:
+    """The chooser: pick your eHerkenningsmakelaar and test the login, with the beheerder card beside it."""
+    remembered_broker, remembered_supplier = _remembered(request)
+    groups: list[dict[str, Any]] = []
+    for broker in settings.brokers:
+        suppliers: list[Supplier] = []
+        error: str | None = None
+        try:
+            suppliers = await registry.suppliers(broker.id)
+        except BrokerError as exc:
+            log.warning("AD list of %s unavailable: %s", broker.id, exc.diagnosis)
+            error = exc.diagnosis
+        groups.append(
+            {
+                "broker": broker,
+                "suppliers": suppliers,
+                "error": error,
+                "error_entry": load_catalogue().entry(error) if error and error in load_catalogue() else None,
+                "selected": remembered_supplier if remembered_broker == broker.id else None,
+            }
+        )
+    pending: DiagSession | None = None
+    last = reference.normalise(request.cookies.get(LAST_TEST_COOKIE) or "")
+    if last:
+        await _expire(settings, store)
+        session = await to_thread.run_sync(store.get_session, last)
+        if session is not None and session.state == "no-response":
+            pending = session
+    return TEMPLATES.TemplateResponse(
+        request,
+        "roundtrip/chooser.html",
+        {"groups": groups, "pending": pending, "info": service_info(settings), "settings": settings},
+    )
+
+
+@router.post("/diagnose/start", response_class=Response)
+async def create_test(
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    registry: RegistryDep,
+    broker: Annotated[str, Form(max_length=32)],
+    supplier: Annotated[str | None, Form(max_length=255)] = None,
+    scenario: Annotated[str | None, Form(max_length=64)] = None,
+) -> Response:
+    """Start a test: a diagnostics session and a signed AuthnRequest, then off to the broker."""
+    try:
+        started = await roundtrip.start_login(
+            settings, store, registry, broker_id=broker, supplier_id=supplier or None, scenario=scenario
+        )
+    except roundtrip.StartError as exc:
+        entry = load_catalogue().entry(exc.diagnosis) if exc.diagnosis in load_catalogue() else None
+        return TEMPLATES.TemplateResponse(
+            request,
+            "roundtrip/problem.html",
+            {"title": "De test kon niet beginnen", "message": exc.message, "entry": entry, "error_id": exc.diagnosis},
+            status_code=400 if exc.diagnosis == "config-error" else 502,
+        )
+    outgoing = started.request
+    response: Response
+    if outgoing.binding == "redirect":
+        response = RedirectResponse(outgoing.url, status_code=303)
+    else:
+        response = TEMPLATES.TemplateResponse(
+            request, "roundtrip/post_binding.html", {"url": outgoing.url, "form": outgoing.form}
+        )
+    secure = _secure(settings)
+    if started.session.supplier_id:
+        response.set_cookie(
+            SUPPLIER_COOKIE,
+            f"{broker}|{started.session.supplier_id}",
+            max_age=ONE_YEAR,
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+        )
+    response.set_cookie(
+        LAST_TEST_COOKIE, started.session.reference, max_age=ONE_DAY, httponly=True, samesite="lax", secure=secure
+    )
+    return response
+
+
+# ── the broker sends the user back ──
+
+
+async def _receive(
+    request: Request,
+    settings: Settings,
+    store: Store,
+    registry: BrokerRegistry,
+    saml_art: str | None,
+    relay: str | None,
+) -> Response:
+    if not saml_art:
+        return TEMPLATES.TemplateResponse(
+            request,
+            "roundtrip/problem.html",
+            {
+                "title": "Geen inlogbericht ontvangen",
+                "message": "Dit adres verwacht een SAML-artefact van de herkenningsmakelaar. Dat ontbreekt.",
+                "entry": load_catalogue().entry("malformed"),
+                "error_id": "malformed",
+            },
+            status_code=400,
+        )
+    ref = await roundtrip.receive_artifact(settings, store, registry, saml_art=saml_art.strip(), relay_state=relay)
+    if ref is None:
+        return TEMPLATES.TemplateResponse(
+            request,
+            "roundtrip/problem.html",
+            {
+                "title": "Dit inlogbericht hoort niet bij een test",
+                "message": "Wij kunnen dit bericht niet koppelen aan een inlogtest die hier is begonnen. "
+                "Begin een nieuwe test.",
+                "entry": load_catalogue().entry("unsolicited"),
+                "error_id": "unsolicited",
+            },
+            status_code=400,
+        )
+    return RedirectResponse(roundtrip.relay_state_for(ref), status_code=303)
+
+
+@router.get("/saml/acs", response_class=Response)
+async def read_acs(
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    registry: RegistryDep,
+    saml_art: Annotated[str | None, Query(alias="SAMLart", max_length=200)] = None,
+    relay_state: Annotated[str | None, Query(alias="RelayState", max_length=200)] = None,
+) -> Response:
+    """AssertionConsumerService, HTTP-Artifact by GET: resolve, check, show the result."""
+    return await _receive(request, settings, store, registry, saml_art, relay_state)
+
+
+@router.post("/saml/acs", response_class=Response)
+async def create_acs(
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    registry: RegistryDep,
+    saml_art: Annotated[str | None, Form(alias="SAMLart", max_length=200)] = None,
+    relay_state: Annotated[str | None, Form(alias="RelayState", max_length=200)] = None,
+) -> Response:
+    """AssertionConsumerService, HTTP-Artifact by POST: resolve, check, show the result."""
+    return await _receive(request, settings, store, registry, saml_art, relay_state)
+
+
+# ── result ──
+
+
+async def _supplier_names(registry: BrokerRegistry, broker_id: str) -> list[Supplier]:
+    try:
+        return await registry.suppliers(broker_id)
+    except (BrokerError, KeyError):
+        return []
+
+
+@router.get("/diagnose/{ref}", response_class=HTMLResponse)
+async def read_result(
+    request: Request, ref: str, settings: SettingsDep, store: StoreDep, registry: RegistryDep
+) -> HTMLResponse:
+    """The result of one test: verdict, timeline, explanation, check trace and the reference code."""
+    await _expire(settings, store)
+    session = await _session_or_404(store, ref)
+    verdict = roundtrip.session_verdict(settings, session)
+    try:
+        broker_name = settings.broker(session.broker_id).name
+    except KeyError:
+        broker_name = session.broker_id
+    suppliers = await _supplier_names(registry, session.broker_id)
+    supplier_name = roundtrip.supplier_name(suppliers, session.supplier_id)
+    steps = roundtrip.timeline(session, verdict, broker_name=broker_name, supplier_name=supplier_name)
+    return TEMPLATES.TemplateResponse(
+        request,
+        "roundtrip/result.html",
+        {
+            "session": session,
+            "verdict": verdict,
+            "entry": _entry(verdict),
+            "steps": steps,
+            "answers": roundtrip.NO_RESPONSE_ANSWERS,
+            "supplier_name": supplier_name,
+            "timeout_minutes": max(1, round(settings.no_response_timeout_seconds / 60)),
+            "copy_text": _copy_text(verdict, session, supplier_name),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _copy_text(verdict: Verdict, session: DiagSession, supplier_name: str | None) -> str:
+    words = {"ok": "gelukt", "failed": "mislukt", "inconclusive": "nog geen uitslag"}
+    lines = [
+        f"Referentiecode: {session.reference}",
+        f"Uitslag inlogtest: {words[verdict.verdict]}",
+        f"Tijdstip: {session.created_at.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC",
+    ]
+    if supplier_name:
+        lines.append(f"eHerkenningsmakelaar: {supplier_name}")
+    if verdict.diagnosis is not None:
+        lines.append(f"Diagnose: {verdict.diagnosis.title} ({verdict.diagnosis.id})")
+    failed = next((check for check in verdict.checks if check.status == "fail"), None)
+    if failed is not None:
+        lines.append(f"Eerste controle die niet goed ging: {failed.id}")
+    return "\n".join(lines)
+
+
+@router.post("/diagnose/{ref}/antwoord", response_class=Response)
+async def create_answer(
+    ref: str,
+    settings: SettingsDep,
+    store: StoreDep,
+    antwoord: Annotated[str, Form(max_length=32)],
+) -> Response:
+    """What the user saw at the eHerkenningsmakelaar when the login never came back."""
+    await _expire(settings, store)
+    session = await _session_or_404(store, ref)
+    if roundtrip.answer_option(antwoord) is None:
+        raise HTTPException(status_code=400, detail="Kies een van de antwoorden.")
+    answered = await to_thread.run_sync(roundtrip.answer_no_response, store, session.reference, antwoord)
+    if answered is None:
+        raise HTTPException(status_code=409, detail="Deze test wacht niet op een antwoord.")
+    return RedirectResponse(f"{roundtrip.relay_state_for(session.reference)}#uitslag", status_code=303)
+
+
+@router.get("/api/v1/diagnose/{ref}", response_model=Verdict)
+async def read_result_json(ref: str, settings: SettingsDep, store: StoreDep) -> Verdict:
+    """The verdict of one test (verdict contract), by reference code."""
+    await _expire(settings, store)
+    session = await _session_or_404(store, ref)
+    return roundtrip.session_verdict(settings, session)

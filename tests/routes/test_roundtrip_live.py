@@ -1,0 +1,155 @@
+"""Round trips through real HTTP against the embedded simulator: every scenario ends in its diagnosis."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from diagnostics.simulator.scenarios import SCENARIO_IDS
+from tests.conftest import LiveServer
+from tests.routes.roundtrip_server import REFERENCE_RE, roundtrip_server, run_test
+
+TIMEOUT_SECONDS = 1
+
+# scenario -> (verdict, diagnosis id); None for a login that never comes back.
+EXPECTED: dict[str, tuple[str, str | None] | None] = {
+    "success-loa2plus": ("ok", None),
+    "success-loa3": ("ok", None),
+    "loa-too-low": ("failed", "loa-too-low"),
+    "cancelled": ("failed", "cancelled"),
+    "auth-failed": ("failed", "auth-failed"),
+    "unknown-principal": ("failed", "unknown-principal"),
+    "request-unsupported": ("failed", "request-unsupported"),
+    "no-authorisation": None,
+    "wrong-service": ("failed", "wrong-service"),
+    "expired": ("failed", "expired"),
+    "not-yet-valid": ("failed", "not-yet-valid"),
+    "bad-signature": ("failed", "bad-signature"),
+    "unsigned": ("failed", "unsigned"),
+    "untrusted-key": ("failed", "untrusted-certificate"),
+    "wrong-audience": ("failed", "wrong-audience"),
+    "wrong-destination": ("failed", "wrong-destination"),
+    "slow": ("ok", None),
+    "broker-error": ("failed", "broker-error"),
+}
+
+
+def test_the_table_covers_every_simulator_scenario() -> None:
+    assert set(EXPECTED) == set(SCENARIO_IDS)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with roundtrip_server(
+        tmp_path_factory.mktemp("roundtrip"), {"no_response_timeout_seconds": TIMEOUT_SECONDS}
+    ) as live:
+        yield live
+
+
+@pytest.fixture
+def client(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, follow_redirects=True, timeout=30) as http:
+        yield http
+
+
+def wait_for_timeout() -> None:
+    # The configured timeout is 1 s; a "never came back" test has to let it pass once.
+    time.sleep(TIMEOUT_SECONDS + 0.2)
+
+
+@pytest.mark.parametrize("scenario", list(EXPECTED))
+def test_round_trip_ends_in_the_expected_diagnosis(client: httpx.Client, scenario: str) -> None:
+    reference, page = run_test(client, scenario)
+    expected = EXPECTED[scenario]
+    if expected is None:
+        # The simulator shows its own "no machtiging" page and never sends the user back.
+        assert page.url.path.startswith("/simulator/")
+        assert client.get(f"/api/v1/diagnose/{reference}").json()["verdict"] == "inconclusive"
+        wait_for_timeout()
+        expected = ("failed", "no-response")
+    else:
+        assert page.status_code == 200
+        match = REFERENCE_RE.search(page.url.path)
+        assert match and match[1] == reference, page.url
+    verdict = client.get(f"/api/v1/diagnose/{reference}").json()
+    assert (verdict["verdict"], verdict["diagnosis"] and verdict["diagnosis"]["id"]) == expected, verdict
+    assert verdict["reference"] == reference
+    html = client.get(f"/diagnose/{reference}").text
+    assert reference in html
+    if expected[1] is not None:
+        assert verdict["diagnosis"]["title"] in html
+
+
+@pytest.mark.parametrize(
+    ("answer", "diagnosis"),
+    [
+        ("geen-machtiging", "no-authorisation"),
+        ("geannuleerd", "cancelled"),
+        ("code-werkte-niet", "auth-failed"),
+        ("weet-niet", "no-response"),
+    ],
+)
+def test_never_came_back_asks_what_the_user_saw(client: httpx.Client, answer: str, diagnosis: str) -> None:
+    reference, _ = run_test(client, "no-authorisation")
+    waiting = client.get(f"/diagnose/{reference}").text
+    assert "Deze test loopt nog" in waiting
+    assert "Wat zag u bij uw eHerkenningsmakelaar?" not in waiting
+    wait_for_timeout()
+    question = client.get(f"/diagnose/{reference}").text
+    assert "Wat zag u bij uw eHerkenningsmakelaar?" in question
+    # The next visit to the chooser points back to the unanswered question (cookie with the last reference).
+    assert f"/diagnose/{reference}#vraag" in client.get("/diagnose").text
+    answered = client.post(f"/diagnose/{reference}/antwoord", data={"antwoord": answer})
+    assert answered.status_code == 200
+    assert "Wat zag u bij uw eHerkenningsmakelaar?" not in answered.text
+    verdict = client.get(f"/api/v1/diagnose/{reference}").json()
+    assert verdict["diagnosis"]["id"] == diagnosis
+    assert [check["id"] for check in verdict["checks"]] == ["response", "user-answer"]
+
+
+def test_the_acs_accepts_the_artifact_by_post(server: LiveServer) -> None:
+    with httpx.Client(base_url=server.url, follow_redirects=False, timeout=30) as http:
+        page = http.get("/diagnose")
+        broker = "simulator"
+        supplier = page.text.split('name="supplier" value="', 1)[1].split('"', 1)[0]
+        to_broker = http.post(
+            "/diagnose/start", data={"broker": broker, "supplier": supplier, "scenario": "success-loa3"}
+        )
+        assert to_broker.status_code == 303
+        back = http.get(to_broker.headers["location"])
+        assert back.status_code == 303
+        query = httpx.URL(back.headers["location"]).params
+        result = http.post("/saml/acs", data={"SAMLart": query["SAMLart"], "RelayState": query["RelayState"]})
+        assert result.status_code == 303
+        assert REFERENCE_RE.search(result.headers["location"])
+        verdict = http.get(f"/api/v1{result.headers['location']}").json()
+        assert verdict["verdict"] == "ok"
+        # The artifact was single use: sending it again does not change the verdict.
+        again = http.get("/saml/acs", params={"SAMLart": query["SAMLart"], "RelayState": query["RelayState"]})
+        assert again.headers["location"] == result.headers["location"]
+        assert http.get(f"/api/v1{result.headers['location']}").json()["verdict"] == "ok"
+        # A test that came back is not waiting for the no-response question.
+        answer = http.post(f"{result.headers['location']}/antwoord", data={"antwoord": "geannuleerd"})
+        assert answer.status_code == 409
+
+
+@pytest.mark.parametrize(
+    "relay_state",
+    ["https://evil.example/diagnose/BHP-2345-6789", "//evil.example", "/diagnose/BHP-2345-6789/../x", "", "/elders"],
+)
+def test_the_acs_ignores_a_foreign_relay_state(client: httpx.Client, relay_state: str) -> None:
+    response = client.get(
+        "/saml/acs", params={"SAMLart": "AAQAAA==", "RelayState": relay_state}, follow_redirects=False
+    )
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert "unsolicited" in response.text
+
+
+def test_the_acs_without_artifact_is_a_clear_400(client: httpx.Client) -> None:
+    response = client.get("/saml/acs", headers={"accept": "text/html"})
+    assert response.status_code == 400
+    assert "artefact" in response.text
