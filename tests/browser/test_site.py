@@ -66,6 +66,18 @@ def test_every_page_passes_axe(page: Page, site_url: str, built_site_dir: Path, 
     assert outside_requests == []
 
 
+def test_start_page_passes_axe_on_a_phone(browser: Any, site_url: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        for path in ("", "eherkenning/"):
+            page.goto(f"{site_url}{path}")
+            result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+            assert result.violations_count == 0, result.generate_report()
+    finally:
+        context.close()
+
+
 def test_search_finds_the_eherkenning_page(page: Page, site_url: str) -> None:
     page.goto(site_url)
     page.get_by_role("textbox", name="Zoeken").first.click()
