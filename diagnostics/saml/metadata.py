@@ -3,16 +3,20 @@
 Shaped after the eHerkenning DV rules: signed requests and assertions, signing and encryption
 KeyDescriptors with ``KeyName`` = SHA-256 fingerprint (current certificate, plus the next one during a
 rollover), an HTTP-Artifact ACS, one AttributeConsumingService whose first RequestedAttribute is the
-ServiceID, and no NameIDFormat. The document is not signed yet: pysaml2 signs through the ``xmlsec1``
-binary, which we do not want in the request path.
+ServiceID, and no NameIDFormat. pysaml2 builds the document; we sign it in process with
+``diagnostics.crypto`` (RSA-SHA256, exc-c14n) with the SP's current key, because pysaml2 signs by running
+the ``xmlsec1`` binary, which we do not want in the request path.
 """
 
 from __future__ import annotations
 
+import hashlib
+
+from lxml import etree
 from saml2 import BINDING_HTTP_ARTIFACT, SAMLError, md, samlp
 from saml2 import xmldsig as ds
 
-from diagnostics import certs
+from diagnostics import certs, crypto
 from diagnostics.cert_status import sp_certificates
 from diagnostics.service_info import service_info
 from diagnostics.settings import Settings
@@ -60,12 +64,23 @@ def entity_descriptor(settings: Settings) -> md.EntityDescriptor:
         ],
         attribute_consuming_service=[service],
     )
-    return md.EntityDescriptor(entity_id=info.entity_id, spsso_descriptor=[descriptor])
+    # A stable ID (same configuration, same document) that the signature can refer to.
+    stable = hashlib.sha256(
+        f"{info.entity_id}|{'|'.join(kd.key_info.key_name[0].text for kd in key_descriptors)}".encode()
+    )
+    return md.EntityDescriptor(
+        entity_id=info.entity_id, id=f"_{stable.hexdigest()[:40]}", spsso_descriptor=[descriptor]
+    )
 
 
-def sp_metadata(settings: Settings) -> bytes:
-    """The SP metadata document as UTF-8 XML with declaration."""
+def sp_metadata(settings: Settings, *, signed: bool = True) -> bytes:
+    """The SP metadata document as UTF-8 XML with declaration, signed with the SP's current key."""
     xml = entity_descriptor(settings).to_string(nspair={"md": md.NAMESPACE, "ds": ds.NAMESPACE})
     if not isinstance(xml, bytes):  # pragma: no cover - pysaml2 returns bytes
         raise SAMLError("unexpected metadata serialisation")
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + xml
+    if not signed:
+        return b'<?xml version="1.0" encoding="UTF-8"?>\n' + xml
+    root = etree.fromstring(xml)  # our own document: no untrusted input here
+    pair = certs.load(settings.sp.key_file, settings.sp.cert_file)
+    crypto.sign(root, pair.key_pem, pair.cert_pem)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

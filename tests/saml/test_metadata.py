@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from fastapi.testclient import TestClient
 from lxml import etree
@@ -12,7 +13,7 @@ from saml2.attribute_converter import ac_factory
 from saml2.mdstore import InMemoryMetaData
 from typer.testing import CliRunner
 
-from diagnostics import certs
+from diagnostics import certs, crypto
 from diagnostics.app import create_app
 from diagnostics.cli import app as cli_app
 from diagnostics.saml.metadata import sp_metadata
@@ -88,3 +89,25 @@ def test_cli_prints_metadata(write_config: Callable[..., Path]) -> None:
     assert result.exit_code == 0, result.output
     tree = etree.fromstring(result.stdout.strip().encode())
     assert tree.xpath("//md:ServiceName/text()", namespaces=NS) == ["Andere dienst"]
+
+
+def test_metadata_is_signed_in_process_with_the_sp_key(settings: Settings) -> None:
+    root = etree.fromstring(sp_metadata(settings))
+    assert etree.QName(root[0]).localname == "Signature"  # schema: ds:Signature comes first
+    info = crypto.verify(root, [certs.load_cert(settings.sp.cert_file)])
+    assert info.element_id == root.get("ID")
+    assert (info.signature_algorithm, info.digest_algorithm) == ("RSA-SHA256", "SHA-256")
+    assert sp_metadata(settings) == sp_metadata(settings)  # stable for caches and diffs
+
+
+def test_tampered_metadata_fails_verification(settings: Settings) -> None:
+    root = etree.fromstring(sp_metadata(settings))
+    (location,) = root.xpath("//md:AssertionConsumerService", namespaces=NS)
+    location.set("Location", "https://evil.example/acs")
+    with pytest.raises(crypto.SignatureError):
+        crypto.verify(root, [certs.load_cert(settings.sp.cert_file)])
+
+
+def test_unsigned_variant_has_no_signature(settings: Settings) -> None:
+    root = etree.fromstring(sp_metadata(settings, signed=False))
+    assert root.xpath("//ds:Signature", namespaces=NS) == []
