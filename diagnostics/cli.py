@@ -103,7 +103,11 @@ def check_config(
     file: Annotated[Path | None, typer.Argument(help="Configuratiebestand (standaard $INLOGHULP_CONFIG).")] = None,
 ) -> None:
     """Controleer de configuratie: vormen, URN's, niveau, lengtes, sleutel en certificaten."""
-    settings_or_exit(file)
+    settings = settings_or_exit(file)
+    from diagnostics.cert_status import sp_statuses
+
+    for cert in sp_statuses(settings):
+        typer.echo(f"  sp.{cert.role}: {cert.status} - {cert.message} ({cert.fingerprint_sha256})")
     typer.echo(f"Configuratie in orde / configuration OK: {file or config_path()}")
 
 

@@ -180,3 +180,10 @@ def test_missing_file_is_reported(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["check-config", str(tmp_path / "absent.toml")])
     assert result.exit_code == 1
     assert "configuratiebestand niet gevonden" in result.stderr
+
+
+def test_good_config_lists_certificate_status(write_config: Callable[..., Path], sp_keypair: tuple[Path, Path]) -> None:
+    result = CliRunner().invoke(app, ["check-config", str(write_config())])
+    fingerprint = certs.fingerprint_sha256(certs.load_cert(sp_keypair[1]))
+    assert "sp.current: ok - Geldig tot" in result.stdout
+    assert fingerprint in result.stdout

@@ -16,5 +16,5 @@ router = APIRouter(prefix="/saml", tags=["saml"])
     responses={200: {"content": {MEDIA_TYPE: {}}, "description": "SAML EntityDescriptor van de dienstverlener."}},
 )
 def read_metadata(settings: SettingsDep) -> Response:
-    """The SP EntityDescriptor (unsigned), generated from the configuration."""
+    """The SP EntityDescriptor, generated from the configuration and signed with the SP key."""
     return Response(sp_metadata(settings), media_type=MEDIA_TYPE)
