@@ -48,6 +48,7 @@ FACTS = [
     ("eherkenning/index.html", "eHerkenningscoördinator"),
     ("eherkenning/index.html", "contractmanager"),
     ("eherkenning/index.html", "trekt ze weer in"),
+    ("eherkenning/index.html", "eherkenning.nl"),
     ("eherkenning/index.html", "aparte machtiging"),
     ("eherkenning/index.html", "machtigingsregister"),
     ("eherkenning/index.html", "mandaatregister"),
