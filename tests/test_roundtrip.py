@@ -1,0 +1,234 @@
+"""The round-trip flow without HTTP: relay state, start, artifact checks, never came back, the timeline."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from diagnostics import roundtrip
+from diagnostics.brokers import BrokerRegistry
+from diagnostics.catalogue import load_catalogue
+from diagnostics.settings import Settings
+from diagnostics.simulator import entities
+from diagnostics.simulator.metadata import ad_list, broker_metadata
+from diagnostics.store import DiagSession, Store
+from diagnostics.verdict import CheckResult, Verdict
+
+
+@pytest.fixture
+def store(settings: Settings) -> Store:
+    return Store(settings.database_url)
+
+
+@pytest.fixture
+def registry(settings: Settings) -> BrokerRegistry:
+    """The embedded simulator's metadata and AD list, served in process instead of over the network."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/simulator/metadata":
+            return httpx.Response(200, content=broker_metadata(settings))
+        if request.url.path == "/simulator/listAD.xml":
+            return httpx.Response(200, content=ad_list(settings))
+        return httpx.Response(404)
+
+    return BrokerRegistry(settings, transport=httpx.MockTransport(handler))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("/diagnose/BHP-7K3Q-9D2F", "BHP-7K3Q-9D2F"),
+        ("https://evil.example/diagnose/BHP-7K3Q-9D2F", None),
+        ("//evil.example/diagnose/BHP-7K3Q-9D2F", None),
+        ("/diagnose/BHP-7K3Q-9D2F?next=https://evil.example", None),
+        ("/diagnose/BHP-7K3Q-9D2F/../../elders", None),
+        ("/diagnose/bhp-7k3q-9d2f", None),
+        ("/diagnose/BHP-0000-1111", None),  # 0 and 1 are not in the alphabet
+        ("/elders", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_only_our_own_result_path_is_accepted_as_relay_state(value: str | None, expected: str | None) -> None:
+    assert roundtrip.reference_from_relay_state(value) == expected
+
+
+def test_relay_state_fits_in_80_bytes() -> None:
+    assert len(roundtrip.relay_state_for("BHP-7K3Q-9D2F").encode()) <= 80
+
+
+def test_start_login_stores_the_session_and_signs_a_scoped_request(
+    settings: Settings, store: Store, registry: BrokerRegistry
+) -> None:
+    supplier = entities.SUPPLIERS[1].entity_id
+    started = asyncio.run(
+        roundtrip.start_login(
+            settings, store, registry, broker_id="simulator", supplier_id=supplier, scenario="cancelled"
+        )
+    )
+    session = store.get_session(started.session.reference)
+    assert session is not None
+    assert session.state == "started"
+    assert session.supplier_id == supplier
+    assert session.request_id == started.request.request_id
+    assert session.scenario == "cancelled"
+    assert started.request.binding == "redirect"
+    url = urlsplit(started.request.url)
+    query = parse_qs(url.query)
+    assert f"{url.scheme}://{url.netloc}{url.path}".endswith("/simulator/sso")
+    assert query["RelayState"] == [f"/diagnose/{session.reference}"]
+    assert query["scenario"] == ["cancelled"]
+    assert query["SigAlg"] == ["http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"]
+    xml = started.request.xml.decode()
+    assert f'ProviderID="{supplier}"' in xml
+    assert 'ForceAuthn="true"' in xml
+    assert f'ID="{session.request_id}"' in xml
+
+
+def test_start_login_refuses_a_supplier_the_broker_does_not_list(
+    settings: Settings, store: Store, registry: BrokerRegistry
+) -> None:
+    with pytest.raises(roundtrip.StartError) as caught:
+        asyncio.run(
+            roundtrip.start_login(settings, store, registry, broker_id="simulator", supplier_id="urn:evil:AD:1")
+        )
+    assert caught.value.diagnosis == "config-error"
+    with pytest.raises(roundtrip.StartError):
+        asyncio.run(roundtrip.start_login(settings, store, registry, broker_id="nope", supplier_id=None))
+    assert store.recent_sessions() == []
+
+
+def _artifact(source: bytes, handle: bytes = b"\x01" * 20) -> str:
+    return base64.b64encode(b"\x00\x04\x00\x00" + source + handle).decode()
+
+
+@pytest.mark.parametrize(
+    ("artifact", "diagnosis"),
+    [
+        (_artifact(hashlib.sha1(b"urn:etoegang:HM:00000003520354760000:entities:9632").digest()), "wrong-issuer"),
+        ("bm90IGFuIGFydGlmYWN0", "malformed"),
+        ("%%%", "malformed"),
+    ],
+)
+def test_an_artifact_from_another_issuer_is_never_resolved(
+    settings: Settings, store: Store, registry: BrokerRegistry, artifact: str, diagnosis: str
+) -> None:
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_req1")
+    verdict = asyncio.run(roundtrip.evaluate_artifact(settings, store, registry, session, artifact))
+    assert verdict.verdict == "failed"
+    assert verdict.diagnosis is not None and verdict.diagnosis.id == diagnosis
+    assert [check.id for check in verdict.checks] == ["artifact"]
+    assert verdict.diagnosis.title  # the Dutch title comes from the catalogue
+
+
+def test_expire_stale_uses_the_configured_timeout(settings: Settings, store: Store) -> None:
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_req2")
+    timeout = settings.no_response_timeout_seconds
+    assert roundtrip.expire_stale(settings, store, now=session.created_at + timedelta(seconds=timeout - 1)) == []
+    assert roundtrip.expire_stale(settings, store, now=session.created_at + timedelta(seconds=timeout + 1)) == [
+        session.reference
+    ]
+    expired = store.get_session(session.reference)
+    assert expired is not None and expired.state == "no-response"
+    verdict = roundtrip.session_verdict(settings, expired)
+    assert verdict.verdict == "failed"
+    assert verdict.diagnosis is not None and verdict.diagnosis.id == "no-response"
+
+
+@pytest.mark.parametrize(
+    ("answer", "diagnosis"),
+    [
+        ("geen-machtiging", "no-authorisation"),
+        ("geannuleerd", "cancelled"),
+        ("code-werkte-niet", "auth-failed"),
+        ("weet-niet", "no-response"),
+    ],
+)
+def test_each_answer_leads_to_its_diagnosis(settings: Settings, store: Store, answer: str, diagnosis: str) -> None:
+    settings = settings.model_copy(update={"no_response_timeout_seconds": 1})
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id=f"_req-{answer}")
+    # Not yet expired: an answer is refused.
+    assert roundtrip.answer_no_response(store, session.reference, answer) is None
+    roundtrip.expire_stale(settings, store, now=session.created_at + timedelta(seconds=2))
+    answered = roundtrip.answer_no_response(store, session.reference, answer)
+    assert answered is not None
+    verdict = roundtrip.session_verdict(settings, answered)
+    assert verdict.diagnosis is not None and verdict.diagnosis.id == diagnosis
+    assert verdict.checks[-1].id == "user-answer"
+
+
+def test_an_unknown_answer_is_refused(settings: Settings, store: Store) -> None:
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_req3")
+    roundtrip.expire_stale(settings, store, now=session.created_at + timedelta(days=1))
+    assert roundtrip.answer_no_response(store, session.reference, "iets-anders") is None
+    still = store.get_session(session.reference)
+    assert still is not None and still.state == "no-response"
+
+
+def _finished(store: Store, verdict: Verdict) -> DiagSession:
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)
+    finished = store.finish_session(session.reference, verdict)
+    assert finished is not None
+    return finished
+
+
+def _statuses(steps: list[roundtrip.Step]) -> list[str]:
+    return [step.status for step in steps]
+
+
+def test_timeline_marks_the_hop_that_failed(settings: Settings, store: Store) -> None:
+    hops = [
+        CheckResult(id="artifact", status="pass", detail="ok"),
+        CheckResult(id="artifact-resolve", status="pass", detail="ok"),
+    ]
+    ok = _finished(store, Verdict(verdict="ok", diagnosis=None, checks=[*hops]))
+    assert (
+        _statuses(roundtrip.timeline(ok, roundtrip.session_verdict(settings, ok), broker_name="B", supplier_name="S"))
+        == ["pass"] * 6
+    )
+
+    cancelled_verdict = Verdict(
+        verdict="failed",
+        diagnosis=load_catalogue().diagnosis("cancelled"),
+        checks=[*hops, CheckResult(id="status", status="fail", detail="geannuleerd", diagnosis="cancelled")],
+    )
+    cancelled = _finished(store, cancelled_verdict)
+    assert _statuses(roundtrip.timeline(cancelled, cancelled_verdict, broker_name="B", supplier_name=None)) == [
+        "pass",
+        "pass",
+        "fail",
+        "pass",
+        "pass",
+        "skip",
+    ]
+
+    unreachable = Verdict(
+        verdict="failed",
+        diagnosis=load_catalogue().diagnosis("broker-unreachable"),
+        checks=[
+            hops[0],
+            CheckResult(id="artifact-resolve", status="fail", detail="weg", diagnosis="broker-unreachable"),
+        ],
+    )
+    session = _finished(store, unreachable)
+    assert _statuses(roundtrip.timeline(session, unreachable, broker_name="B", supplier_name=None)) == [
+        "pass",
+        "pass",
+        "pass",
+        "pass",
+        "fail",
+        "skip",
+    ]
+
+    waiting = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)
+    steps = roundtrip.timeline(
+        waiting, roundtrip.session_verdict(settings, waiting), broker_name="B", supplier_name="S"
+    )
+    assert _statuses(steps) == ["pass", "pass", "wait", "wait", "wait", "wait"]
+    assert steps[2].title == "Uw eHerkenningsmakelaar (S)"
