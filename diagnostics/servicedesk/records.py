@@ -39,8 +39,12 @@ def audit(engine: Engine, user: str, action: str, reference: str | None = None, 
 
 def audit_lines(engine: Engine, limit: int = 50) -> list[AuditLine]:
     with engine.connect() as connection:
-        rows = connection.execute(select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit))
-        return [AuditLine(row.at, row.user, row.action, row.reference) for row in rows.scalars()]
+        rows = connection.execute(
+            select(AuditEntry.at, AuditEntry.user, AuditEntry.action, AuditEntry.reference)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+        return [AuditLine(row.at, row.user, row.action, row.reference) for row in rows]
 
 
 def add_feedback(engine: Engine, page: str, rating: int, *, now: datetime | None = None) -> None:

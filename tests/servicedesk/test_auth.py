@@ -81,7 +81,8 @@ def test_five_wrong_passwords_lock_the_account_even_for_the_right_password(clien
     for attempt in range(accounts.MAX_FAILURES):
         page = client.get("/servicedesk/login")
         response = client.post(
-            "/servicedesk/login", data={"name": USER, "password": f"wrong {attempt}", "csrf_token": csrf_token(page.text)}
+            "/servicedesk/login",
+            data={"name": USER, "password": f"wrong {attempt}", "csrf_token": csrf_token(page.text)},
         )
     assert response.status_code == 429
     assert "te vaak een verkeerd wachtwoord" in response.text

@@ -1,0 +1,179 @@
+"""Console pages: lookup by reference (redacted trace, audit), paste analyser, counts chart, feedback."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+
+from diagnostics import checks
+from diagnostics.catalogue import load_catalogue
+from diagnostics.servicedesk import records
+from diagnostics.servicedesk.paste import analyse
+from diagnostics.settings import Settings
+from diagnostics.simulator import entities
+from diagnostics.simulator.responses import issue
+from diagnostics.store import Store
+from tests.servicedesk.conftest import USER, csrf_token
+
+
+def identifiers(settings: Settings) -> list[str]:
+    """Every KvK number and pseudonym the simulator can put in an answer: none may show unmasked."""
+    values = [org.kvk for org in entities.ORGANISATIONS]
+    for person in entities.PERSONS:
+        for org in entities.ORGANISATIONS:
+            values.append(entities.pseudonym(person.key, org.kvk, settings.sp.entity_id))
+    return values
+
+
+def finished_session(settings: Settings, store: Store, scenario: str) -> str:
+    request_id = f"_req-{scenario}-{len(store.recent_sessions())}"
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id=request_id)
+    verdict = analyse(settings, issue(settings, scenario, request_id=request_id).decode(), "simulator")
+    store.finish_session(session.reference, verdict)
+    return session.reference
+
+
+def test_lookup_shows_verdict_trace_and_reply_and_is_audited(
+    logged_in: TestClient, settings: Settings, store: Store
+) -> None:
+    ref = finished_session(settings, store, "loa-too-low")
+    page = logged_in.get("/servicedesk")
+    response = logged_in.post(
+        "/servicedesk/zoek", data={"code": ref.lower().replace("-", " "), "csrf_token": csrf_token(page.text)}
+    )
+    assert response.status_code == 200
+    assert str(response.url).endswith(f"/servicedesk/referentie/{ref}")
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.h1 and ref in soup.h1.text
+    entry = load_catalogue().entry("loa-too-low")
+    assert entry.title in response.text
+    assert soup.find("textarea", id="reply-text").text.startswith(entry.reply.splitlines()[0])
+    assert f"Referentiecode: {ref}" in soup.find("textarea", id="reply-text").text
+    rows = soup.select("table tbody tr")
+    assert any("loa" in row.text.lower() for row in rows)
+    lines = records.audit_lines(store.engine)
+    assert any(line.user == USER and line.action == "lookup" and line.reference == ref for line in lines)
+
+
+def test_lookup_of_a_successful_login_never_shows_identifiers(
+    logged_in: TestClient, settings: Settings, store: Store
+) -> None:
+    ref = finished_session(settings, store, "success-loa3")
+    html = logged_in.get(f"/servicedesk/referentie/{ref}").text
+    assert "Uitkomst: Gelukt" in html
+    for value in identifiers(settings):
+        assert value not in html
+
+
+def test_unknown_reference_is_a_clear_404_and_still_audited(logged_in: TestClient, store: Store) -> None:
+    response = logged_in.get("/servicedesk/referentie/BHP-2345-6789")
+    assert response.status_code == 404
+    assert "Geen inlogtest gevonden" in response.text
+    assert records.audit_lines(store.engine)[0].reference == "BHP-2345-6789"
+
+
+def test_reference_that_is_not_a_code_gets_a_message_and_keeps_the_input(logged_in: TestClient) -> None:
+    page = logged_in.get("/servicedesk")
+    response = logged_in.post("/servicedesk/zoek", data={"code": "hallo", "csrf_token": csrf_token(page.text)})
+    assert response.status_code == 400
+    assert "Vul een referentiecode in zoals BHP-7K3Q-9D2F" in response.text
+    assert 'value="hallo"' in response.text
+
+
+@pytest.mark.parametrize("encode", ["xml", "base64"])
+def test_paste_gives_the_same_verdict_as_the_checker_and_stores_nothing(
+    logged_in: TestClient, settings: Settings, store: Store, encode: str
+) -> None:
+    message = issue(settings, "wrong-audience", request_id="_paste-1")
+    text = message.decode() if encode == "xml" else base64.b64encode(message).decode()
+    before = store.recent_sessions()
+    page = logged_in.get("/servicedesk")
+    response = logged_in.post(
+        "/servicedesk/analyse", data={"message": text, "broker": "simulator", "csrf_token": csrf_token(page.text)}
+    )
+    assert response.status_code == 200
+    assert load_catalogue().entry("wrong-audience").title in response.text
+    assert "Bewaar onder referentie" in response.text
+    assert store.recent_sessions() == before
+    assert records.audit_lines(store.engine)[0].action == "analyse"
+
+
+def test_paste_verdict_equals_checks_run(settings: Settings) -> None:
+    from diagnostics.servicedesk.paste import _broker
+
+    message = issue(settings, "expired", request_id="_paste-2")
+    expected = checks.run(message, checks.context_from_settings(settings, _broker(settings, "simulator")))
+    got = analyse(settings, message.decode(), "simulator")
+    assert got.diagnosis == expected.diagnosis
+    assert [c.id for c in got.checks] == [c.id for c in expected.checks]
+
+
+def test_paste_of_nonsense_is_malformed(settings: Settings) -> None:
+    verdict = analyse(settings, "dit is geen bericht!", "simulator")
+    assert verdict.diagnosis is not None and verdict.diagnosis.id == "malformed"
+
+
+def test_save_stores_the_verdict_under_a_new_reference(logged_in: TestClient, settings: Settings, store: Store) -> None:
+    message = issue(settings, "bad-signature", request_id="_paste-3").decode()
+    page = logged_in.get("/servicedesk")
+    analysed = logged_in.post(
+        "/servicedesk/analyse", data={"message": message, "broker": "simulator", "csrf_token": csrf_token(page.text)}
+    )
+    response = logged_in.post(
+        "/servicedesk/analyse/bewaar",
+        data={"message": message, "broker": "simulator", "csrf_token": csrf_token(analysed.text)},
+    )
+    assert response.status_code == 200
+    match = re.search(r"/servicedesk/referentie/(BHP-[0-9A-Z]{4}-[0-9A-Z]{4})$", str(response.url))
+    assert match
+    saved = store.get_session(match[1])
+    assert saved is not None and saved.diagnosis_id == "bad-signature"
+    assert "<" not in str(saved.verdict_data)  # the message itself is not stored
+    assert any(line.action == "save" and line.reference == match[1] for line in records.audit_lines(store.engine))
+
+
+def test_counts_chart_and_table_show_the_same_numbers(logged_in: TestClient, settings: Settings, store: Store) -> None:
+    for scenario in ("loa-too-low", "loa-too-low", "expired"):
+        finished_session(settings, store, scenario)
+    soup = BeautifulSoup(logged_in.get("/servicedesk").text, "html.parser")
+    svg = soup.find("svg")
+    assert svg is not None and svg.get("role") == "img"
+    assert svg.title is not None and "7 dagen" in svg.title.text
+    bars = {text.text: None for text in svg.find_all("text")}
+    assert "loa-too-low" in bars and "expired" in bars
+    table = svg.find_parent("figure").find_next_sibling("table")
+    numbers = {row.find("code").text: int(row.find("td", class_="num").text) for row in table.select("tbody tr")}
+    assert numbers == {"loa-too-low": 2, "expired": 1}
+    widths = {rect.find_previous_sibling("text").text: int(rect["width"]) for rect in svg.find_all("rect")}
+    assert widths["loa-too-low"] > widths["expired"]
+
+
+def test_feedback_api_counts_per_page_in_the_console(logged_in: TestClient, store: Store) -> None:
+    for rating in (1, 1, 0):
+        response = logged_in.post("/api/v1/feedback", json={"page": "/inloggen-lukt-niet/", "rating": rating})
+        assert response.status_code == 201
+    assert logged_in.post("/api/v1/feedback", json={"page": "https://evil.example/", "rating": 1}).status_code == 422
+    assert logged_in.post("/api/v1/feedback", json={"page": "/x/", "rating": 5}).status_code == 422
+    assert logged_in.post("/api/v1/feedback", json={"page": "/servicedesk", "rating": 1}).status_code == 422
+    counts = records.feedback_counts(store.engine)
+    assert [(c.page, c.useful, c.not_useful) for c in counts] == [("/inloggen-lukt-niet/", 2, 1)]
+    soup = BeautifulSoup(logged_in.get("/servicedesk").text, "html.parser")
+    row = soup.find("a", string="/inloggen-lukt-niet/").find_parent("tr")
+    assert [td.text for td in row.find_all("td")][1:] == ["2", "1"]
+
+
+def test_audit_log_page_lists_lookups(logged_in: TestClient) -> None:
+    logged_in.get("/servicedesk/referentie/BHP-2345-6789")
+    html = logged_in.get("/servicedesk/logboek").text
+    assert "BHP-2345-6789" in html and "lookup" in html
+
+
+def test_console_pages_carry_no_inline_style_and_no_store(logged_in: TestClient) -> None:
+    response = logged_in.get("/servicedesk")
+    assert response.headers["cache-control"] == "no-store"
+    assert "style=" not in response.text
+    assert "<style" not in response.text
