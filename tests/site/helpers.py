@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -78,12 +78,6 @@ def element_ids(path: Path) -> set[str]:
     return ids | {str(tag["name"]) for tag in document.find_all("a", attrs={"name": True})}
 
 
-@dataclass(frozen=True)
-class Reference:
-    page: str
-    url: str
-
-
 def references(document: BeautifulSoup) -> list[str]:
     """Every URL in an attribute that fetches or navigates (srcset split into its URLs)."""
     urls: list[str] = []
@@ -112,8 +106,32 @@ def is_external(url: str) -> bool:
     return False
 
 
-def broken_links(site_dir: Path, site_url: str = "http://127.0.0.1:8000/") -> list[str]:
-    """Internal links, resources and ``#anchors`` in the built HTML that point at nothing."""
+def service_route_matcher(config: Path) -> Callable[[str], bool]:
+    """Whether a path is answered by a route of the FastAPI app that serves the site (e.g. a print view)."""
+    from starlette.routing import Match, Mount
+
+    from diagnostics.app import create_app
+    from diagnostics.settings import load_settings
+
+    app = create_app(load_settings(config))
+    routes = [route for route in app.routes if not (isinstance(route, Mount) and route.name == "site")]
+
+    def matches(path: str) -> bool:
+        scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
+        return any(route.matches(scope)[0] == Match.FULL for route in routes)
+
+    return matches
+
+
+def broken_links(
+    site_dir: Path,
+    site_url: str = "http://127.0.0.1:8000/",
+    service_route: Callable[[str], bool] = lambda path: False,
+) -> list[str]:
+    """Internal links, resources and ``#anchors`` in the built HTML that point at nothing.
+
+    A path without a file counts as found when ``service_route`` says the app serving the site answers it.
+    """
     own = urlsplit(site_url)
     ids: dict[Path, set[str]] = {}
     problems: list[str] = []
@@ -129,6 +147,8 @@ def broken_links(site_dir: Path, site_url: str = "http://127.0.0.1:8000/") -> li
                 url = parts.path + (f"#{parts.fragment}" if parts.fragment else "")
             resolved = urlsplit(urljoin(base, url))
             target = target_file(site_dir, resolved.path)
+            if target is None and service_route(resolved.path):
+                continue
             if target is None:
                 problems.append(f"{base}: {url} -> no file {resolved.path}")
                 continue
