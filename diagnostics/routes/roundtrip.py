@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
 
 from diagnostics import reference, roundtrip
 from diagnostics.brokers import BrokerError, BrokerRegistry, Supplier
@@ -42,6 +43,20 @@ def get_registry(request: Request, settings: SettingsDep) -> BrokerRegistry:
     if registry is None or registry.settings is not settings:
         registry = request.app.state.broker_registry = BrokerRegistry(settings)
     return registry
+
+
+class SupplierOut(BaseModel):
+    entity_id: str = Field(description="EntityID van de authenticatiedienst (gaat mee in Scoping/IDPList).")
+    display_name: str = Field(description="Naam zoals de herkenningsmakelaar hem publiceert.")
+
+
+class BrokerSuppliersOut(BaseModel):
+    broker: str = Field(description="Id van de herkenningsmakelaar uit de configuratie.")
+    name: str = Field(description="Naam van de herkenningsmakelaar.")
+    suppliers: list[SupplierOut] = Field(
+        description="De eHerkenningsmakelaars uit de ondertekende AD-lijst, op volgorde."
+    )
+    error: str | None = Field(description="Diagnose-id als de lijst nu niet op te halen is.")
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -81,11 +96,8 @@ async def _session_or_404(store: Store, raw: str) -> DiagSession:
 # ── chooser ──
 
 
-@router.get("/diagnose", response_class=HTMLResponse)
-async def read_chooser(request: Request, settings: SettingsDep, store: StoreDep, registry: RegistryDep) -> HTMLResponse:
-    """The chooser: pick your eHerkenningsmakelaar and test the login, with the beheerder card beside it."""
-    remembered_broker, remembered_supplier = _remembered(request)
-    groups: list[dict[str, Any]] = []
+async def _supplier_lists(settings: Settings, registry: BrokerRegistry) -> list[BrokerSuppliersOut]:
+    result = []
     for broker in settings.brokers:
         suppliers: list[Supplier] = []
         error: str | None = None
@@ -94,15 +106,30 @@ async def read_chooser(request: Request, settings: SettingsDep, store: StoreDep,
         except BrokerError as exc:
             log.warning("AD list of %s unavailable: %s", broker.id, exc.diagnosis)
             error = exc.diagnosis
-        groups.append(
-            {
-                "broker": broker,
-                "suppliers": suppliers,
-                "error": error,
-                "error_entry": load_catalogue().entry(error) if error and error in load_catalogue() else None,
-                "selected": remembered_supplier if remembered_broker == broker.id else None,
-            }
+        result.append(
+            BrokerSuppliersOut(
+                broker=broker.id,
+                name=broker.name,
+                suppliers=[SupplierOut(entity_id=s.entity_id, display_name=s.display_name) for s in suppliers],
+                error=error,
+            )
         )
+    return result
+
+
+@router.get("/diagnose", response_class=HTMLResponse)
+async def read_chooser(request: Request, settings: SettingsDep, store: StoreDep, registry: RegistryDep) -> HTMLResponse:
+    """The chooser: pick your eHerkenningsmakelaar and test the login, with the beheerder card beside it."""
+    remembered_broker, remembered_supplier = _remembered(request)
+    catalogue = load_catalogue()
+    groups = [
+        {
+            "ads": group,
+            "error_entry": catalogue.entry(group.error) if group.error and group.error in catalogue else None,
+            "selected": remembered_supplier if remembered_broker == group.broker else None,
+        }
+        for group in await _supplier_lists(settings, registry)
+    ]
     pending: DiagSession | None = None
     last = reference.normalise(request.cookies.get(LAST_TEST_COOKIE) or "")
     if last:
@@ -113,8 +140,14 @@ async def read_chooser(request: Request, settings: SettingsDep, store: StoreDep,
     return TEMPLATES.TemplateResponse(
         request,
         "roundtrip/chooser.html",
-        {"groups": groups, "pending": pending, "info": service_info(settings), "settings": settings},
+        {"groups": groups, "pending": pending, "info": service_info(settings)},
     )
+
+
+@router.get("/api/v1/suppliers", response_model=list[BrokerSuppliersOut])
+async def read_suppliers(settings: SettingsDep, registry: RegistryDep) -> list[BrokerSuppliersOut]:
+    """Per herkenningsmakelaar the eHerkenningsmakelaars (suppliers) from its verified AD list."""
+    return await _supplier_lists(settings, registry)
 
 
 @router.post("/diagnose/start", response_class=Response)

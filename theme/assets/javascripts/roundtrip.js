@@ -1,0 +1,67 @@
+// "Test de inlog" widget on the help site. Without JavaScript the placeholder holds a plain link to
+// /diagnose; with it, the user picks an eHerkenningsmakelaar right here and the form starts the test.
+(function () {
+  "use strict";
+
+  var API = "/api/v1/suppliers";
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  function buildForm(list, index, several) {
+    var form = el("form", { method: "post", action: "/diagnose/start", "class": "inloghulp-roundtrip__form" });
+    form.appendChild(el("input", { type: "hidden", name: "broker", value: list.broker }));
+    var fieldset = el("fieldset");
+    var legend = el("legend", {}, "Kies uw eHerkenningsmakelaar" + (several ? " (" + list.name + ")" : ""));
+    fieldset.appendChild(legend);
+    var choices = el("ul", { "class": "inloghulp-roundtrip__choices" });
+    list.suppliers.forEach(function (supplier, position) {
+      var id = "inloghulp-leverancier-" + index + "-" + position;
+      var item = el("li");
+      var input = el("input", { type: "radio", id: id, name: "supplier", value: supplier.entity_id, required: "" });
+      if (list.suppliers.length === 1) input.checked = true;
+      item.appendChild(input);
+      item.appendChild(el("label", { "for": id }, " " + supplier.display_name));
+      choices.appendChild(item);
+    });
+    fieldset.appendChild(choices);
+    form.appendChild(fieldset);
+    form.appendChild(el("button", { type: "submit", "class": "md-button md-button--primary" }, "Test de inlog"));
+    return form;
+  }
+
+  function mount(holder) {
+    holder.dataset.mounted = "true";
+    fetch(API, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (lists) {
+        var usable = lists.filter(function (list) { return !list.error && list.suppliers.length > 0; });
+        if (usable.length === 0) return; // keep the plain link
+        var widget = el("div", { "class": "inloghulp-roundtrip__widget" });
+        usable.forEach(function (list, index) { widget.appendChild(buildForm(list, index, usable.length > 1)); });
+        var fallback = holder.querySelector("[data-inloghulp-roundtrip-link]");
+        if (fallback) fallback.hidden = true;
+        holder.appendChild(widget);
+      })
+      .catch(function () { /* the plain link to /diagnose stays */ });
+  }
+
+  function init() {
+    document.querySelectorAll("[data-inloghulp-roundtrip]:not([data-mounted])").forEach(mount);
+  }
+
+  if (typeof document$ !== "undefined" && document$.subscribe) {
+    document$.subscribe(init); // Material's instant navigation does not re-run extra_javascript
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
