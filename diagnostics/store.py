@@ -4,10 +4,14 @@ Nothing another worker needs lives in process memory. Every cross-worker guarant
 the database itself: a unique reference and request ID per session, a primary key on assertion
 IDs (replay protection), and ``DELETE … RETURNING`` for single-use artifacts. Only masked data is
 stored: the verdict handed to ``finish_session`` has already passed through ``diagnostics.privacy``.
+
+Every session passes through ``create_session`` and ``finish_session``/``expire_stale`` on whichever
+worker handles it, so the round-trip metrics and the session log lines are recorded here, once.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,10 +21,13 @@ from sqlalchemy import JSON, Engine, Index, Integer, LargeBinary, String, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from diagnostics import metrics
 from diagnostics.db import Base, UtcDateTime, create_schema, make_engine
 from diagnostics.reference import new_reference
 from diagnostics.settings import Settings
 from diagnostics.verdict import Verdict
+
+log = logging.getLogger(__name__)
 
 SessionState = Literal["started", "finished", "no-response", "answered"]
 _REFERENCE_ATTEMPTS = 8
@@ -158,6 +165,8 @@ class Store:
                 if request_id is not None and self.get_session_by_request_id(request_id) is not None:
                     raise ValueError(f"request_id already used: {request_id}") from None
                 continue  # a reference collision: draw another code
+            metrics.roundtrip_started(broker_id)
+            log.info("diagnostics session started (broker %s)", broker_id, extra={"reference": row.reference})
             return DiagSession.from_row(row)
         raise RuntimeError("could not draw a unique reference code")
 
@@ -187,7 +196,18 @@ class Store:
                 )
             )
             changed = result.rowcount == 1
-        return self.get_session(reference) if changed else None
+        if not changed:
+            return None
+        session = self.get_session(reference)
+        if session is not None:
+            metrics.roundtrip_finished(session.broker_id, session.diagnosis_id)
+            log.info(
+                "diagnostics session finished: %s (%s)",
+                verdict.verdict,
+                session.diagnosis_id or "ok",
+                extra={"reference": reference},
+            )
+        return session
 
     def expire_stale(self, timeout_seconds: int, now: datetime | None = None) -> list[str]:
         """Sessions started more than ``timeout_seconds`` ago become ``no-response``; their references."""
@@ -197,9 +217,12 @@ class Store:
                 update(SessionRow)
                 .where(SessionRow.state == "started", SessionRow.created_at < now - timedelta(seconds=timeout_seconds))
                 .values(state="no-response", diagnosis_id="no-response", finished_at=now)
-                .returning(SessionRow.reference)
-            )
-            return sorted(rows.scalars())
+                .returning(SessionRow.reference, SessionRow.broker_id)
+            ).all()
+        for reference, broker_id in rows:
+            metrics.roundtrip_finished(broker_id, "no-response")
+            log.info("diagnostics session without response from the broker", extra={"reference": reference})
+        return sorted(reference for reference, _ in rows)
 
     def answer_no_response(self, reference: str, answer: str, diagnosis_id: str) -> DiagSession | None:
         """What the user saw at the broker after a ``no-response``; None when not in that state."""

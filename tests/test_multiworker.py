@@ -15,10 +15,16 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from lxml import etree
+from sqlalchemy import delete, update
 
+from bench.load import Trip, default_supplier, round_trip
 from diagnostics.saml.artifact import _headers, artifact_resolve_envelope
 from diagnostics.saml.authn import build_authn_request
 from diagnostics.settings import Settings, load_settings
+from diagnostics.simulator.artifacts import Pending, store_pending
+from diagnostics.simulator.responses import Login, build_response
+from diagnostics.simulator.scenarios import scenario
+from diagnostics.store import SessionRow, Store
 from tests.conftest import LiveServer
 from tests.pg import fresh_database
 
@@ -36,11 +42,10 @@ def cluster(
     live_server: Callable[..., LiveServer], write_config: Callable[..., Any], pg_url: str
 ) -> tuple[LiveServer, Settings]:
     """The app on 4 workers against a fresh PostgreSQL database, and the settings a client needs."""
-    database = fresh_database(pg_url)
-    server = live_server({"database_url": database}, workers=WORKERS, env={"INLOGHULP_WORKER_HEADER": "1"})
-    settings = load_settings(write_config({"database_url": database})).model_copy(
-        update={"public_base_url": server.url}
-    )
+    # All test clients share one address; the start limit would otherwise stop the test, not a user.
+    overrides = {"database_url": fresh_database(pg_url), "rate_limits": {"roundtrip_start": 100_000}}
+    server = live_server(overrides, workers=WORKERS, env={"INLOGHULP_WORKER_HEADER": "1"})
+    settings = load_settings(write_config(overrides)).model_copy(update={"public_base_url": server.url})
     return server, settings
 
 
@@ -99,3 +104,108 @@ def test_artifact_issued_on_one_worker_resolved_once_on_another(cluster: tuple[L
     crossed = [(issuer, winner) for (_, issuer), winner in zip(issued, winners, strict=True) if issuer != winner]
     assert crossed, "no artifact was resolved by another worker than the one that issued it"
     server.stop()
+
+
+# ── complete round trips: /diagnose/start → simulator → /saml/acs → result page ──
+
+SCENARIOS = ["success-loa3"] * 14 + ["loa-too-low", "cancelled"]
+EXPECTED = {
+    "success-loa3": ("ok", None),
+    "loa-too-low": ("failed", "loa-too-low"),
+    "cancelled": ("failed", "cancelled"),
+}
+
+
+async def _start_only(client: httpx.AsyncClient, url: str) -> str:
+    """POST /diagnose/start without going to the broker; the new session's reference (from the RelayState)."""
+    response = await client.post(f"{url}/diagnose/start", data={"broker": "simulator", "supplier": default_supplier()})
+    assert response.status_code == 303, response.text[:300]
+    relay = parse_qs(urlsplit(response.headers["location"]).query)["RelayState"][0]
+    return relay.rsplit("/", 1)[-1]
+
+
+def _verdict(url: str, ref: str) -> tuple[str, str | None]:
+    body = httpx.get(f"{url}/api/v1/diagnose/{ref}").json()
+    return body["verdict"], (body["diagnosis"] or {}).get("id")
+
+
+def test_round_trips_cross_workers_and_replays_are_refused(cluster: tuple[LiveServer, Settings]) -> None:
+    server, settings = cluster
+    url = server.url
+
+    async def run() -> list[Trip]:
+        # A new connection per request, as behind a round-robin proxy: any step may land on any worker.
+        async with httpx.AsyncClient(timeout=60, headers={"Connection": "close"}) as client:
+            return list(await asyncio.gather(*(round_trip(client, url, scenario=s) for s in SCENARIOS)))
+
+    trips = asyncio.run(run())
+    for trip in trips:
+        assert trip.error is None, trip.error
+        assert (trip.verdict, trip.diagnosis) == EXPECTED[trip.scenario], trip
+    # The AuthnRequest went out from one worker and the artifact came back to another.
+    crossed = [trip for trip in trips if trip.workers["start"] != trip.workers["acs"]]
+    assert crossed, f"every round trip stayed on one worker: {[t.workers for t in trips]}"
+
+    store = Store(settings.database_url)
+    for trip in trips:
+        assert trip.reference is not None
+        session = store.get_session(trip.reference)
+        assert session is not None and session.state == "finished"
+
+    # A replayed artifact, offered on any worker for a new test, resolves to nothing: refused.
+    first = next(trip for trip in trips if trip.scenario == "success-loa3")
+    assert first.artifact is not None
+    for _ in range(3):
+        ref = asyncio.run(_start_with_client(url))
+        response = httpx.get(f"{url}/saml/acs", params={"SAMLart": first.artifact, "RelayState": f"/diagnose/{ref}"})
+        assert response.status_code == 303
+        verdict, diagnosis = _verdict(url, ref)
+        assert verdict == "failed" and diagnosis is not None, (verdict, diagnosis)
+
+    # The same assertion (same ID, matching InResponseTo) delivered again, on whichever worker: replay.
+    original = asyncio.run(_start_with_client(url))
+    request_id = _request_id(store, original)
+    login = Login(request_id, settings.acs_url, default_supplier())
+    message = etree.tostring(build_response(settings, scenario("success-loa3"), login))
+    artifact = store_pending(store, Pending("success-loa3", message))
+    first_worker = httpx.get(
+        f"{url}/saml/acs", params={"SAMLart": artifact, "RelayState": f"/diagnose/{original}"}
+    ).headers["x-worker"]
+    assert _verdict(url, original) == ("ok", None)
+    replay_workers = set()
+    previous = original
+    for _ in range(6):
+        ref = asyncio.run(_start_with_client(url))
+        # Give the new session the old request ID, so that only the assertion-ID check can refuse it.
+        with store.engine.begin() as connection:
+            connection.execute(delete(SessionRow).where(SessionRow.reference == previous))
+            connection.execute(update(SessionRow).where(SessionRow.reference == ref).values(request_id=request_id))
+        again = store_pending(store, Pending("success-loa3", message))
+        response = httpx.get(
+            f"{url}/saml/acs",
+            params={"SAMLart": again, "RelayState": f"/diagnose/{ref}"},
+            headers={"Connection": "close"},
+        )
+        replay_workers.add(response.headers["x-worker"])
+        assert _verdict(url, ref) == ("failed", "replay")
+        previous = ref
+    assert replay_workers - {first_worker}, "every replay landed on the worker that saw the original"
+
+    # The metrics of all workers together count every round trip started.
+    text = httpx.get(f"{url}/metrics").text
+    line = next(
+        line for line in text.splitlines() if line.startswith('inloghulp_roundtrips_started_total{broker="simulator"}')
+    )
+    assert float(line.rsplit(" ", 1)[1]) >= len(SCENARIOS) + 10
+    store.engine.dispose()
+
+
+async def _start_with_client(url: str) -> str:
+    async with httpx.AsyncClient(timeout=30) as client:
+        return await _start_only(client, url)
+
+
+def _request_id(store: Store, ref: str) -> str:
+    session = store.get_session(ref)
+    assert session is not None and session.request_id is not None
+    return session.request_id
