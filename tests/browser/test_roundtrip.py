@@ -1,0 +1,160 @@
+"""The login test in Chromium: axe on every state, the keyboard-only path, the copy block, the widget."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from tests.conftest import LiveServer
+from tests.routes.roundtrip_server import roundtrip_server
+
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+TIMEOUT_SECONDS = 1
+RESULT_URL = re.compile(r"/diagnose/BHP-[0-9A-Z]{4}-[0-9A-Z]{4}")
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, built_site_dir: Path) -> Iterator[LiveServer]:
+    overrides = {"no_response_timeout_seconds": TIMEOUT_SECONDS, "site_dir": str(built_site_dir)}
+    with roundtrip_server(tmp_path_factory.mktemp("browser-roundtrip"), overrides) as live:
+        yield live
+
+
+def assert_axe_clean(page: Page) -> None:
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    assert results.violations_count == 0, results.generate_report()
+
+
+def tab_to(page: Page, selector: str, limit: int = 60) -> None:
+    """Press Tab until ``selector`` has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} never got the keyboard focus")
+
+
+def start_with_scenario(page: Page, base: str, scenario: str) -> None:
+    """Choose the first supplier on the chooser and start the test in a simulator scenario (test mode)."""
+    page.goto(f"{base}/diagnose")
+    form = page.locator("form.chooser").first
+    form.locator('input[name="supplier"]').first.check()
+    form.evaluate(
+        "(f, s) => { const i = document.createElement('input'); i.type = 'hidden'; i.name = 'scenario';"
+        " i.value = s; f.appendChild(i); }",
+        scenario,
+    )
+    form.locator("button[type=submit]").click()
+
+
+def test_chooser_passes_axe(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/diagnose")
+    expect(page.get_by_role("heading", name="Kies uw eHerkenningsmakelaar")).to_be_visible()
+    expect(page.locator("#beheerder-kaart")).to_be_visible()
+    assert_axe_clean(page)
+
+
+def test_keyboard_only_from_chooser_to_an_ok_result(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/diagnose")
+    tab_to(page, 'input[name="supplier"]')
+    page.keyboard.press("Space")
+    tab_to(page, "form.chooser button[type=submit]")
+    page.keyboard.press("Enter")
+    # The simulator's own login screen: its defaults log in successfully.
+    page.wait_for_url(re.compile(r"/simulator/"))
+    tab_to(page, 'button[value="login"]')
+    page.keyboard.press("Enter")
+    page.wait_for_url(RESULT_URL)
+    expect(page.get_by_role("heading", name="Inloggen met eHerkenning werkt")).to_be_visible()
+    steps = page.locator("ol.timeline > li")
+    expect(steps).to_have_count(6)
+    for index in range(6):
+        expect(steps.nth(index)).to_contain_text("Gelukt")
+    assert_axe_clean(page)
+    # The choice is remembered for the next visit.
+    page.goto(f"{server.url}/diagnose")
+    expect(page.locator('input[name="supplier"]:checked')).to_have_count(1)
+
+
+def test_failed_result_explains_and_passes_axe(page: Page, server: LiveServer) -> None:
+    start_with_scenario(page, server.url, "loa-too-low")
+    page.wait_for_url(RESULT_URL)
+    expect(page.locator("#uitslag-kop")).to_contain_text("Inloggen is niet gelukt")
+    expect(page.get_by_role("heading", name="Wie moet iets doen?")).to_be_visible()
+    expect(page.locator("ol.timeline")).to_contain_text("Mislukt")
+    expect(page.locator("ol.checks")).to_contain_text("loa")
+    assert_axe_clean(page)
+
+
+def test_copy_block_puts_the_servicedesk_text_on_the_clipboard(browser: Browser, server: LiveServer) -> None:
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    start_with_scenario(page, server.url, "cancelled")
+    page.wait_for_url(RESULT_URL)
+    reference = page.url.rsplit("/", 1)[1]
+    text = page.locator("#kopieer-tekst").input_value()
+    assert f"Referentiecode: {reference}" in text
+    page.get_by_role("button", name="Kopieer voor de servicedesk").click()
+    expect(page.locator(".copy-status")).to_have_text("De tekst staat op het klembord.")
+    assert page.evaluate("navigator.clipboard.readText()") == text
+    context.close()
+
+
+def test_no_response_question_passes_axe_and_takes_a_keyboard_answer(page: Page, server: LiveServer) -> None:
+    start_with_scenario(page, server.url, "no-authorisation")
+    page.wait_for_url(re.compile(r"/simulator/"))
+    page.goto(f"{server.url}/diagnose")
+    # Not yet timed out: nothing to ask.
+    expect(page.get_by_role("heading", name="Uw vorige test kwam niet terug")).to_have_count(0)
+    time.sleep(TIMEOUT_SECONDS + 0.2)  # the configured timeout is 1 s
+    page.goto(f"{server.url}/diagnose")
+    expect(page.get_by_role("heading", name="Uw vorige test kwam niet terug")).to_be_visible()
+    assert_axe_clean(page)
+    page.get_by_role("link", name="Vertel ons wat u zag").click()
+    expect(page.get_by_role("heading", name="Wat zag u bij uw eHerkenningsmakelaar?")).to_be_visible()
+    assert_axe_clean(page)
+    tab_to(page, 'input[name="antwoord"]')
+    page.keyboard.press("Space")  # the first answer: a message about the machtiging
+    tab_to(page, "#vraag button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator("#uitslag-kop")).to_contain_text("Geen machtiging")
+    expect(page.get_by_role("heading", name="Wat zag u bij uw eHerkenningsmakelaar?")).to_have_count(0)
+    assert_axe_clean(page)
+
+
+def test_widget_on_the_help_page_starts_a_test(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/eherkenning/")
+    widget = page.locator("[data-inloghulp-roundtrip] form")
+    expect(widget).to_have_count(1)
+    expect(page.locator("[data-inloghulp-roundtrip-link]")).to_be_hidden()
+    assert_axe_clean(page)
+    widget.locator('input[name="supplier"]').first.check()
+    widget.get_by_role("button", name="Test de inlog").click()
+    page.wait_for_url(re.compile(r"/simulator/"))
+
+
+def test_help_page_without_javascript_links_to_the_test(browser: Browser, server: LiveServer) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{server.url}/eherkenning/")
+    link = page.locator("[data-inloghulp-roundtrip]").get_by_role("link", name="Test de inlog")
+    expect(link).to_be_visible()
+    link.click()
+    expect(page.get_by_role("heading", name="Test de inlog met eHerkenning")).to_be_visible()
+    # The whole round trip works without JavaScript; the copy text is then a plain read-only field.
+    page.locator('input[name="supplier"]').first.check()
+    page.get_by_role("button", name="Verder").click()
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url(RESULT_URL)
+    expect(page.get_by_role("heading", name="Inloggen met eHerkenning werkt")).to_be_visible()
+    expect(page.locator("#kopieer-tekst")).to_have_attribute("readonly", "")
+    expect(page.get_by_role("button", name="Kopieer voor de servicedesk")).to_have_count(0)
+    context.close()
