@@ -27,7 +27,7 @@ from diagnostics.logs import configure_logging, reference_bound
 WORKER_HEADER_ENV = "INLOGHULP_WORKER_HEADER"
 log = logging.getLogger("diagnostics.request")
 
-_REFERENCE_IN_PATH = re.compile(r"/(BHP-[A-Za-z0-9]{4}-[A-Za-z0-9]{4})(?:/|$)")
+_REFERENCE_IN_PATH = re.compile(r"/(BHP-[A-Za-z0-9]{4}-[A-Za-z0-9]{4})(?=[/?&#]|$)")
 # Probes and scrapes come every few seconds; they are logged only when they fail.
 _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -45,6 +45,16 @@ def reference_for(path: str, query_string: bytes) -> str | None:
     return None
 
 
+def _reference_in_location(message: Message) -> str | None:
+    """A new session's reference, from the redirect to the broker (its RelayState names the result page)."""
+    for name, value in message.get("headers", []):
+        if name.lower() == b"location":
+            location = unquote(value.decode("latin-1"))
+            match = _REFERENCE_IN_PATH.search(location)
+            return reference.normalise(match[1]) if match else None
+    return None
+
+
 class RequestLogMiddleware:
     """Binds the request's reference for every log line it causes, then logs method, path, status, time."""
 
@@ -58,20 +68,25 @@ class RequestLogMiddleware:
         path: str = scope.get("path", "")
         status = 500
         started = time.perf_counter()
+        bound = reference_for(path, scope.get("query_string", b""))
+        found: str | None = None
 
         async def send_and_record(message: Message) -> None:
-            nonlocal status
+            nonlocal status, found
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                if bound is None and 300 <= status < 400:
+                    found = _reference_in_location(message)
             await send(message)
 
-        with reference_bound(reference_for(path, scope.get("query_string", b""))):
+        with reference_bound(bound):
             try:
                 await self.app(scope, receive, send_and_record)
             finally:
                 if path not in _QUIET_PATHS or status >= 400:
                     elapsed = (time.perf_counter() - started) * 1000
-                    log.info("%s %s %d %.0fms", scope.get("method", "GET"), path[:200], status, elapsed)
+                    extra = {"reference": found} if found else {}
+                    log.info("%s %s %d %.0fms", scope.get("method", "GET"), path[:200], status, elapsed, extra=extra)
 
 
 class WorkerHeaderMiddleware:
