@@ -27,7 +27,7 @@ from diagnostics.logs import configure_logging, reference_bound
 WORKER_HEADER_ENV = "INLOGHULP_WORKER_HEADER"
 log = logging.getLogger("diagnostics.request")
 
-_REFERENCE_IN_PATH = re.compile(r"/(BHP-[A-Za-z0-9]{4}-[A-Za-z0-9]{4})(?=[/?&#]|$)")
+_REFERENCE_IN_PATH = re.compile(r"/(BHP-[A-Za-z0-9]{4}-[A-Za-z0-9]{4})(?=[/?&#]|$)", re.IGNORECASE)
 # Probes and scrapes come every few seconds; they are logged only when they fail.
 _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
