@@ -50,5 +50,9 @@ test: $(BIN)/.installed system-deps lint build
 conformance: $(BIN)/.installed
 	$(BIN)/python -m tests.conformance.run
 
+# Checking one signed, encrypted response: our in-process checker vs pysaml2's xmlsec1 backend vs the RSA floor.
+bench: $(BIN)/.installed system-deps
+	$(BIN)/python -m bench.acs
+
 clean:
 	rm -rf $(VENV) site build var

@@ -10,6 +10,7 @@ and anything not proven valid is not ``ok``.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -171,6 +172,8 @@ class _State:
     response: etree._Element | None = None
     assertion: etree._Element | None = None
     encrypted_assertion: etree._Element | None = None
+    # How often each ID value occurs in the whole message (and a decrypted assertion): computed once.
+    ids: Counter[str] = field(default_factory=Counter)
     success: bool = False
     signature_verified: bool = False
     # Checks that could not run for lack of configuration make the verdict inconclusive.
@@ -230,6 +233,7 @@ class _Checker:
         if root is None:
             return _result("structure", "skip", "Overgeslagen: het bericht is niet leesbaar.")
         problems: list[str] = []
+        self.state.ids = crypto.id_counts(root.getroottree().getroot())
         if root.tag == _q(SAMLP, "ArtifactResponse"):
             self.state.artifact_response = root
             self._protocol_problems(root, "ArtifactResponse", problems)
@@ -296,6 +300,7 @@ class _Checker:
                 return
             # Kept beside the tree, not put into it: the outer signatures cover the encrypted form.
             self.state.encrypted_assertion = encrypted[0]
+            self.state.ids.update(crypto.id_counts(decrypted))
             assertions, encrypted = [decrypted], []
         count = len(assertions) + len(encrypted)
         if count > 1:
@@ -459,7 +464,7 @@ class _Checker:
             if element is None or element.find(_q(DS, "Signature")) is None:
                 continue
             try:
-                info = crypto.verify(element, self.context.trusted_certs)
+                info = crypto.verify(element, self.context.trusted_certs, ids=self._ids_for(element))
             except crypto.SignatureError as exc:
                 return _result("signature", "fail", f"{name}: {exc.detail}", exc.diagnosis, data)
             verified.append(self._describe(info, data, name.lower()))
@@ -469,12 +474,19 @@ class _Checker:
                 return _result("signature", "pass", "Ondertekend: " + "; ".join(verified) + ".", data=data)
             return _result("signature", "skip", "Geen assertion en geen handtekening: alleen de status is gelezen.")
         try:
-            info = crypto.verify(assertion, self.context.trusted_certs)
+            info = crypto.verify(assertion, self.context.trusted_certs, ids=self._ids_for(assertion))
         except crypto.SignatureError as exc:
             return _result("signature", "fail", f"Assertion: {exc.detail}", exc.diagnosis, data)
         verified.append(self._describe(info, data, "assertion"))
         self.state.signature_verified = True
         return _result("signature", "pass", "Ondertekend door de makelaar: " + "; ".join(verified) + ".", data=data)
+
+    def _ids_for(self, element: etree._Element) -> Counter[str] | None:
+        # The shared count is only valid for elements of the message itself or the decrypted assertion.
+        document = self.state.root.getroottree().getroot() if self.state.root is not None else None
+        if element.getroottree().getroot() is document or self.state.encrypted_assertion is not None:
+            return self.state.ids
+        return None
 
     @staticmethod
     def _describe(info: crypto.SignatureInfo, data: dict[str, str], key: str) -> str:
@@ -492,15 +504,7 @@ class _Checker:
         root, assertion = self.state.root, self.state.assertion
         if root is None or assertion is None:
             return _result("wrapping", "skip", "Overgeslagen: er is geen assertion om te lezen.")
-        seen: dict[str, int] = {}
-        nodes = list(root.iter())
-        if self.state.encrypted_assertion is not None:
-            nodes += list(assertion.iter())
-        for node in nodes:
-            if isinstance(node.tag, str):
-                for name, value in node.attrib.items():
-                    if etree.QName(name).localname.lower() == "id":
-                        seen[str(value)] = seen.get(str(value), 0) + 1
+        seen = self.state.ids
         duplicates = sorted(value for value, count in seen.items() if count > 1)
         if duplicates:
             return _result(

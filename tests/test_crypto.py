@@ -381,3 +381,77 @@ def test_decrypts_data_encrypted_by_libxmlsec_with_key_inside_keyinfo(sp: certs.
     reparsed = etree.fromstring(etree.tostring(holder))
     assert b"12345678" not in etree.tostring(reparsed)
     assert crypto.decrypt_id(reparsed, [sp.key_pem]).text == "12345678"
+
+
+NESTED = (
+    b'<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+    b'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ID="_r">\n'
+    b'  <saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a1" Version="2.0">\n'
+    b"    <saml:Issuer>urn:etoegang:HM:00000003520354760000:entities:9632</saml:Issuer>\n"
+    b"    SIGNATURE\n"
+    b'    <saml:AttributeStatement><saml:Attribute Name="n"><saml:AttributeValue xsi:type="xs:string">abc'
+    b"</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>\n"
+    b"  </saml:Assertion>\n"
+    b"</samlp:Response>\n"
+)
+
+
+def test_pretty_printed_nested_assertion_with_inclusive_namespaces_from_xmlsec1(
+    xmlsec1: str, broker: certs.KeyPair, tmp_path: Path
+) -> None:
+    """Whitespace around the signature stays signed; PrefixList names a namespace declared on an ancestor."""
+    template = NESTED.replace(
+        b"SIGNATURE",
+        f"""<ds:Signature xmlns:ds="{DS}">
+      <ds:SignedInfo>
+        <ds:CanonicalizationMethod Algorithm="{crypto.EXC_C14N}"/>
+        <ds:SignatureMethod Algorithm="{crypto.RSA_SHA256}"/>
+        <ds:Reference URI="#_a1">
+          <ds:Transforms>
+            <ds:Transform Algorithm="{crypto.ENVELOPED}"/>
+            <ds:Transform Algorithm="{crypto.EXC_C14N}">
+              <ec:InclusiveNamespaces xmlns:ec="{crypto.EXC_C14N}" PrefixList="xs"/>
+            </ds:Transform>
+          </ds:Transforms>
+          <ds:DigestMethod Algorithm="{crypto.SHA256}"/><ds:DigestValue/>
+        </ds:Reference>
+      </ds:SignedInfo>
+      <ds:SignatureValue/>
+      <ds:KeyInfo><ds:X509Data/></ds:KeyInfo>
+    </ds:Signature>""".encode(),
+    )
+    (tmp_path / "key.pem").write_bytes(broker.key_pem)
+    (tmp_path / "cert.pem").write_bytes(broker.cert_pem)
+    (tmp_path / "template.xml").write_bytes(template)
+    args = [xmlsec1, "--sign", "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"]
+    args += ["--privkey-pem", f"{tmp_path / 'key.pem'},{tmp_path / 'cert.pem'}"]
+    args += ["--output", str(tmp_path / "out.xml"), str(tmp_path / "template.xml")]
+    result = subprocess.run(args, capture_output=True, check=False)
+    assert result.returncode == 0, result.stderr
+    document = (tmp_path / "out.xml").read_bytes()
+    root = etree.fromstring(document)
+    assertion = root[0]
+    before = etree.tostring(root)
+    assert crypto.verify(assertion, [broker.cert]).element_id == "_a1"
+    assert etree.tostring(root) == before  # the signature is back where it was, with its whitespace
+    assert crypto.verify(assertion, [broker.cert]).element_id == "_a1"
+    # The whitespace after the signature is signed content: changing it breaks the signature.
+    changed = etree.fromstring(document.replace(b"</ds:Signature>\n    <saml:Attr", b"</ds:Signature>\n <saml:Attr"))
+    assert diagnosis_of(changed[0], [broker]) == "bad-signature"
+    # The namespace named in PrefixList is signed too, even though it is only used in a value.
+    moved = etree.fromstring(document.replace(b'XMLSchema"', b'XMLSchema-evil"', 1))
+    assert diagnosis_of(moved[0], [broker]) == "bad-signature"
+
+
+def test_our_signature_on_a_nested_element_verifies_in_xmlsec1(
+    xmlsec1: str, broker: certs.KeyPair, tmp_path: Path
+) -> None:
+    root = etree.fromstring(NESTED.replace(b"SIGNATURE", b""))
+    crypto.sign(root[0], broker.key_pem, broker.cert_pem)
+    (tmp_path / "cert.pem").write_bytes(broker.cert_pem)
+    (tmp_path / "signed.xml").write_bytes(etree.tostring(root))
+    args = [xmlsec1, "--verify", "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"]
+    args += ["--pubkey-cert-pem", str(tmp_path / "cert.pem"), str(tmp_path / "signed.xml")]
+    result = subprocess.run(args, capture_output=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert crypto.verify(etree.fromstring(etree.tostring(root))[0], [broker.cert]).element == "Assertion"
