@@ -1,0 +1,191 @@
+"""The round-trip pages in process: chooser states, start errors, POST binding, result and API edge cases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from lxml import etree
+
+from diagnostics import crypto
+from diagnostics.app import create_app
+from diagnostics.brokers import BINDING_REDIRECT, MD, BrokerRegistry
+from diagnostics.settings import Settings, load_settings
+from diagnostics.simulator.keys import keys_for
+from diagnostics.simulator.metadata import ad_list, broker_metadata
+from diagnostics.store import Store
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def simulator_handler(settings: Settings, *, metadata: bytes | None = None) -> Handler:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/simulator/metadata":
+            return httpx.Response(200, content=metadata if metadata is not None else broker_metadata(settings))
+        if request.url.path == "/simulator/listAD.xml":
+            return httpx.Response(200, content=ad_list(settings))
+        return httpx.Response(404)
+
+    return handler
+
+
+def client_for(settings: Settings, handler: Handler) -> TestClient:
+    app = create_app(settings)
+    app.state.broker_registry = BrokerRegistry(settings, transport=httpx.MockTransport(handler))
+    return TestClient(app, follow_redirects=False)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with client_for(settings, simulator_handler(settings)) as test_client:
+        yield test_client
+
+
+def soup(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def test_chooser_lists_the_suppliers_in_order_with_the_card(client: TestClient, settings: Settings) -> None:
+    page = soup(client.get("/diagnose"))
+    assert page.html is not None and page.html["lang"] == "nl"
+    labels = [label.get_text(strip=True) for label in page.select("form.chooser label")]
+    assert labels == [
+        "Voorbeeld eHerkenning Leverancier A (simulator)",
+        "Voorbeeld eHerkenning Leverancier B (simulator)",
+        "Voorbeeld eHerkenning Leverancier C (simulator)",
+    ]
+    assert page.select_one('input[name="broker"]')["value"] == "simulator"  # type: ignore[index]
+    assert page.select_one("form.chooser button").get_text(strip=True) == "Verder"  # type: ignore[union-attr]
+    assert page.select_one("#beheerder-kaart") is not None
+    assert settings.service.uuid in page.get_text()
+
+
+def test_api_lists_the_suppliers(client: TestClient) -> None:
+    lists = client.get("/api/v1/suppliers").json()
+    assert [entry["broker"] for entry in lists] == ["simulator"]
+    assert len(lists[0]["suppliers"]) == 3
+    assert lists[0]["error"] is None
+
+
+def test_chooser_explains_an_unreachable_broker(settings: Settings) -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    with client_for(settings, down) as test_client:
+        response = test_client.get("/diagnose")
+        assert response.status_code == 200
+        alert = soup(response).select_one('[role="alert"]')
+        assert alert is not None and "niet op te halen" in alert.get_text()
+        assert test_client.get("/api/v1/suppliers").json()[0]["error"] == "broker-unreachable"
+        started = test_client.post("/diagnose/start", data={"broker": "simulator"})
+        assert started.status_code == 502
+        assert "broker-unreachable" in started.text
+
+
+def test_start_refuses_unknown_broker_and_supplier(client: TestClient) -> None:
+    for data in ({"broker": "elders"}, {"broker": "simulator", "supplier": "urn:etoegang:AD:evil"}):
+        response = client.post("/diagnose/start", data=data)
+        assert response.status_code == 400
+        assert "location" not in response.headers
+        assert "config-error" in response.text
+
+
+def test_start_redirects_to_the_broker_and_remembers_the_choice(client: TestClient) -> None:
+    supplier = soup(client.get("/diagnose")).select('input[name="supplier"]')[2]["value"]
+    response = client.post("/diagnose/start", data={"broker": "simulator", "supplier": supplier})
+    assert response.status_code == 303
+    assert httpx.URL(response.headers["location"]).path == "/simulator/sso"
+    assert client.cookies["inloghulp_leverancier"].strip('"') == f"simulator|{supplier}"
+    reference = client.cookies["inloghulp_laatste_test"]
+    page = soup(client.get("/diagnose"))
+    assert page.select_one('input[name="supplier"][checked]')["value"] == supplier  # type: ignore[index]
+    assert client.get(f"/api/v1/diagnose/{reference}").json()["verdict"] == "inconclusive"
+
+
+def test_post_binding_when_the_broker_has_no_redirect_endpoint(settings: Settings) -> None:
+    root = etree.fromstring(broker_metadata(settings))
+    for sso in root.iter(f"{{{MD}}}SingleSignOnService"):
+        if sso.get("Binding") == BINDING_REDIRECT:
+            sso.getparent().remove(sso)  # type: ignore[union-attr]
+    pair = keys_for(settings.simulator.key_dir).broker
+    crypto.sign(root, pair.key_pem, pair.cert_pem)
+    with client_for(settings, simulator_handler(settings, metadata=etree.tostring(root))) as test_client:
+        supplier = soup(test_client.get("/diagnose")).select('input[name="supplier"]')[0]["value"]
+        response = test_client.post("/diagnose/start", data={"broker": "simulator", "supplier": supplier})
+        assert response.status_code == 200
+        form = soup(response).select_one("form[data-autosubmit]")
+        assert form is not None and form["action"].endswith("/simulator/sso")  # type: ignore[union-attr]
+        fields = {field["name"]: field["value"] for field in form.select("input[type=hidden]")}
+        assert set(fields) == {"SAMLRequest", "RelayState"}
+        assert fields["RelayState"].startswith("/diagnose/BHP-")
+
+
+def test_unknown_reference_is_a_404(client: TestClient) -> None:
+    assert client.get("/diagnose/BHP-2345-6789", headers={"accept": "text/html"}).status_code == 404
+    assert client.get("/diagnose/geen-code").status_code == 404
+    missing = client.get("/api/v1/diagnose/BHP-2345-6789")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["id"] == "not-found"
+
+
+def test_reference_is_normalised(client: TestClient, settings: Settings) -> None:
+    session = Store.from_settings(settings).create_session(broker_id="simulator", supplier_id=None, request_id=None)
+    compact = session.reference.replace("-", "").lower()
+    assert client.get(f"/api/v1/diagnose/{compact}").json()["reference"] == session.reference
+
+
+def test_no_response_page_and_bad_answers(client: TestClient, settings: Settings) -> None:
+    store = Store.from_settings(settings)
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)
+    waiting = soup(client.get(f"/diagnose/{session.reference}"))
+    assert "Deze test loopt nog" in waiting.get_text()
+    assert client.post(f"/diagnose/{session.reference}/antwoord", data={"antwoord": "weet-niet"}).status_code == 409
+    store.expire_stale(settings.no_response_timeout_seconds, session.created_at + timedelta(days=1))
+    page = soup(client.get(f"/diagnose/{session.reference}"))
+    options = [radio["value"] for radio in page.select('#vraag input[name="antwoord"]')]
+    assert options == ["geen-machtiging", "geannuleerd", "code-werkte-niet", "weet-niet"]
+    assert [
+        step.get_text(" ", strip=True).split(":")[0].strip() for step in page.select("ol.timeline > li .step-title")
+    ] == [
+        "✓ Gelukt",
+        "✓ Gelukt",
+        "✗ Mislukt",
+        "✗ Mislukt",
+        "– Overgeslagen",
+        "– Overgeslagen",
+    ]
+    bad = client.post(f"/diagnose/{session.reference}/antwoord", data={"antwoord": "iets"})
+    assert bad.status_code == 400
+    good = client.post(f"/diagnose/{session.reference}/antwoord", data={"antwoord": "weet-niet"})
+    assert good.status_code == 303
+    text = soup(client.get(f"/diagnose/{session.reference}")).get_text()
+    assert "Wat zag u bij uw eHerkenningsmakelaar?" not in text
+    assert session.reference in text
+
+
+def test_production_refuses_an_unpinned_metadata_url(write_config: Callable[..., Path]) -> None:
+    settings = load_settings(
+        write_config(
+            {
+                "environment": "production",
+                "session_secret": "a-real-secret-for-this-test-0123",
+                "public_base_url": "https://inloghulp.example",
+                "brokers": [{"id": "hm", "name": "HM", "metadata_url": "https://hm.example/md"}],
+                "simulator": {"enabled": False},
+            }
+        )
+    )
+
+    def never(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("an unpinned broker must not even be fetched")
+
+    with client_for(settings, never) as test_client:
+        response = test_client.post("/diagnose/start", data={"broker": "hm"})
+        assert response.status_code == 400
+        assert "metadata_signing_cert_file" in response.text
