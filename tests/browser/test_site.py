@@ -51,6 +51,11 @@ def sitemap_urls(built_site_dir: Path, base: str) -> list[str]:
 
 
 def test_every_page_passes_axe(page: Page, site_url: str, built_site_dir: Path, outside_requests: list[str]) -> None:
+    # A script or style the server's CSP blocks shows up as a console error; the page must have none.
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(f"{page.url}: {message.text}") if message.type == "error" else None
+    )
     urls = sitemap_urls(built_site_dir, site_url)
     assert len(urls) >= 12
     axe = Axe()
@@ -64,6 +69,7 @@ def test_every_page_passes_axe(page: Page, site_url: str, built_site_dir: Path, 
             reports.append(f"{url}\n{result.generate_report()}")
     assert reports == [], "\n\n".join(reports)
     assert outside_requests == []
+    assert errors == []
 
 
 def test_start_page_passes_axe_on_a_phone(browser: Any, site_url: str) -> None:
