@@ -10,15 +10,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from lxml import etree
 
-from diagnostics import roundtrip
-from diagnostics.brokers import BrokerRegistry
+from diagnostics import crypto, roundtrip
+from diagnostics.brokers import MD, BrokerRegistry
 from diagnostics.catalogue import load_catalogue
 from diagnostics.settings import Settings
 from diagnostics.simulator import entities
+from diagnostics.simulator.keys import keys_for
 from diagnostics.simulator.metadata import ad_list, broker_metadata
 from diagnostics.store import DiagSession, Store
 from diagnostics.verdict import CheckResult, Verdict
+from tests.conftest import free_port
 
 
 @pytest.fixture
@@ -232,3 +235,29 @@ def test_timeline_marks_the_hop_that_failed(settings: Settings, store: Store) ->
     )
     assert _statuses(steps) == ["pass", "pass", "wait", "wait", "wait", "wait"]
     assert steps[2].title == "Uw eHerkenningsmakelaar (S)"
+
+
+def test_an_unreachable_artifact_service_is_a_verdict_not_a_crash(settings: Settings, store: Store) -> None:
+    root = etree.fromstring(broker_metadata(settings))
+    for ars in root.iter(f"{{{MD}}}ArtifactResolutionService"):
+        ars.set("Location", f"http://127.0.0.1:{free_port()}/ars")
+    pair = keys_for(settings.simulator.key_dir).broker
+    crypto.sign(root, pair.key_pem, pair.cert_pem)
+    metadata = etree.tostring(root)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=metadata)
+
+    registry = BrokerRegistry(settings, transport=httpx.MockTransport(handler))
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_req4")
+    artifact = _artifact(hashlib.sha1(entities.BROKER_ENTITY_ID.encode()).digest())
+    verdict = asyncio.run(roundtrip.evaluate_artifact(settings, store, registry, session, artifact))
+    assert verdict.diagnosis is not None and verdict.diagnosis.id == "broker-unreachable"
+    assert [(check.id, check.status) for check in verdict.checks] == [
+        ("artifact", "pass"),
+        ("artifact-resolve", "fail"),
+    ]
+    finished = store.finish_session(session.reference, verdict)
+    assert finished is not None
+    steps = roundtrip.timeline(finished, verdict, broker_name="B", supplier_name=None)
+    assert [step.status for step in steps][3:] == ["pass", "fail", "skip"]
