@@ -793,6 +793,8 @@ class _Checker:
         cipher = ""
         if encrypted is not None:
             name_id = crypto.decrypt_id(encrypted, self.context.sp_key_pems)
+            if name_id.tag != _q(SAML, "NameID"):
+                raise crypto.DecryptionError("Het EncryptedID bevat geen NameID maar iets anders.")
             cipher = crypto.block_cipher(encrypted).rsplit("#", 1)[-1]
         else:
             plain = value.find(_q(SAML, "NameID"))

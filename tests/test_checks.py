@@ -480,3 +480,16 @@ def test_base64_is_not_accepted_by_run(success: bytes, context: Callable[..., ch
     """run() takes XML; decoding transport encodings is the job of diagnostics.saml.inputs."""
     verdict = checks.run(base64.b64encode(success), context())
     assert verdict.diagnosis is not None and verdict.diagnosis.id == "malformed"
+
+
+def test_encrypted_id_that_hides_something_else_than_a_name_id(
+    success: bytes, keys: SimulatorKeys, context: Callable[..., checks.CheckContext], settings: Settings
+) -> None:
+    def smuggle(root: etree._Element) -> None:
+        other = etree.fromstring(f'<saml:Issuer xmlns:saml="{SAML}">12345678</saml:Issuer>'.encode())
+        value = attribute_value(assertion_of(root), checks.LEGAL_SUBJECT)
+        value[0] = crypto.encrypt_id(other, settings.sp.cert_file.read_bytes(), recipient=settings.sp.entity_id)
+
+    verdict = checks.run(spoil(success, keys, smuggle), context())
+    assert verdict.diagnosis is not None and verdict.diagnosis.id == "decryption-failed"
+    assert "NameID" in by_id(verdict)["identifiers"].detail
