@@ -224,7 +224,21 @@ def serve(database_url: str, workers: int, directory: Path) -> Iterator[Any]:
     )
     path = directory / "inloghulp.toml"
     path.write_text(tomli_w.dumps(config), encoding="utf-8")
-    server = LiveServer(path, workers=workers, env={"INLOGHULP_WORKER_HEADER": "1", "INLOGHULP_LOG_LEVEL": "WARNING"})
+
+    class BenchServer(LiveServer):
+        def _wait(self) -> None:
+            # Four workers on a busy two-core machine can take longer than the tests' 30 s to start.
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline and self.process.poll() is None:
+                try:
+                    if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    time.sleep(0.5)
+            output = self.stop()
+            raise RuntimeError(f"server did not start:\n{output[-2000:]}")
+
+    server = BenchServer(path, workers=workers, env={"INLOGHULP_WORKER_HEADER": "1", "INLOGHULP_LOG_LEVEL": "WARNING"})
     try:
         yield server
     finally:

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 SessionState = Literal["started", "finished", "no-response", "answered"]
 _REFERENCE_ATTEMPTS = 8
+_CACHED_STORES = 8
 
 
 class SessionRow(Base):
@@ -123,9 +124,15 @@ class Store:
     def from_settings(cls, settings: Settings) -> Store:
         """One store (and one connection pool) per database URL per process."""
         with cls._instances_lock:
-            store = cls._instances.get(settings.database_url)
+            store = cls._instances.pop(settings.database_url, None)
             if store is None:
-                store = cls._instances[settings.database_url] = cls(settings.database_url)
+                store = cls(settings.database_url)
+            cls._instances[settings.database_url] = store  # most recently used last
+            # A process normally has one URL; a test session has hundreds: close the pools of old ones
+            # (a store still in use simply opens a new connection).
+            while len(cls._instances) > _CACHED_STORES:
+                oldest = next(iter(cls._instances))
+                cls._instances.pop(oldest).engine.dispose()
             return store
 
     def ping(self) -> None:

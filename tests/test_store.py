@@ -6,12 +6,14 @@ import multiprocessing
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from diagnostics import db
 from diagnostics.reference import PATTERN
+from diagnostics.settings import load_settings
 from diagnostics.store import Store
 from diagnostics.verdict import CheckResult, Diagnosis, Verdict
 from tests.pg import fresh_database
@@ -205,3 +207,20 @@ def test_concurrent_start_and_single_take(store_url: str) -> None:
     everything = [handle for result in results for handle in result]
     assert sorted(everything) == sorted(handles)
     store.engine.dispose()
+
+
+def test_from_settings_shares_one_store_per_url(write_config: Any, tmp_path: Path) -> None:
+    first = load_settings(write_config({"database_url": f"sqlite:///{tmp_path / 'a.sqlite3'}"}))
+    same = load_settings(write_config({"database_url": f"sqlite:///{tmp_path / 'a.sqlite3'}"}, name="b.toml"))
+    other = load_settings(write_config({"database_url": f"sqlite:///{tmp_path / 'c.sqlite3'}"}, name="c.toml"))
+    store = Store.from_settings(first)
+    assert Store.from_settings(same) is store
+    assert Store.from_settings(other) is not store
+    # Many URLs (a test session) do not keep a pool open for each; the store still works afterwards.
+    for index in range(12):
+        Store.from_settings(
+            load_settings(
+                write_config({"database_url": f"sqlite:///{tmp_path / f'{index}.sqlite3'}"}, name=f"{index}.toml")
+            )
+        )
+    assert store.remember_assertion("_after-eviction", NOW + timedelta(minutes=1)) is True
