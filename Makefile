@@ -8,7 +8,7 @@ CONFIG ?= config/inloghulp.toml
 export NO_MKDOCS_2_WARNING := 1
 export INLOGHULP_CONFIG := $(CONFIG)
 
-.PHONY: run test lint build system-deps conformance bench clean
+.PHONY: run test lint build system-deps conformance bench load clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ conformance: $(BIN)/.installed
 # Checking one signed, encrypted response: our in-process checker vs pysaml2's xmlsec1 backend vs the RSA floor.
 bench: $(BIN)/.installed system-deps
 	$(BIN)/python -m bench.acs
+
+# Concurrent complete round trips against the simulator, SQLite vs PostgreSQL (README "Operations").
+load: $(BIN)/.installed system-deps build
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) site build var
