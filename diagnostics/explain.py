@@ -231,7 +231,8 @@ def render_text(verdict: Verdict, *, source: str | None = None, name: str | None
     if verdict.diagnosis is not None:
         lines.append(f"Uitslag: {VERDICT_WORDS[verdict.verdict]}: {verdict.diagnosis.title}")
         lines.append(f"Wat nu: {verdict.diagnosis.advice}")
-        lines.append(f"Wie moet iets doen: {WHO_LABELS.get(verdict.diagnosis.who, verdict.diagnosis.who)}")
+        who = verdict.diagnosis.who
+        lines.append(f"Wie moet iets doen: {WHO_LABELS.get(who, who)} ({who})")
         lines.append(f"Code: {verdict.diagnosis.id}")
     else:
         lines.append(f"Uitslag: {VERDICT_WORDS[verdict.verdict]}")

@@ -86,7 +86,7 @@ def test_failure_report_names_who_acts(settings_for: Settings, config: Path, tmp
     assert code == 1
     entry = load_catalogue().entry("wrong-audience")
     assert f"Uitslag: MISLUKT: {entry.title}" in out
-    assert f"Wie moet iets doen: {entry.who_label}" in out
+    assert f"Wie moet iets doen: {entry.who_label} ({entry.who})" in out
     assert "✗ mislukt" in out
 
 
