@@ -262,7 +262,9 @@ def _certificate_der(text: str) -> bytes | None:
 def _keyinfo_certificates(signature: etree._Element) -> list[bytes]:
     result = []
     for node in signature.iterfind(f"{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate"):
-        der = _certificate_der(_text(node))
+        text = _text(node)
+        # Certificates repeat from message to message; only normal-sized ones go into the cache.
+        der = _certificate_der(text) if len(text) < 16_384 else _certificate_der.__wrapped__(text)
         if der is None:
             raise _fail("bad-signature", "Het certificaat in de handtekening (KeyInfo) is geen geldige base64.")
         result.append(der)
