@@ -493,3 +493,23 @@ def test_encrypted_id_that_hides_something_else_than_a_name_id(
     verdict = checks.run(spoil(success, keys, smuggle), context())
     assert verdict.diagnosis is not None and verdict.diagnosis.id == "decryption-failed"
     assert "NameID" in by_id(verdict)["identifiers"].detail
+
+
+def test_without_broker_entity_id_the_issuer_is_not_judged(
+    success: bytes, context: Callable[..., checks.CheckContext]
+) -> None:
+    verdict = checks.run(success, context(broker_entity_id=None))
+    assert verdict.verdict == "inconclusive"
+    issuer = by_id(verdict)["issuer"]
+    assert issuer.status == "skip"
+    assert issuer.data["issuer_assertion"] == entities.BROKER_ENTITY_ID
+
+
+def test_soap_1_2_envelope(success: bytes, context: Callable[..., checks.CheckContext]) -> None:
+    body = success.split(b"?>", 1)[1]
+    envelope = (
+        b'<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Header/><env:Body>'
+        + body
+        + b"</env:Body></env:Envelope>"
+    )
+    assert checks.run(envelope, context()).verdict == "ok"
