@@ -44,6 +44,7 @@ ERROR_IDS: dict[int, str] = {
     429: "rate-limited",
     500: "internal-error",
 }
+CROSS_SITE_ID = "cross-site-request"
 _MESSAGES: dict[str, str] = {
     "bad-request": "Dit verzoek kunnen wij niet verwerken.",
     "unauthorized": "U moet eerst inloggen.",
@@ -55,7 +56,13 @@ _MESSAGES: dict[str, str] = {
     "invalid-request": "Het verzoek is niet volledig of niet goed ingevuld.",
     "rate-limited": "U heeft het te vaak geprobeerd. Wacht even en probeer het daarna opnieuw.",
     "internal-error": "Er is een probleem met de dienst. Probeer het later opnieuw.",
+    CROSS_SITE_ID: "Dit formulier komt niet van deze website. Open de pagina opnieuw en probeer het nog eens.",
 }
+# Where another site may post on purpose: the broker's SAML POST binding to our ACS, an SP's
+# AuthnRequest to the simulator, and the SOAP back channel (no browser, no cookies). Each of these
+# is protected by its own signature or single-use artifact instead of a CSRF token.
+CROSS_SITE_ALLOWED: frozenset[str] = frozenset({"/saml/acs", "/simulator/sso", "/simulator/ars"})
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _PAGES: dict[int, str] = {404: "errors/404.html", 413: "errors/413.html", 429: "errors/429.html"}
 
 # Extra room above the largest SAML message: base64 (4/3) and form encoding of +, / and =.
@@ -180,8 +187,9 @@ def security_headers(settings: Settings, csp: str) -> dict[str, str]:
         "Content-Security-Policy": csp,
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
-        # SAML artifacts travel in query strings: never hand a URL to another site.
-        "Referrer-Policy": "no-referrer",
+        # Other sites get our origin at most, never a path or query (SAML artifacts, reference codes).
+        # Not "no-referrer": that turns the Origin header of every form post into "null".
+        "Referrer-Policy": "strict-origin-when-cross-origin",
         "Permissions-Policy": "camera=(), geolocation=(), microphone=(), payment=(), usb=()",
         "Cross-Origin-Opener-Policy": "same-origin",
     }
@@ -281,6 +289,51 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+def own_origins(settings: Settings, request_headers: Headers, scheme: str) -> set[str]:
+    """Our public origin, and the origin the request itself was sent to (behind a proxy they may differ)."""
+    origins = {settings.public_base_url}
+    host = request_headers.get("host")
+    if host:
+        origins.add(f"{scheme}://{host}")
+    return origins
+
+
+def is_cross_site(request_headers: Headers, origins: set[str]) -> bool:
+    """True when a browser says this request was started by another site.
+
+    Fetch metadata first (``Sec-Fetch-Site``, sent by every current browser and not changed by the
+    referrer policy); otherwise the ``Origin`` header. A request with neither is not from a browser form.
+    """
+    site = request_headers.get("sec-fetch-site")
+    if site is not None:
+        return site not in {"same-origin", "none"}
+    origin = request_headers.get("origin")
+    return origin is not None and origin not in origins
+
+
+class CrossSiteGuardMiddleware:
+    """Refuses state-changing requests that another site started (403 ``cross-site-request``).
+
+    A second line of defence beside the console's CSRF tokens and SameSite cookies: it covers every
+    form of the service, also the ones without a login.
+    """
+
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _UNSAFE_METHODS or scope["path"] in CROSS_SITE_ALLOWED:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if is_cross_site(headers, own_origins(self.settings, headers, scope.get("scheme", "http"))):
+            log.warning("refused a cross-site %s %s", scope["method"], scope["path"])
+            await error_response(Request(scope, receive), 403, CROSS_SITE_ID)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 class BodySizeLimitMiddleware:
     """Refuses request bodies above ``max_bytes`` with 413 ``too-large``, declared or streamed."""
 
@@ -344,5 +397,6 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     # Added last = outermost: the 413 and 429 answers and every other response get the headers.
     app.add_middleware(RateLimitMiddleware, settings=settings)
+    app.add_middleware(CrossSiteGuardMiddleware, settings=settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes(settings))
     app.add_middleware(SecurityHeadersMiddleware, headers=headers)

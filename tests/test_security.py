@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import APIRouter, FastAPI
@@ -14,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from diagnostics import security
 from diagnostics.app import create_app
-from diagnostics.settings import Settings
+from diagnostics.settings import Settings, load_settings
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
 INTERNALS = re.compile(r"Traceback|File \"|/work/|\.py\b|site-packages|RuntimeError|lxml", re.IGNORECASE)
@@ -69,7 +70,7 @@ def test_every_response_carries_the_security_headers(client: TestClient) -> None
     for path in ("/healthz", "/", "/bestaat-niet"):
         response = client.get(path)
         assert response.headers["x-content-type-options"] == "nosniff"
-        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
         assert response.headers["x-frame-options"] == "DENY"
         assert "camera=()" in response.headers["permissions-policy"]
         csp = _csp(response.headers)
@@ -259,3 +260,136 @@ def test_same_origin_paths_are_allowed(value: str) -> None:
 @pytest.mark.parametrize("value", UNSAFE)
 def test_other_targets_are_refused(value: str | None) -> None:
     assert security.safe_redirect_target(value) is None
+
+
+# ── cross-site form posts (CSRF) ──
+
+CROSS_SITE = {"origin": "https://evil.example", "sec-fetch-site": "cross-site"}
+# The only POST routes another site may reach, and why that is safe.
+CROSS_SITE_BY_DESIGN = {
+    # SAML POST binding: the broker posts from its own origin. The artifact is single use and is
+    # resolved over the back channel; it must answer an AuthnRequest this service sent.
+    "/saml/acs": "broker posts the artifact (HTTP-POST binding)",
+    # An SP posts its AuthnRequest to the (simulated) broker; the request must carry the SP signature.
+    "/simulator/sso": "SP posts a signed AuthnRequest (HTTP-POST binding)",
+    # SOAP back channel between servers: no browser, no cookies; single-use artifacts.
+    "/simulator/ars": "SOAP ArtifactResolve, server to server",
+}
+
+
+def _post_paths(app: FastAPI) -> list[str]:
+    paths = []
+    for route in app.routes:
+        contexts: Any = route.effective_route_contexts() if hasattr(route, "effective_route_contexts") else [route]
+        for context in contexts:
+            if "POST" in (getattr(context, "methods", None) or ()) and not context.path.startswith("/_test"):
+                paths.append(context.path)
+    return sorted(set(paths))
+
+
+def _concrete(path: str) -> str:
+    return path.replace("{ref}", "BHP-ABCD-EFGH").replace("{code}", "BHP-ABCD-EFGH")
+
+
+def test_every_post_route_refuses_a_cross_site_form_post(client: TestClient, app: FastAPI) -> None:
+    paths = _post_paths(app)
+    assert "/diagnose/start" in paths and "/servicedesk/login" in paths, paths
+    assert set(CROSS_SITE_BY_DESIGN) <= set(paths) | {"/simulator/sso"}, "the exemptions name real routes"
+    for path in paths:
+        if path in CROSS_SITE_BY_DESIGN:
+            continue
+        for headers in (CROSS_SITE, {"origin": "https://evil.example"}, {"sec-fetch-site": "same-site"}):
+            response = client.post(_concrete(path), data={"x": "y"}, headers=headers, follow_redirects=False)
+            assert response.status_code == 403, f"{path} accepted a cross-site post ({headers})"
+            assert response.json()["error"]["id"] == "cross-site-request"
+
+
+def test_exempt_routes_are_exactly_the_saml_endpoints() -> None:
+    assert security.CROSS_SITE_ALLOWED == frozenset(CROSS_SITE_BY_DESIGN)
+
+
+def test_same_origin_posts_pass_the_guard(client: TestClient, settings: Settings) -> None:
+    for headers in ({"sec-fetch-site": "same-origin"}, {"origin": settings.public_base_url}, {}):
+        response = client.post("/diagnose/start", data={"broker": "bestaat-niet"}, headers=headers)
+        assert response.status_code != 403, headers
+
+
+def test_a_cross_site_post_gets_a_dutch_page(client: TestClient) -> None:
+    response = client.post("/diagnose/start", data={"broker": "simulator"}, headers={**CROSS_SITE, **HTML})
+    assert response.status_code == 403
+    assert "Dit formulier komt niet van deze website" in response.text
+
+
+def test_saml_acs_may_be_posted_cross_site(client: TestClient) -> None:
+    response = client.post("/saml/acs", data={"SAMLart": ""}, headers=CROSS_SITE)
+    assert response.status_code != 403
+
+
+def test_console_forms_need_a_token_even_without_browser_headers(client: TestClient, settings: Settings) -> None:
+    """Old browsers send no fetch metadata: the console's CSRF token still stops the post."""
+    from diagnostics.servicedesk import accounts
+    from diagnostics.store import Store
+
+    accounts.create_user(Store.from_settings(settings).engine, "csrf.test", "correct horse battery staple")
+    paths = [path for path in _post_paths(client.app) if path.startswith("/servicedesk")]  # type: ignore[arg-type]
+    assert "/servicedesk/login" in paths
+    for path in paths:
+        data = {"name": "csrf.test", "password": "correct horse battery staple", "message": "x", "code": "x"}
+        response = client.post(path, data=data, follow_redirects=False)
+        assert response.status_code != 303 or response.headers["location"].startswith("/servicedesk/login"), path
+        assert "inloghulp_sd_session" not in response.headers.get("set-cookie", ""), path
+
+
+# ── open redirects ──
+
+
+def test_console_login_never_redirects_off_site(write_config: Callable[..., Path]) -> None:
+    from diagnostics.servicedesk import accounts
+    from diagnostics.store import Store
+
+    settings = load_settings(write_config({"rate_limits": {"login": 0}}))
+    accounts.create_user(Store.from_settings(settings).engine, "redirect.test", "correct horse battery staple")
+    with TestClient(create_app(settings)) as client:
+        _login_with_targets(client)
+
+
+def _login_with_targets(client: TestClient) -> None:
+    # Each login costs an argon2 hash: the most telling targets only (all of UNSAFE are unit-tested above).
+    targets = ["https://evil.example/", "//evil.example", "/\\evil.example", "/%2F%2Fevil.example", "/elders"]
+    for target in targets + ["javascript:alert(1)", "/" + "a" * 3000]:
+        page = client.get("/servicedesk/login", params={"next": target})
+        assert page.status_code == 200
+        if target != "/elders":  # same-origin, so the form may carry it; the POST still stays in the console
+            assert 'name="next" value="/servicedesk"' in page.text, target
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token
+        response = client.post(
+            "/servicedesk/login",
+            data={
+                "name": "redirect.test",
+                "password": "correct horse battery staple",
+                "csrf_token": token[1],
+                "next": target,
+            },
+            follow_redirects=False,
+        )
+        # A value over the form's length limit is refused outright (422): no redirect at all.
+        assert response.status_code in {303, 422}, target
+        assert response.status_code == 422 or response.headers["location"] == "/servicedesk", target
+        client.cookies.clear()
+
+
+def test_no_get_route_redirects_to_a_target_from_the_query(client: TestClient, app: FastAPI) -> None:
+    """Every parameter name that is commonly used for a return address, on every GET route."""
+    evil = "https://evil.example/"
+    params = dict.fromkeys(("next", "return", "return_to", "redirect", "url", "RelayState", "target"), evil)
+    for route in app.routes:
+        contexts: Any = route.effective_route_contexts() if hasattr(route, "effective_route_contexts") else [route]
+        for context in contexts:
+            if "GET" not in (getattr(context, "methods", None) or ()):
+                continue
+            response = client.get(_concrete(context.path), params=params, follow_redirects=False)
+            location = response.headers.get("location")
+            if location is not None:
+                assert not location.startswith(("//", "https://evil", "http://evil")), context.path
+                assert "evil.example" not in location.split("?")[0], context.path
