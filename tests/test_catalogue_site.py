@@ -1,0 +1,92 @@
+"""The help site shows the catalogue: one anchored section per entry, with the same texts as the service."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup, Tag
+
+from diagnostics.catalogue import load_catalogue
+from diagnostics.catalogue_site import beheerder_message, snippets, storingen_markdown, wizard_data
+from diagnostics.settings import Settings
+from tests.site.helpers import build_site
+
+PAGE_URL = "http://127.0.0.1:8000/inloggen-lukt-niet/"
+
+
+@pytest.fixture(scope="module")
+def help_page(tmp_path_factory: pytest.TempPathFactory, sp_keypair: tuple[Path, Path]) -> BeautifulSoup:
+    work = tmp_path_factory.mktemp("catalogue-site")
+    result = build_site(work / "site", sp_keypair, work)
+    assert result.returncode == 0, result.stderr
+    html = (work / "site" / "inloggen-lukt-niet" / "index.html").read_text(encoding="utf-8")
+    return BeautifulSoup(html, "html.parser")
+
+
+def section_text(heading: Tag) -> str:
+    """The text from a catalogue heading up to the next heading of the same or a higher level."""
+    parts = []
+    for sibling in heading.find_next_siblings():
+        if sibling.name in {"h2", "h3", "h4"}:
+            break
+        parts.append(sibling.get_text(" ", strip=True))
+    return squash(" ".join(parts))
+
+
+def squash(text: str) -> str:
+    # Glossary tooltips wrap words in <abbr>, which adds spaces in extracted text: compare without them.
+    return "".join(text.split())
+
+
+def test_every_entry_has_an_anchored_section_with_the_runtime_texts(help_page: BeautifulSoup) -> None:
+    catalogue = load_catalogue()
+    for entry in catalogue.entries:
+        heading = help_page.find(id=entry.id)
+        assert isinstance(heading, Tag) and heading.name == "h4", entry.id
+        assert entry.title in heading.get_text()
+        text = section_text(heading)
+        for value in (entry.seen, entry.cause, entry.who_label, *entry.steps.model_dump().values()):
+            assert squash(value) in text, (entry.id, value)
+        # The verdict's advice (what the API, explain and the console show) is the same sentence.
+        assert squash(catalogue.diagnosis(entry.id).advice) in text
+
+
+def test_the_page_wizard_data_is_the_catalogue(help_page: BeautifulSoup) -> None:
+    script = help_page.find("script", class_="ih-wizard__data")
+    assert isinstance(script, Tag)
+    data = json.loads(script.string or "")
+    expected = wizard_data(load_catalogue(), PAGE_URL)
+    assert data == expected
+
+
+def test_without_javascript_every_symptom_links_to_an_anchor_on_the_page(help_page: BeautifulSoup) -> None:
+    links = help_page.select("a[data-symptom]")
+    assert len(links) >= 15
+    for link in links:
+        target = str(link["href"]).removeprefix("#")
+        assert help_page.find(id=target) is not None, target
+
+
+def test_beheerder_message_only_where_a_beheerder_acts() -> None:
+    catalogue = load_catalogue()
+    assert beheerder_message(catalogue.entry("no-authorisation"), PAGE_URL) is not None
+    assert beheerder_message(catalogue.entry("email-no-account"), PAGE_URL) is not None
+    assert beheerder_message(catalogue.entry("replay"), PAGE_URL) is None
+    subject, body = beheerder_message(catalogue.entry("loa-too-low"), PAGE_URL) or ("", "")
+    assert catalogue.entry("loa-too-low").steps.beheerder in body
+    assert body.startswith("Beste eHerkenningsbeheerder,")
+    assert f"{PAGE_URL}#loa-too-low" in body
+
+
+def test_snippets_use_the_public_base_url(settings: Settings) -> None:
+    files = snippets(settings)
+    assert set(files) == {"storingen.md", "wizard.md"}
+    assert f"{settings.public_base_url}/inloggen-lukt-niet/#no-authorisation" in files["storingen.md"]
+
+
+def test_markdown_has_one_anchor_per_entry() -> None:
+    text = storingen_markdown(load_catalogue(), PAGE_URL)
+    for entry_id in load_catalogue().ids:
+        assert text.count(f"{{ #{entry_id} }}") == 1, entry_id
