@@ -28,6 +28,7 @@ OTHER_ACS = "https://andere-dienst.example.nl/saml/acs"
 OTHER_DV = "urn:etoegang:DV:00000009999999999002:entities:9001"
 KVK_QUALIFIER = "urn:etoegang:1.9:EntityConcernedID:KvKnr"
 PSEUDO_QUALIFIER = "urn:etoegang:1.9:EntityConcernedID:Pseudo"
+VESTIGING_ATTRIBUTE = "urn:etoegang:1.9:ServiceRestriction:Vestigingsnr"
 NSMAP = {"samlp": SAMLP, "saml": SAML}
 
 
@@ -44,6 +45,8 @@ class Login:
     supplier_id: str
     kvk: str = entities.DEFAULT_KVK
     person: str = entities.DEFAULT_PERSON
+    # 12-digit branch number when the machtiging is limited to one vestiging; usually absent.
+    vestiging: str | None = None
 
 
 def _status(parent: etree._Element, code: str, sub_code: str | None = None, message: str | None = None) -> None:
@@ -214,6 +217,8 @@ def build_response(
     _attribute(statement, "urn:etoegang:core:LegalSubjectID", _encrypted(login.kvk, KVK_QUALIFIER, trust))
     pseudonym = entities.pseudonym(login.person, login.kvk, trust.entity_id)
     _attribute(statement, "urn:etoegang:core:ActingSubjectID", _encrypted(pseudonym, PSEUDO_QUALIFIER, trust))
+    if login.vestiging:
+        _attribute(statement, VESTIGING_ATTRIBUTE, login.vestiging)
 
     signer = keys.untrusted if scene.tamper == "untrusted-key" else keys.broker
     if scene.tamper != "unsigned":

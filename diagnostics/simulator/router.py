@@ -31,14 +31,24 @@ STATIC_DIR = Path(__file__).parent / "static"
 # The strict CSP allows no inline style or script: the screens load these two files instead.
 STATIC_FILES = {"simulator.css": "text/css", "autosubmit.js": "text/javascript"}
 KVK_RE = re.compile(r"^\d{8}$")
+VESTIGING_RE = re.compile(r"^\d{12}$")
 ReturnBinding = Literal["redirect", "post"]
 
 
 class TestMode:
     """Choices passed on the SSO request so tests skip the screens (``scenario=`` switches it on)."""
 
-    def __init__(self, scenario_id: str | None, supplier: str | None, kvk: str | None, person: str | None, ret: str):
+    def __init__(
+        self,
+        scenario_id: str | None,
+        supplier: str | None,
+        kvk: str | None,
+        person: str | None,
+        ret: str,
+        vestiging: str | None = None,
+    ):
         self.scenario_id = scenario_id
+        self.vestiging = vestiging
         self.supplier = supplier
         self.kvk = kvk
         self.person = person
@@ -90,10 +100,13 @@ def _finish(
     kvk: str,
     person: str,
     return_binding: ReturnBinding,
+    vestiging: str | None = None,
 ) -> Response:
     """End the login: the no-machtiging page, or an artifact back to the ACS."""
     if not KVK_RE.fullmatch(kvk):
         raise RequestRefused("sim-bad-kvk", "Een KvK-nummer bestaat uit precies 8 cijfers.")
+    if vestiging and not VESTIGING_RE.fullmatch(vestiging):
+        raise RequestRefused("sim-bad-vestiging", "Een vestigingsnummer bestaat uit precies 12 cijfers.")
     if entities.person(person) is None:
         raise RequestRefused("sim-unknown-person", "Deze persoon bestaat niet in de simulator.")
     if not scene.returns:
@@ -104,7 +117,9 @@ def _finish(
             "no_authorisation.html",
             {"supplier": supplier, "organisation": organisation, "state": dump_state(settings, state)},
         )
-    login = Login(state.request_id, state.acs_url, supplier.entity_id, kvk=kvk, person=person)
+    login = Login(
+        state.request_id, state.acs_url, supplier.entity_id, kvk=kvk, person=person, vestiging=vestiging or None
+    )
     response = etree.tostring(build_response(settings, scene, login))
     artifact = store_pending(Store.from_settings(settings), Pending(scene.id, response))
     if return_binding == "post":
@@ -137,6 +152,7 @@ def _start(request: Request, settings: Settings, incoming: IncomingRequest, test
             kvk=test.kvk or entities.DEFAULT_KVK,
             person=test.person or entities.DEFAULT_PERSON,
             return_binding=test.return_binding,
+            vestiging=test.vestiging,
         )
     return _login_or_chooser(request, settings, state, supplier)
 
@@ -166,6 +182,7 @@ ScenarioQuery = Annotated[str | None, Query(alias="scenario", max_length=64)]
 SupplierQuery = Annotated[str | None, Query(alias="supplier", max_length=200)]
 KvkQuery = Annotated[str | None, Query(alias="kvk", max_length=16)]
 PersonQuery = Annotated[str | None, Query(alias="person", max_length=32)]
+VestigingQuery = Annotated[str | None, Query(alias="vestiging", max_length=16)]
 ReturnQuery = Annotated[str, Query(alias="return", max_length=16)]
 
 
@@ -220,12 +237,13 @@ def start_sso_redirect(
     kvk: KvkQuery = None,
     person: PersonQuery = None,
     ret: ReturnQuery = "redirect",
+    vestiging: VestigingQuery = None,
 ) -> Response:
     """SSO over HTTP-Redirect: the signature is over the query string."""
     raw_query = request.scope["query_string"].decode("latin-1")
     try:
         incoming = from_redirect(settings, raw_query, saml_request, relay_state)
-        return _start(request, settings, incoming, TestMode(scenario_id, supplier, kvk, person, ret))
+        return _start(request, settings, incoming, TestMode(scenario_id, supplier, kvk, person, ret, vestiging))
     except RequestRefused as exc:
         return _error(request, settings, exc.error_id, exc.message)
 
@@ -241,11 +259,12 @@ def start_sso_post(
     kvk: KvkQuery = None,
     person: PersonQuery = None,
     ret: ReturnQuery = "redirect",
+    vestiging: VestigingQuery = None,
 ) -> Response:
     """SSO over HTTP-POST: the AuthnRequest carries an enveloped signature."""
     try:
         incoming = from_post(settings, saml_request, relay_state)
-        return _start(request, settings, incoming, TestMode(scenario_id, supplier, kvk, person, ret))
+        return _start(request, settings, incoming, TestMode(scenario_id, supplier, kvk, person, ret, vestiging))
     except RequestRefused as exc:
         return _error(request, settings, exc.error_id, exc.message)
 
@@ -285,6 +304,7 @@ def submit_login(
     scenario_id: Annotated[str, Form(alias="scenario", max_length=64)] = DEFAULT_SCENARIO,
     return_binding: Annotated[str, Form(max_length=16)] = "redirect",
     action: Annotated[str, Form(max_length=16)] = "login",
+    vestiging: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     """The tester's choice on the login screen; Annuleren sends the cancel status."""
     try:
@@ -294,7 +314,17 @@ def submit_login(
             raise RequestRefused("sim-unknown-supplier", "Er is geen eHerkenning-leverancier gekozen.")
         scene = _scenario("cancelled" if action == "cancel" else scenario_id)
         binding: ReturnBinding = "post" if return_binding == "post" else "redirect"
-        return _finish(request, settings, login_state, chosen, scene, kvk=kvk, person=person, return_binding=binding)
+        return _finish(
+            request,
+            settings,
+            login_state,
+            chosen,
+            scene,
+            kvk=kvk,
+            person=person,
+            return_binding=binding,
+            vestiging=vestiging.strip() or None,
+        )
     except RequestRefused as exc:
         return _error(request, settings, exc.error_id, exc.message)
 

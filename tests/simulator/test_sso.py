@@ -22,7 +22,7 @@ from diagnostics.saml.authn import (
 )
 from diagnostics.simulator.entities import SUPPLIERS
 from tests.simulator.conftest import Simulated
-from tests.simulator.flow import artifact_from, one, resolve, start_login
+from tests.simulator.flow import NS, artifact_from, one, resolve, start_login
 
 
 def _error_id(response: httpx.Response) -> str:
@@ -170,3 +170,23 @@ def test_chosen_kvk_arrives_encrypted(simulated: Simulated, sp_keypair: tuple[Pa
 def test_no_raw_identifiers_in_screens(simulated: Simulated) -> None:
     _, page = start_login(simulated, params={"scenario": "no-authorisation"})
     assert not re.search(r"[0-9a-f]{64}", page.text)
+
+
+VESTIGING = "urn:etoegang:1.9:ServiceRestriction:Vestigingsnr"
+
+
+def test_vestiging_restriction_is_optional(simulated: Simulated) -> None:
+    _, plain = start_login(simulated, params={"scenario": "success-loa2plus"})
+    artifact, _ = artifact_from(plain, simulated)
+    assertion = one(resolve(simulated, artifact), "samlp:Response/saml:Assertion")
+    assert not assertion.xpath(f"saml:AttributeStatement/saml:Attribute[@Name='{VESTIGING}']", namespaces=NS)
+    _, restricted = start_login(simulated, params={"scenario": "success-loa2plus", "vestiging": "000012345678"})
+    artifact, _ = artifact_from(restricted, simulated)
+    assertion = one(resolve(simulated, artifact), "samlp:Response/saml:Assertion")
+    value = one(assertion, f"saml:AttributeStatement/saml:Attribute[@Name='{VESTIGING}']/saml:AttributeValue")
+    assert value.text == "000012345678"
+
+
+def test_bad_vestiging_is_refused(simulated: Simulated) -> None:
+    _, answer = start_login(simulated, params={"scenario": "success-loa2plus", "vestiging": "12ab"})
+    assert _error_id(answer) == "sim-bad-vestiging"
