@@ -1,0 +1,90 @@
+"""The servicedesk console in Chromium: keyboard-only login and lookup, paste box, axe clean on every page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from diagnostics.catalogue import load_catalogue
+from diagnostics.servicedesk import accounts
+from diagnostics.servicedesk.paste import analyse
+from diagnostics.settings import Settings, load_settings
+from diagnostics.simulator.responses import issue
+from diagnostics.store import Store
+
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+USER, PASSWORD = "bert.servicedesk", "een lang en geheim wachtwoord"
+
+pytestmark = pytest.mark.browser
+
+
+def assert_axe_clean(page: Page) -> None:
+    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    assert result.violations_count == 0, f"{page.url}\n{result.generate_report()}"
+
+
+@pytest.fixture
+def console(live_server: Callable[..., Any]) -> tuple[str, Settings]:
+    server = live_server()
+    config = Path(server.process.args[server.process.args.index("--config") + 1])
+    # The server runs with its own public URL (the ACS address in the answers depends on it).
+    settings = load_settings(config).model_copy(update={"public_base_url": server.url})
+    accounts.create_user(Store.from_settings(settings).engine, USER, PASSWORD)
+    return server.url, settings
+
+
+def test_keyboard_only_login_lookup_and_paste(page: Page, console: tuple[str, Settings]) -> None:
+    url, settings = console
+    store = Store.from_settings(settings)
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_browser-1")
+    store.finish_session(
+        session.reference,
+        analyse(settings, issue(settings, "loa-too-low", request_id="_browser-1").decode(), "simulator"),
+    )
+
+    page.goto(f"{url}/servicedesk")
+    assert "/servicedesk/login" in page.url
+    assert_axe_clean(page)
+    page.keyboard.press("Tab")  # skip link
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "name"
+    page.keyboard.type(USER)
+    page.keyboard.press("Tab")
+    page.keyboard.type("verkeerd wachtwoord")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("De naam of het wachtwoord klopt niet")
+    expect(page.locator("#name")).to_have_value(USER)
+    assert_axe_clean(page)
+    page.locator("#password").focus()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Servicedeskconsole")
+    assert_axe_clean(page)
+
+    page.locator("#code").focus()
+    page.keyboard.type(session.reference.lower())
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Inlogtest {session.reference}")
+    entry = load_catalogue().entry("loa-too-low")
+    expect(page.locator("#reply-text")).to_have_value(f"{entry.reply}\n\nReferentiecode: {session.reference}")
+    assert_axe_clean(page)
+
+    page.goto(f"{url}/servicedesk")
+    page.locator("#message").fill(issue(settings, "expired", request_id="_browser-2").decode())
+    page.get_by_role("button", name="Controleer het bericht").click()
+    expect(page.get_by_role("heading", name="Uitkomst: Niet gelukt")).to_be_visible()
+    expect(page.get_by_text(load_catalogue().entry("expired").title).first).to_be_visible()
+    assert_axe_clean(page)
+    page.get_by_role("button", name="Bewaar onder referentie").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Inlogtest BHP-")
+    assert_axe_clean(page)
+
+    page.goto(f"{url}/servicedesk/logboek")
+    expect(page.locator("table")).to_contain_text(session.reference)
+    assert_axe_clean(page)
