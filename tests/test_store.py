@@ -171,42 +171,54 @@ def test_pending_migration_runs_once(store: Store, monkeypatch: pytest.MonkeyPat
     second.engine.dispose()
 
 
-def _start_store(url: str, queue: multiprocessing.Queue[int]) -> None:
+def _start_and_take(url: str, handles: list[str], barrier: Any, queue: Any) -> None:
+    """One 'worker': create the schema at the same moment as the others, then race for the artifacts."""
+    barrier.wait(30)
     store = Store(url)
-    queue.put(store.schema_version)
-
-
-def _take(url: str, handles: list[str], queue: multiprocessing.Queue[list[str]]) -> None:
-    store = Store(url)
-    queue.put([handle for handle in handles if store.take_artifact(handle) is not None])
+    barrier.wait(30)
+    queue.put((store.schema_version, [handle for handle in handles if store.take_artifact(handle) is not None]))
 
 
 def test_concurrent_start_and_single_take(store_url: str) -> None:
     """Four processes create the schema at once, then race for the same artifacts: each is taken once."""
-    context = multiprocessing.get_context("spawn")
-    versions: multiprocessing.Queue[int] = context.Queue()
-    starters = [context.Process(target=_start_store, args=(store_url, versions)) for _ in range(4)]
-    for process in starters:
+    # The artifacts are put in a separate database handle first, so the schema exists for put_artifact;
+    # the racers' own Store() calls still run the (then idempotent) schema step concurrently.
+    handles = [f"h-{index}" for index in range(40)]
+    context = multiprocessing.get_context("fork")  # no re-import per process: fast, and Linux-only is fine
+    barrier = context.Barrier(4)
+    results: Any = context.Queue()
+    racers = [context.Process(target=_start_and_take, args=(store_url, handles, barrier, results)) for _ in range(4)]
+    setup = Store(store_url)
+    for handle in handles:
+        setup.put_artifact(handle, handle.encode(), datetime.now(UTC) + timedelta(minutes=5))
+    setup.engine.dispose()
+    for process in racers:
         process.start()
-    for process in starters:
+    collected = [results.get(timeout=60) for _ in racers]
+    for process in racers:
         process.join(60)
         assert process.exitcode == 0
-    assert sorted(versions.get(timeout=5) for _ in starters) == [db.latest_version()] * 4
+    assert [version for version, _ in collected] == [db.latest_version()] * 4
+    assert sorted(handle for _, taken in collected for handle in taken) == sorted(handles)
 
-    store = Store(store_url)
-    handles = [f"h-{index}" for index in range(40)]
-    for handle in handles:
-        store.put_artifact(handle, handle.encode(), datetime.now(UTC) + timedelta(minutes=5))
-    taken: multiprocessing.Queue[list[str]] = context.Queue()
-    racers = [context.Process(target=_take, args=(store_url, handles, taken)) for _ in range(4)]
+
+def test_concurrent_schema_creation_on_an_empty_database(store_url: str) -> None:
+    """Four processes meet an empty database at the same moment; one creates, the others wait and agree."""
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(4)
+    results: Any = context.Queue()
+    racers = [context.Process(target=_start_and_take, args=(store_url, [], barrier, results)) for _ in range(4)]
     for process in racers:
         process.start()
-    results = [taken.get(timeout=60) for _ in racers]
+    collected = [results.get(timeout=60) for _ in racers]
     for process in racers:
         process.join(60)
-    everything = [handle for result in results for handle in result]
-    assert sorted(everything) == sorted(handles)
-    store.engine.dispose()
+        assert process.exitcode == 0
+    assert [version for version, _ in collected] == [db.latest_version()] * 4
+    check = Store(store_url)
+    with check.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM schema_version")).scalar() == 1
+    check.engine.dispose()
 
 
 def test_from_settings_shares_one_store_per_url(write_config: Any, tmp_path: Path) -> None:
