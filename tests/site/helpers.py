@@ -25,7 +25,9 @@ CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)|@import\s+['"]([^'"]+)
 JS_URL = re.compile(r"""["'`](https?:)?//([^/"'`\s]+)""")
 
 
-def build_site(site_dir: Path, key_pair: tuple[Path, Path], work_dir: Path) -> subprocess.CompletedProcess[str]:
+def build_site(
+    site_dir: Path, key_pair: tuple[Path, Path], work_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``inloghulp build`` (snippets + ``mkdocs build --strict``) into ``site_dir``."""
     key_file, cert_file = key_pair
     config = merge(
@@ -39,11 +41,11 @@ def build_site(site_dir: Path, key_pair: tuple[Path, Path], work_dir: Path) -> s
     )
     path = work_dir / "inloghulp.toml"
     path.write_text(tomli_w.dumps(config), encoding="utf-8")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "diagnostics", "build", "--config", str(path)],
         cwd=ROOT,
-        env=env,
+        env=environment,
         capture_output=True,
         text=True,
         check=False,

@@ -184,6 +184,20 @@ def test_every_page_has_the_help_block_and_footer_links(built: Path) -> None:
         assert document.html is not None and document.html.get("lang") == "nl"
 
 
+def test_no_announcement_bar_without_a_notice(built: Path) -> None:
+    for page in PAGES:
+        assert helpers.soup(built / page).select(".md-banner") == [], page
+
+
+def test_maintenance_notice_is_shown_on_every_page(tmp_path: Path, sp_keypair: tuple[Path, Path]) -> None:
+    notice = "Op 1 december is het Bronhouderportaal van 18.00 tot 20.00 uur niet beschikbaar."
+    result = helpers.build_site(tmp_path / "site", sp_keypair, tmp_path, env={"INLOGHULP_ANNOUNCEMENT": notice})
+    assert result.returncode == 0, result.stderr
+    for page in PAGES:
+        banner = helpers.soup(tmp_path / "site" / page).select_one(".md-banner")
+        assert banner is not None and notice in banner.get_text(" ", strip=True), page
+
+
 def test_login_chain_picture_has_a_text_alternative(built: Path) -> None:
     document = helpers.soup(built / "eherkenning/index.html")
     svg = document.select_one("#inlogketen ~ figure svg")
