@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 from fastapi.testclient import TestClient
 
 from diagnostics import certs
 from diagnostics.app import create_app
 from diagnostics.settings import load_settings
-from tests.conftest import free_port
+from tests.conftest import LiveServer, free_port
 from tests.test_brokers import metadata_xml
 
 
@@ -79,3 +80,10 @@ def test_metrics_exposition(write_config: Callable[..., Path]) -> None:
         if line.startswith('inloghulp_certificate_days_left{certificate="sp-current"}')
     )
     assert 360 <= float(line.rsplit(" ", 1)[1]) <= 365
+
+
+def test_ready_with_the_embedded_simulator(live_server: Callable[..., LiveServer]) -> None:
+    server = live_server()
+    response = httpx.get(f"{server.url}/readyz", timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json()["checks"] == {"database": "ok", "broker:simulator": "ok"}

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from typer.testing import CliRunner
 
-from diagnostics import db
+from diagnostics import cli, db
 from diagnostics.reference import PATTERN
 from diagnostics.settings import load_settings
 from diagnostics.store import Store
@@ -236,3 +237,19 @@ def test_from_settings_shares_one_store_per_url(write_config: Any, tmp_path: Pat
             )
         )
     assert store.remember_assertion("_after-eviction", NOW + timedelta(minutes=1)) is True
+
+
+def test_purge_command(write_config: Any, tmp_path: Path) -> None:
+    config = write_config({"retention_days": 30})
+    store = Store.from_settings(load_settings(config))
+    old = store.create_session(
+        broker_id="simulator", supplier_id=None, request_id="_cli-old", now=datetime.now(UTC) - timedelta(days=31)
+    )
+    recent = store.create_session(broker_id="simulator", supplier_id=None, request_id="_cli-new")
+    result = CliRunner().invoke(cli.app, ["purge", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "1 diagnosesessies ouder dan 30 dagen verwijderd" in result.output
+    assert store.get_session(old.reference) is None and store.get_session(recent.reference) is not None
+    result = CliRunner().invoke(cli.app, ["purge", "--config", str(config), "--days", "0"])
+    assert "1 diagnosesessies ouder dan 0 dagen" in result.output
+    assert store.get_session(recent.reference) is None

@@ -36,7 +36,7 @@ def read_health() -> dict[str, str]:
 
 def _broker_registry(request: Request) -> BrokerRegistry:
     """The app's broker registry when the round trip set one up, else one kept for readiness checks."""
-    for name in ("brokers", "readiness_brokers"):
+    for name in ("broker_registry", "readiness_brokers"):
         registry = getattr(request.app.state, name, None)
         if isinstance(registry, BrokerRegistry):
             return registry
