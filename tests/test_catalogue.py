@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,37 @@ def test_unreadable_yaml_fails(tmp_path: Path) -> None:
     path.write_text("- id: [unclosed\n", encoding="utf-8")
     with pytest.raises(CatalogueError, match="geen leesbare YAML"):
         read_catalogue(path)
+
+
+def _diagnosis_ids_in_code() -> dict[str, str]:
+    """Every literal diagnosis id the package passes around, with where it was found."""
+    import ast
+
+    found: dict[str, str] = {}
+    for path in sorted((ROOT / "diagnostics").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            candidates: list[ast.expr] = []
+            if name.endswith("Error") and node.args:
+                candidates.append(node.args[0])
+            if name == "_result" and len(node.args) >= 4:
+                candidates.append(node.args[3])
+            if name in {"AnswerOption", "_failed"} and node.args:
+                candidates.append(node.args[-1])
+            candidates += [kw.value for kw in node.keywords if kw.arg in {"diagnosis", "diagnosis_id"}]
+            for value in candidates:
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    if re.fullmatch(r"[a-z]+(-[a-z0-9]+)*", value.value):
+                        found[value.value] = f"{path.relative_to(ROOT)}:{node.lineno}"
+    return found
+
+
+def test_every_diagnosis_id_used_in_code_has_an_entry() -> None:
+    found = _diagnosis_ids_in_code()
+    assert len(found) >= 10  # the scan sees the checker, the brokers and the round trip
+    catalogue = load_catalogue()
+    unknown = {value: where for value, where in found.items() if value not in catalogue}
+    assert unknown == {}
