@@ -29,7 +29,8 @@ class Simulated:
         return f"{self.server.url}/simulator/ars"
 
 
-def start(tmp: Path, sp_keypair: tuple[Path, Path], overrides: dict[str, object] | None = None) -> Simulated:
+def write(tmp: Path, sp_keypair: tuple[Path, Path], overrides: dict[str, object] | None = None) -> Path:
+    """A configuration file whose simulator keys live in ``tmp``."""
     key_file, cert_file = sp_keypair
     data = merge(
         BASE_CONFIG,
@@ -43,6 +44,11 @@ def start(tmp: Path, sp_keypair: tuple[Path, Path], overrides: dict[str, object]
     data = merge(data, overrides or {})
     config = tmp / "inloghulp.toml"
     config.write_text(tomli_w.dumps(data), encoding="utf-8")
+    return config
+
+
+def start(tmp: Path, sp_keypair: tuple[Path, Path], overrides: dict[str, object] | None = None) -> Simulated:
+    config = write(tmp, sp_keypair, overrides)
     server = LiveServer(config)
     settings = load_settings(config).model_copy(update={"public_base_url": server.url})
     return Simulated(server, settings)
@@ -54,3 +60,9 @@ def simulated(tmp_path_factory: pytest.TempPathFactory, sp_keypair: tuple[Path, 
     running = start(tmp_path_factory.mktemp("simulated"), sp_keypair)
     yield running
     running.server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_settings(tmp_path_factory: pytest.TempPathFactory, sp_keypair: tuple[Path, Path]) -> Settings:
+    """Settings without a server, shared by a module: generating simulator keys per test is slow."""
+    return load_settings(write(tmp_path_factory.mktemp("offline"), sp_keypair))
