@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from diagnostics import reference
+from diagnostics import reference, roundtrip
 from diagnostics.catalogue import load_catalogue
 from diagnostics.deps import SettingsDep
 from diagnostics.security import safe_redirect_target
@@ -185,7 +185,9 @@ def read_reference(request: Request, settings: SettingsDep, store: StoreDep, cod
     view: dict[str, Any] = _verdict_view(verdict) if verdict is not None else {"verdict": None, "entry": None}
     if verdict is None and session.diagnosis_id in load_catalogue():
         view["entry"] = load_catalogue().entry(session.diagnosis_id or "")
-    context = {"user": user, "session": session, "broker_name": broker_name, **view}
+    option = roundtrip.answer_option(session.no_response_answer) if session.no_response_answer else None
+    answer = option.label if option else session.no_response_answer
+    context = {"user": user, "session": session, "broker_name": broker_name, "answer": answer, **view}
     return _page(request, settings, "reference.html", context)
 
 

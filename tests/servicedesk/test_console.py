@@ -177,3 +177,19 @@ def test_console_pages_carry_no_inline_style_and_no_store(logged_in: TestClient)
     assert response.headers["cache-control"] == "no-store"
     assert "style=" not in response.text
     assert "<style" not in response.text
+
+
+def test_lookup_of_a_login_that_never_came_back_shows_the_users_answer(logged_in: TestClient, store: Store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from diagnostics import roundtrip
+
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_never-back")
+    assert store.expire_stale(60, now=datetime.now(UTC) + timedelta(minutes=5)) == [session.reference]
+    store.answer_no_response(session.reference, "geen-machtiging", "no-authorisation")
+    html = logged_in.get(f"/servicedesk/referentie/{session.reference}").text
+    option = roundtrip.answer_option("geen-machtiging")
+    assert option is not None and option.label in html
+    entry = load_catalogue().entry("no-authorisation")
+    assert entry.title in html
+    assert entry.steps.servicedesk in html
