@@ -35,7 +35,7 @@ VESTIGING_RE = re.compile(r"^\d{12}$")
 ReturnBinding = Literal["redirect", "post"]
 
 
-class TestMode:
+class QueryChoices:
     """Choices passed on the SSO request so tests skip the screens (``scenario=`` switches it on)."""
 
     def __init__(
@@ -136,7 +136,7 @@ def _finish(
     return RedirectResponse(f"{state.acs_url}{separator}{urlencode(query)}", status_code=303)
 
 
-def _start(request: Request, settings: Settings, incoming: IncomingRequest, test: TestMode) -> Response:
+def _start(request: Request, settings: Settings, incoming: IncomingRequest, test: QueryChoices) -> Response:
     """After an accepted AuthnRequest: test mode, the supplier's login screen, or the supplier chooser."""
     supplier = _supplier(incoming.supplier_id or test.supplier)
     state = LoginState(
@@ -243,7 +243,7 @@ def start_sso_redirect(
     raw_query = request.scope["query_string"].decode("latin-1")
     try:
         incoming = from_redirect(settings, raw_query, saml_request, relay_state)
-        return _start(request, settings, incoming, TestMode(scenario_id, supplier, kvk, person, ret, vestiging))
+        return _start(request, settings, incoming, QueryChoices(scenario_id, supplier, kvk, person, ret, vestiging))
     except RequestRefused as exc:
         return _error(request, settings, exc.error_id, exc.message)
 
@@ -264,7 +264,7 @@ def start_sso_post(
     """SSO over HTTP-POST: the AuthnRequest carries an enveloped signature."""
     try:
         incoming = from_post(settings, saml_request, relay_state)
-        return _start(request, settings, incoming, TestMode(scenario_id, supplier, kvk, person, ret, vestiging))
+        return _start(request, settings, incoming, QueryChoices(scenario_id, supplier, kvk, person, ret, vestiging))
     except RequestRefused as exc:
         return _error(request, settings, exc.error_id, exc.message)
 
