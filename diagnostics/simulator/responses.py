@@ -17,7 +17,7 @@ from diagnostics.saml.authn import instant, new_id
 from diagnostics.settings import Settings
 from diagnostics.simulator import entities
 from diagnostics.simulator.keys import SimulatorKeys, keys_for
-from diagnostics.simulator.scenarios import STATUS, Scenario, scenario
+from diagnostics.simulator.scenarios import STATUS, Scenario, find_scenario
 from diagnostics.simulator.sp import SpTrust, sp_trust
 from diagnostics.simulator.xml import BEARER, PERSISTENT, SAML, SAMLP, TRANSIENT, sub
 
@@ -272,13 +272,13 @@ def response_signer(keys: SimulatorKeys, scene: Scenario) -> certs.KeyPair:
     return keys.untrusted if scene.tamper == "untrusted-key" else keys.broker
 
 
-def issue(settings: Settings, scenario_id: str, *, request_id: str, now: datetime | None = None) -> bytes:
-    """A complete ArtifactResponse for ``scenario_id`` answering AuthnRequest ``request_id``.
+def issue(settings: Settings, scenario: str, *, request_id: str, now: datetime | None = None) -> bytes:
+    """A complete ArtifactResponse for ``scenario`` (an id) answering AuthnRequest ``request_id``.
 
     Uses the first supplier and the first test organisation. ``no-authorisation`` raises
     :class:`NoResponse`: the real chain never answers in that case.
     """
-    scene = scenario(scenario_id)
+    scene = find_scenario(scenario)
     keys = keys_for(settings.simulator.key_dir)
     login = Login(request_id=request_id, acs_url=settings.acs_url, supplier_id=entities.SUPPLIERS[0].entity_id)
     response = build_response(settings, scene, login, now=now, keys=keys)

@@ -93,9 +93,13 @@ SCENARIO_IDS: tuple[str, ...] = tuple(scenario.id for scenario in SCENARIOS)
 DEFAULT_SCENARIO = "success-loa2plus"
 
 
-def scenario(scenario_id: str) -> Scenario:
+def find_scenario(scenario_id: str) -> Scenario:
     """The scenario with this id; KeyError when there is none."""
     for candidate in SCENARIOS:
         if candidate.id == scenario_id:
             return candidate
     raise KeyError(scenario_id)
+
+
+# The short name other modules already import.
+scenario = find_scenario
