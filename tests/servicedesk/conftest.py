@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from diagnostics.app import create_app
@@ -31,6 +32,14 @@ def login(client: TestClient, name: str = USER, password: str = PASSWORD) -> Non
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still argon2id, with test-sized cost: the production cost (~0.5 s per hash) would slow every test."""
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(accounts, "_hasher", hasher)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", hasher.hash("dummy"))
 
 
 @pytest.fixture
