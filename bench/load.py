@@ -75,31 +75,36 @@ async def round_trip(
     """Walk one complete round trip; failures are recorded on the Trip, not raised."""
     trip = Trip(scenario=scenario)
     started = time.perf_counter()
+    step = "start"
     form = {"broker": broker, "scenario": scenario, "supplier": supplier or default_supplier()}
     try:
         response = await client.post(f"{base_url}/diagnose/start", data=form)
         trip.workers["start"] = response.headers.get("x-worker", "")
         sso = _location(response, "start")
+        step = "broker"
         response = await client.get(_absolute(base_url, sso))
         trip.workers["broker"] = response.headers.get("x-worker", "")
         acs = _location(response, "broker")
         trip.acs_url = _absolute(base_url, acs)
         trip.artifact = parse_qs(urlsplit(acs).query)["SAMLart"][0]
+        step = "acs"
         response = await client.get(trip.acs_url)
         trip.workers["acs"] = response.headers.get("x-worker", "")
         result = _location(response, "acs")
         trip.reference = urlsplit(result).path.rstrip("/").rsplit("/", 1)[-1]
+        step = "result"
         response = await client.get(_absolute(base_url, result))
         trip.workers["result"] = response.headers.get("x-worker", "")
         if response.status_code != 200 or trip.reference not in response.text:
             raise RuntimeError(f"result page: HTTP {response.status_code}")
+        step = "verdict"
         verdict = await client.get(f"{base_url}/api/v1/diagnose/{trip.reference}")
         verdict.raise_for_status()
         body = verdict.json()
         trip.verdict = body["verdict"]
         trip.diagnosis = (body.get("diagnosis") or {}).get("id")
     except (httpx.HTTPError, RuntimeError, KeyError, ValueError) as exc:
-        trip.error = f"{type(exc).__name__}: {exc}"[:200]
+        trip.error = f"{step}: {type(exc).__name__}: {exc}"[:200]
     trip.seconds = time.perf_counter() - started
     return trip
 
@@ -169,7 +174,9 @@ class Figures:
 
 async def run_load(base_url: str, *, concurrency: int, trips: int, seconds: float) -> tuple[list[Trip], float]:
     """``trips`` round trips, ``concurrency`` at a time, stopping new ones after ``seconds``."""
-    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive ends, so that a request never
+    # races the server closing the connection it was about to reuse.
+    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency, keepalive_expiry=2.0)
     results: list[Trip] = []
     deadline = time.monotonic() + seconds
     queue: asyncio.Queue[int] = asyncio.Queue()
