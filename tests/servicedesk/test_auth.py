@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from diagnostics.app import create_app
 from diagnostics.servicedesk import accounts
 from diagnostics.servicedesk.models import ConsoleUser
 from diagnostics.servicedesk.web_session import SESSION_COOKIE
+from diagnostics.settings import load_settings
 from diagnostics.store import Store
 from tests.servicedesk.conftest import PASSWORD, USER, csrf_token, login
 
@@ -169,3 +172,19 @@ def test_create_user_refuses_short_passwords_and_duplicates(client: TestClient, 
         accounts.create_user(store.engine, "bert", "short")
     with pytest.raises(accounts.AccountError, match="al een account"):
         accounts.create_user(store.engine, USER.upper(), "another long password")
+
+
+def test_cookies_are_secure_when_the_public_url_is_https(write_config: Any, sp_keypair: Any) -> None:
+    settings = load_settings(write_config({"public_base_url": "https://inloghulp.example.nl"}))
+    accounts.create_user(Store.from_settings(settings).engine, USER, PASSWORD)
+    with TestClient(create_app(settings), base_url="https://inloghulp.example.nl") as client:
+        page = client.get("/servicedesk/login")
+        assert all("Secure" in value for value in page.headers.get_list("set-cookie"))
+        response = client.post(
+            "/servicedesk/login",
+            data={"name": USER, "password": PASSWORD, "csrf_token": csrf_token(page.text)},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        cookies = response.headers.get_list("set-cookie")
+        assert cookies and all("Secure" in value and "HttpOnly" in value for value in cookies)
