@@ -12,11 +12,13 @@ import base64
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -63,6 +65,8 @@ _MESSAGES: dict[str, str] = {
 # is protected by its own signature or single-use artifact instead of a CSRF token.
 CROSS_SITE_ALLOWED: frozenset[str] = frozenset({"/saml/acs", "/simulator/sso", "/simulator/ars"})
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The pages whose forms lead to a broker: the chooser and the start of a login.
+LOGIN_START_PREFIX = "/diagnose"
 _PAGES: dict[int, str] = {404: "errors/404.html", 413: "errors/413.html", 429: "errors/429.html"}
 
 # Extra room above the largest SAML message: base64 (4/3) and form encoding of +, / and =.
@@ -149,21 +153,74 @@ def _origin(url: str | None) -> str | None:
 
 
 def form_action_sources(settings: Settings, extra_urls: Iterable[str] = ()) -> list[str]:
-    """Where our forms may post (and be redirected after a post): ourselves and the brokers.
+    """Where our forms may post (and be redirected after a post): ourselves and the brokers' SSO endpoints.
 
     The SAML POST binding posts the AuthnRequest to the broker; the Redirect binding answers our own
     form with a redirect there, which ``form-action`` also governs in Chromium.
     """
     origins: set[str] = set()
-    for url in [settings.public_base_url, *(settings.broker_metadata_url(b) for b in settings.brokers), *extra_urls]:
+    for url in [settings.public_base_url, *extra_urls]:
         origin = _origin(url)
         if origin is not None:
             origins.add(origin)
     return ["'self'", *sorted(origins)]
 
 
+class BrokerSsoOrigins:
+    """The origins of the brokers' SSO endpoints, from their verified metadata; refreshed every hour.
+
+    Read lazily (never at start-up, which must not depend on a broker) by the pages that start a login.
+    When a broker cannot be read, the origins already known stay and the next try is a minute later.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        ttl_seconds: float = 3600,
+        retry_seconds: float = 60,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self._ttl = ttl_seconds
+        self._retry = retry_seconds
+        self._clock = clock
+        self._due = 0.0
+        self.origins: frozenset[str] = frozenset()
+
+    @property
+    def stale(self) -> bool:
+        return self._clock() >= self._due
+
+    def refresh(self) -> None:
+        """Read every non-embedded broker's metadata (blocking: run it in a worker thread)."""
+        from diagnostics.brokers import BrokerError, load_broker
+
+        found: set[str] = set()
+        failed = False
+        for broker in self.settings.brokers:
+            if broker.embedded:
+                continue  # the simulator is served from our own origin
+            try:
+                info = load_broker(self.settings, broker.id)
+            except (BrokerError, OSError, ValueError) as exc:
+                log.warning("SSO origin of broker %s not known yet: %s", broker.id, exc)
+                failed = True
+                continue
+            for url in (info.sso_redirect_url, info.sso_post_url):
+                origin = _origin(url)
+                if origin is not None:
+                    found.add(origin)
+        self.origins = frozenset(found | set(self.origins) if failed else found)
+        self._due = self._clock() + (self._retry if failed else self._ttl)
+
+
 def content_security_policy(
-    settings: Settings, *, script_hashes: Iterable[str] = (), style_hashes: Iterable[str] = ()
+    settings: Settings,
+    *,
+    script_hashes: Iterable[str] = (),
+    style_hashes: Iterable[str] = (),
+    form_action_urls: Iterable[str] = (),
 ) -> str:
     """The policy for every response; no ``'unsafe-inline'`` anywhere."""
     directives = {
@@ -176,7 +233,7 @@ def content_security_policy(
         "object-src": ["'none'"],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],
-        "form-action": form_action_sources(settings),
+        "form-action": form_action_sources(settings, form_action_urls),
     }
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
@@ -267,21 +324,47 @@ def _internal_error_handler(headers: Mapping[str, str]) -> Callable[[Request, Ex
 
 
 class SecurityHeadersMiddleware:
-    """Adds the security headers to every HTTP response that does not set its own."""
+    """Adds the security headers to every HTTP response that does not set its own.
 
-    def __init__(self, app: ASGIApp, *, headers: Mapping[str, str]) -> None:
+    The CSP's ``form-action`` follows the brokers' SSO origins; the pages that start a login refresh
+    them first when they are stale, so the redirect or form to the broker is never blocked.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        headers: Mapping[str, str],
+        csp: Callable[[frozenset[str]], str] | None = None,
+        sso_origins: BrokerSsoOrigins | None = None,
+    ) -> None:
         self.app = app
         self.headers = dict(headers)
+        self._csp = csp
+        self._sso = sso_origins
+        self._policies: dict[frozenset[str], str] = {}
+
+    def _headers(self) -> dict[str, str]:
+        if self._csp is None or self._sso is None:
+            return self.headers
+        origins = self._sso.origins
+        policy = self._policies.get(origins)
+        if policy is None:
+            policy = self._policies[origins] = self._csp(origins)
+        return {**self.headers, "Content-Security-Policy": policy}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self._sso is not None and scope["path"].startswith(LOGIN_START_PREFIX) and self._sso.stale:
+            await to_thread.run_sync(self._sso.refresh)
+        headers = self._headers()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 response_headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
+                for name, value in headers.items():
                     if name not in response_headers:
                         response_headers[name] = value
             await send(message)
@@ -387,8 +470,15 @@ def max_body_bytes(settings: Settings) -> int:
 def install(app: FastAPI, settings: Settings) -> None:
     """Register the security middleware and the error handlers on ``app``."""
     script_hashes, style_hashes = inline_hashes(settings.site_dir)
-    csp = content_security_policy(settings, script_hashes=script_hashes, style_hashes=style_hashes)
-    headers = security_headers(settings, csp)
+
+    def csp_for(sso_origins: frozenset[str]) -> str:
+        return content_security_policy(
+            settings, script_hashes=script_hashes, style_hashes=style_hashes, form_action_urls=sorted(sso_origins)
+        )
+
+    sso_origins = BrokerSsoOrigins(settings)
+    app.state.broker_sso_origins = sso_origins
+    headers = security_headers(settings, csp_for(frozenset()))
     app.state.security_headers = headers
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -399,4 +489,4 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(CrossSiteGuardMiddleware, settings=settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes(settings))
-    app.add_middleware(SecurityHeadersMiddleware, headers=headers)
+    app.add_middleware(SecurityHeadersMiddleware, headers=headers, csp=csp_for, sso_origins=sso_origins)

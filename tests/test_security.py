@@ -393,3 +393,63 @@ def test_no_get_route_redirects_to_a_target_from_the_query(client: TestClient, a
             if location is not None:
                 assert not location.startswith(("//", "https://evil", "http://evil")), context.path
                 assert "evil.example" not in location.split("?")[0], context.path
+
+
+# ── form-action follows the brokers' SSO endpoints ──
+
+
+def _other_broker_metadata(settings: Settings, directory: Path) -> Path:
+    """The simulator's metadata, as if another broker published it with SSO on its own host."""
+    from lxml import etree
+
+    from diagnostics.simulator.metadata import broker_metadata
+
+    root = etree.fromstring(broker_metadata(settings))
+    for signature in root.iter("{http://www.w3.org/2000/09/xmldsig#}Signature"):
+        parent = signature.getparent()
+        assert parent is not None
+        parent.remove(signature)
+    for service in root.iter("{urn:oasis:names:tc:SAML:2.0:metadata}SingleSignOnService"):
+        service.set("Location", "https://sso.andere-makelaar.example/saml/sso")
+    path = directory / "andere-makelaar.xml"
+    path.write_bytes(etree.tostring(root))
+    return path
+
+
+def test_form_action_lists_the_sso_origin_of_every_broker(write_config: Callable[..., Path], tmp_path: Path) -> None:
+    base = load_settings(write_config())
+    metadata = _other_broker_metadata(base, tmp_path)
+    brokers = [
+        {"id": "simulator", "name": "Simulator", "embedded": True},
+        {"id": "andere", "name": "Andere makelaar", "metadata_file": str(metadata)},
+    ]
+    settings = load_settings(write_config({"brokers": brokers}, name="twee.toml"))
+    with TestClient(create_app(settings)) as client:
+        before = _csp(client.get("/healthz").headers)["form-action"]
+        assert "https://sso.andere-makelaar.example" not in before, "read lazily, not at start-up"
+        chooser = client.get("/diagnose")
+        assert "https://sso.andere-makelaar.example" in _csp(chooser.headers)["form-action"]
+        assert "https://sso.andere-makelaar.example" in _csp(client.get("/healthz").headers)["form-action"]
+
+
+def test_sso_origins_are_kept_when_a_broker_cannot_be_read(write_config: Callable[..., Path], tmp_path: Path) -> None:
+    base = load_settings(write_config())
+    metadata = _other_broker_metadata(base, tmp_path)
+    settings = load_settings(
+        write_config({"brokers": [{"id": "andere", "name": "Andere", "metadata_file": str(metadata)}]}, name="b.toml")
+    )
+    now = [0.0]
+    origins = security.BrokerSsoOrigins(settings, ttl_seconds=100, retry_seconds=10, clock=lambda: now[0])
+    assert origins.stale
+    origins.refresh()
+    assert origins.origins == {"https://sso.andere-makelaar.example"}
+    assert not origins.stale
+    metadata.write_bytes(b"<kapot")
+    now[0] = 100.0
+    assert origins.stale
+    origins.refresh()
+    assert origins.origins == {"https://sso.andere-makelaar.example"}, "a failed read keeps what was known"
+    now[0] = 105.0
+    assert not origins.stale
+    now[0] = 110.0
+    assert origins.stale, "a failed read is retried soon"
