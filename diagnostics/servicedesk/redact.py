@@ -12,14 +12,14 @@ from typing import Any
 from diagnostics.privacy import mask_number, mask_pseudonym
 
 # 8 digits (KvK), 9 (RSIN, BSN), 12 (vestigingsnummer) standing alone; not parts of an OIN or a time.
-_NUMBER = re.compile(r"(?<![\d:.\-])\d{8,12}(?![\d:])")
+_NUMBER = re.compile(r"(?<![\w:.\-])\d{8,12}(?![\w:])")
 # Pseudonyms: long runs of hex or base64url characters with digits in them.
 _PSEUDONYM = re.compile(r"(?<![\w/+=-])(?=[A-Za-z0-9_+/=-]*\d)[A-Za-z0-9_+/=-]{24,}(?![\w/+=-])")
 
 
 def redact_text(text: str) -> str:
-    text = _NUMBER.sub(lambda m: mask_number(m[0]), text)
-    return _PSEUDONYM.sub(lambda m: mask_pseudonym(m[0]), text)
+    text = _PSEUDONYM.sub(lambda m: mask_pseudonym(m[0]), text)
+    return _NUMBER.sub(lambda m: mask_number(m[0]), text)
 
 
 def redact(value: Any) -> Any:
