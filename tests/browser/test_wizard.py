@@ -111,6 +111,7 @@ def test_email_path_by_keyboard_checks_the_address(page: Page, help_url: str) ->
     result = wizard(page).locator(".ih-wizard__check")
     expect(result).to_contain_text(entry.cause)
     expect(result).to_have_attribute("data-ok", "false")
+    expect(wizard(page).locator(".ih-wizard__note")).to_contain_text("eHerkenning niveau 2+")
     assert "pietje.puk" not in result.inner_text()
 
     # The focus stays in the field: select what is there and type another address.

@@ -34,12 +34,14 @@
     var id = "ih-email-" + Math.random().toString(36).slice(2, 8);
     var input = el("input", { type: "email", id: id, name: "email", autocomplete: "email", class: "ih-wizard__input" });
     var result = el("p", { class: "ih-wizard__check", "aria-live": "polite" });
+    var note = el("p", { class: "ih-wizard__hint ih-wizard__note" });
     var form = el("form", { class: "ih-wizard__email", novalidate: "" }, [
       el("label", { for: id, text: "Controleer of uw e-mailadres een werkadres kan zijn" }),
       el("span", { class: "ih-wizard__hint", text: "Wij bewaren uw e-mailadres niet." }),
       input,
       el("button", { type: "submit", class: "md-button", text: "Controleer" }),
       result,
+      note,
     ]);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -52,6 +54,7 @@
         .then(function (data) {
           result.textContent = data.message;
           result.dataset.ok = data.ok ? "true" : "false";
+          note.textContent = data.gebruikersbeheerder_note;
         })
         .catch(function () {
           result.textContent = "De controle is nu niet beschikbaar. Gebruik het e-mailadres dat u van uw organisatie kreeg.";
