@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import os
 import zlib
 from collections.abc import Callable
@@ -49,7 +50,8 @@ class Case:
     family: str
     mutate: Callable[[World], bytes]
     expected: str
-    # "message": bytes go to checks.run; "redirect": base64 + DEFLATE first (HTTP-Redirect binding).
+    # "message": bytes go to checks.run; "redirect": base64 + DEFLATE first (HTTP-Redirect binding);
+    # "paste": a pasted or uploaded file (HAR, SAML-tracer, form value) through saml.inputs first.
     stage: str = "message"
     # Extra CheckContext values for this case.
     context: dict[str, Any] = field(default_factory=dict)
@@ -866,6 +868,55 @@ def _gcm_corrupted(world: World) -> bytes:
     return world.seal(root)
 
 
+# ── pasted or uploaded files (servicedesk paste box, ``inloghulp explain``) ──
+
+
+def _har(post_text: str) -> bytes:
+    entry = {"request": {"method": "POST", "url": "https://dienst.example/saml/acs", "postData": {"text": post_text}}}
+    return json.dumps({"log": {"version": "1.2", "entries": [entry]}}).encode()
+
+
+def paste_base64_xsw(world: World) -> bytes:
+    return base64.b64encode(xsw3_evil_before(world))
+
+
+def paste_form_value_deflate_bomb(world: World) -> bytes:
+    return b"SAMLResponse=" + deflate_bomb(world).replace(b"+", b"%2B").replace(b"/", b"%2F").replace(b"=", b"%3D")
+
+
+def paste_har_tampered(world: World) -> bytes:
+    return _har("SAMLResponse=" + base64.b64encode(sig_tampered_after_signing(world)).decode())
+
+
+def paste_har_xxe(world: World) -> bytes:
+    return _har("SAMLResponse=" + base64.b64encode(xxe_file(world)).decode())
+
+
+def paste_tracer_unsigned(world: World) -> bytes:
+    message = _scenario("unsigned")(world).decode("utf-8")
+    return json.dumps({"requests": [{"url": "https://dienst.example/saml/acs", "saml": message}]}).encode()
+
+
+def paste_soap_envelope_tampered(world: World) -> bytes:
+    inner = sig_tampered_after_signing(world).split(b"?>", 1)[1]
+    return (
+        b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        + inner
+        + b"</soap:Body></soap:Envelope>"
+    )
+
+
+def paste_json_nesting_bomb(_world: World) -> bytes:
+    return b'{"log": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+
+def _paste_bytes(data: bytes) -> Callable[[World], bytes]:
+    def mutate(_world: World) -> bytes:
+        return data
+
+    return mutate
+
+
 CASES: tuple[Case, ...] = (
     # controls: the unspoiled message and a re-signed copy must pass, or every other row proves nothing
     Case("control-valid", "control", valid, "ok"),
@@ -1138,4 +1189,28 @@ CASES: tuple[Case, ...] = (
         "encrypted-id-plaintext-not-xml", "encryption", _encrypted_plaintext(b"\x00\x01 not xml"), "decryption-failed"
     ),
     Case("encrypted-assertion-wrong-key", "encryption", encrypted_assertion_wrong_key, "decryption-failed"),
+    # pasted or uploaded files: the same checker behind the decoding of HAR, SAML-tracer, form values
+    Case("paste-base64-xsw3", "paste", paste_base64_xsw, "bad-signature", stage="paste"),
+    Case("paste-form-value-deflate-bomb", "paste", paste_form_value_deflate_bomb, "too-large", stage="paste"),
+    Case("paste-har-tampered", "paste", paste_har_tampered, "bad-signature", stage="paste"),
+    Case("paste-har-xxe", "paste", paste_har_xxe, "malformed", stage="paste"),
+    Case("paste-tracer-unsigned", "paste", paste_tracer_unsigned, "unsigned", stage="paste"),
+    Case("paste-soap-envelope-tampered", "paste", paste_soap_envelope_tampered, "bad-signature", stage="paste"),
+    Case("paste-json-nesting-bomb", "paste", paste_json_nesting_bomb, "malformed", stage="paste"),
+    Case(
+        "paste-har-postdata-list",
+        "paste",
+        _paste_bytes(b'{"log": {"entries": [{"request": {"postData": []}}]}}'),
+        "malformed",
+        stage="paste",
+    ),
+    Case(
+        "paste-tracer-post-not-list",
+        "paste",
+        _paste_bytes(b'{"requests": [{"post": {"SAMLResponse": 1}}]}'),
+        "malformed",
+        stage="paste",
+    ),
+    Case("paste-binary-garbage", "paste", _paste_bytes(bytes(range(256)) * 4), "malformed", stage="paste"),
+    Case("paste-base64-invalid", "paste", _paste_bytes(b"PHNhbWxwOlJlc3BvbnNl!!!"), "malformed", stage="paste"),
 )

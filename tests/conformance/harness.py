@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from diagnostics import checks, xmlsafe
+from diagnostics.saml import inputs
 from diagnostics.verdict import Verdict
 from tests.conformance.cases import Case
 from tests.conformance.world import World
@@ -41,6 +42,12 @@ def check_message(case: Case, world: World) -> Verdict | str:
             compressed = xmlsafe.b64decode(message, max_bytes=context.max_bytes)
             message = xmlsafe.inflate(compressed, max_bytes=context.max_bytes)
         except xmlsafe.UnsafeXmlError as exc:
+            return exc.diagnosis
+    elif case.stage == "paste":
+        # What the servicedesk pastes or ``inloghulp explain`` reads: find the message, then the same checker.
+        try:
+            message = inputs.extract(message, max_bytes=context.max_bytes).message
+        except inputs.InputError as exc:
             return exc.diagnosis
     verdict = checks.run(message, context)
     if case.twice:
