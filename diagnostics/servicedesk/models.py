@@ -52,3 +52,14 @@ class PageFeedback(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     page: Mapped[str] = mapped_column(String(255), index=True)
     rating: Mapped[int] = mapped_column(Integer)
+
+
+class ConsoleSession(Base):
+    """A console login; the signed cookie names it, and logging out ends it for good."""
+
+    __tablename__ = "servicedesk_session"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

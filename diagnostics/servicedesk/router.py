@@ -15,9 +15,9 @@ from diagnostics import reference, roundtrip
 from diagnostics.catalogue import load_catalogue
 from diagnostics.deps import SettingsDep
 from diagnostics.security import safe_redirect_target
-from diagnostics.servicedesk import accounts, chart, paste, records
+from diagnostics.servicedesk import accounts, chart, paste, records, sessions
 from diagnostics.servicedesk.redact import redact
-from diagnostics.servicedesk.web_session import Csrf, csrf_valid, current_user, end_session, start_session
+from diagnostics.servicedesk.web_session import Csrf, csrf_valid, end_session, session_claims, start_session
 from diagnostics.settings import Settings
 from diagnostics.store import DiagSession, Store
 from diagnostics.verdict import Verdict
@@ -36,6 +36,15 @@ def get_store(settings: SettingsDep) -> Store:
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def current_user(request: Request, settings: Settings) -> str | None:
+    """The logged-in console user: a valid signed cookie naming a session that is still open."""
+    claims = session_claims(request, settings)
+    if claims is None:
+        return None
+    name, nonce = claims
+    return name if sessions.is_open(get_store(settings).engine, name, nonce) else None
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
@@ -106,7 +115,7 @@ def create_login(
     if result.outcome == "ok":
         records.audit(store.engine, result.name, "login")
         response = RedirectResponse(target, status_code=303)
-        start_session(response, settings, result.name)
+        start_session(response, settings, result.name, sessions.open_session(store.engine, result.name))
         return response
     context = {"next": target, "name": name[:64], "outcome": result.outcome, "locked_until": result.locked_until}
     return _page(request, settings, "login.html", context, status_code=429 if result.outcome == "locked" else 401)
@@ -119,6 +128,9 @@ def delete_login(
     """Log out of the console."""
     if not csrf_valid(request, settings, csrf_token):
         return _refused_form(request, settings)
+    claims = session_claims(request, settings)
+    if claims is not None:
+        sessions.close_session(get_store(settings).engine, claims[1])
     response = RedirectResponse("/servicedesk/login", status_code=303)
     end_session(response)
     return response

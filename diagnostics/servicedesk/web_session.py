@@ -1,6 +1,6 @@
 """The console's signed session cookie and CSRF tokens (itsdangerous, keyed by ``session_secret``).
 
-Session cookie: HttpOnly, SameSite=Strict, path ``/servicedesk``, Secure whenever the public base URL
+Session cookie (naming a row in ``servicedesk_session``, see ``sessions``): HttpOnly, SameSite=Strict, path ``/servicedesk``, Secure whenever the public base URL
 is https (over plain http on a developer's loopback a Secure cookie would never be sent back).
 CSRF: a random value in its own signed cookie and, signed with another salt, in every form; a POST
 is accepted only when both are present, valid, and carry the same value.
@@ -43,8 +43,8 @@ def _set_cookie(response: Response, settings: Settings, name: str, value: str, m
     )
 
 
-def current_user(request: Request, settings: Settings) -> str | None:
-    """The logged-in console user, or None (no cookie, expired, or tampered with)."""
+def session_claims(request: Request, settings: Settings) -> tuple[str, str] | None:
+    """(user, session nonce) from a valid signed cookie, or None (no cookie, expired, tampered with)."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
@@ -52,12 +52,14 @@ def current_user(request: Request, settings: Settings) -> str | None:
         data = _serializer(settings, "session").loads(cookie, max_age=SESSION_MAX_AGE)
     except BadSignature:
         return None
-    name = data.get("u") if isinstance(data, dict) else None
-    return name if isinstance(name, str) else None
+    if not isinstance(data, dict):
+        return None
+    name, nonce = data.get("u"), data.get("n")
+    return (name, nonce) if isinstance(name, str) and isinstance(nonce, str) else None
 
 
-def start_session(response: Response, settings: Settings, name: str) -> None:
-    token = _serializer(settings, "session").dumps({"u": name, "n": secrets.token_urlsafe(16)})
+def start_session(response: Response, settings: Settings, name: str, nonce: str) -> None:
+    token = _serializer(settings, "session").dumps({"u": name, "n": nonce})
     _set_cookie(response, settings, SESSION_COOKIE, token, SESSION_MAX_AGE)
     # A fresh CSRF value after login, so a value planted before login is worthless.
     _set_cookie(

@@ -160,10 +160,16 @@ def test_tampered_session_cookie_is_not_a_login(client: TestClient) -> None:
     assert client.get("/servicedesk", follow_redirects=False).status_code == 303
 
 
-def test_logout_ends_the_session(logged_in: TestClient) -> None:
+def test_logout_ends_the_session_even_for_a_copied_cookie(logged_in: TestClient) -> None:
+    copied = logged_in.cookies.get(SESSION_COOKIE)
+    assert copied
     page = logged_in.get("/servicedesk")
     response = logged_in.post("/servicedesk/logout", data={"csrf_token": csrf_token(page.text)}, follow_redirects=False)
     assert response.status_code == 303
+    assert logged_in.get("/servicedesk", follow_redirects=False).status_code == 303
+    # Someone who copied the cookie before the logout cannot use it afterwards.
+    logged_in.cookies.clear()
+    logged_in.cookies.set(SESSION_COOKIE, copied)
     assert logged_in.get("/servicedesk", follow_redirects=False).status_code == 303
 
 
