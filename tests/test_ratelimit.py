@@ -86,10 +86,17 @@ def test_every_rule_guards_a_real_route(settings: Any) -> None:
         assert any(rule.path.match(path) for path in paths), f"rule {rule.id} matches no POST route: {paths}"
 
 
-@pytest.fixture
-def limiter_pair(tmp_path: Path) -> Iterator[tuple[ratelimit.RateLimiter, ratelimit.RateLimiter]]:
-    """Two workers: two engines on one database file."""
-    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def limiter_pair(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[ratelimit.RateLimiter, ratelimit.RateLimiter]]:
+    """Two workers: two engines on one database (a SQLite file, or a fresh PostgreSQL database)."""
+    if request.param == "postgresql":
+        from tests.pg import fresh_database
+
+        url = fresh_database(request.getfixturevalue("pg_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     config = RateLimitConfig(window_seconds=60, login=3)
     engines = [make_engine(url), make_engine(url)]
     create_schema(engines[0])
@@ -140,3 +147,13 @@ def test_the_database_holds_no_ip_address_and_no_old_windows(
     assert len(rows) == 1, "the expired window is deleted"
     assert all("192.0.2" not in row["bucket"] for row in rows)
     assert rows[0]["bucket"].startswith("login:" + one.client_key("192.0.2.7"))
+
+
+def test_concurrent_hits_are_counted_exactly(limiter_pair: tuple[ratelimit.RateLimiter, ratelimit.RateLimiter]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    one, two = limiter_pair
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        decisions = list(pool.map(lambda i: (one if i % 2 else two).hit(LOGIN, "192.0.2.7", NOW), range(40)))
+    assert sorted(d.count for d in decisions) == list(range(1, 41))
+    assert sum(d.allowed for d in decisions) == 3
