@@ -917,6 +917,69 @@ def _paste_bytes(data: bytes) -> Callable[[World], bytes]:
     return mutate
 
 
+# ── more structure and window cases ──
+
+
+def _second_audience_restriction(assertion: etree._Element) -> None:
+    """Audience restrictions are ANDed: a second one naming another DV excludes us."""
+    restriction = etree.SubElement(World.one(assertion, "saml:Conditions"), f"{{{SAML}}}AudienceRestriction")
+    etree.SubElement(restriction, f"{{{SAML}}}Audience").text = "urn:etoegang:DV:00000009999999999002:entities:1"
+
+
+def _holder_of_key(assertion: etree._Element) -> None:
+    World.one(assertion, "saml:Subject/saml:SubjectConfirmation").set(
+        "Method", "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key"
+    )
+
+
+def _remove(path: str) -> Callable[[etree._Element], None]:
+    def change(assertion: etree._Element) -> None:
+        element = World.one(assertion, path)
+        parent = element.getparent()
+        assert parent is not None
+        parent.remove(element)
+
+    return change
+
+
+def _evil_subject_confirmation_first(assertion: etree._Element) -> None:
+    confirmation = World.one(assertion, "saml:Subject/saml:SubjectConfirmation")
+    evil = copy.deepcopy(confirmation)
+    World.one(evil, "saml:SubjectConfirmationData").set("Recipient", "https://evil.example/saml/acs")
+    confirmation.addprevious(evil)
+
+
+def _second_loa(assertion: etree._Element) -> None:
+    """A second, lower level after the real one: which one counts must not be the checker's guess."""
+    reference = _loa_ref(assertion)
+    lower = copy.deepcopy(reference)
+    lower.text = LOA + "loa1"
+    reference.addnext(lower)
+
+
+def _second_authn_statement(assertion: etree._Element) -> None:
+    statement = World.one(assertion, "saml:AuthnStatement")
+    lower = copy.deepcopy(statement)
+    World.one(lower, "saml:AuthnContext/saml:AuthnContextClassRef").text = LOA + "loa1"
+    statement.addnext(lower)
+
+
+def outer_status_requester(world: World) -> bytes:
+    root = world.tree()
+    World.one(root, "samlp:Status/samlp:StatusCode").set("Value", STATUS + "Requester")
+    return world.seal(root)
+
+
+def response_inside_extensions(world: World) -> bytes:
+    root = world.tree()
+    response = world.response(root)
+    extensions = etree.Element(f"{{{SAMLP}}}Extensions")
+    World.one(root, "saml:Issuer").addnext(extensions)
+    root.remove(response)
+    extensions.append(response)
+    return world.seal(root)
+
+
 CASES: tuple[Case, ...] = (
     # controls: the unspoiled message and a re-signed copy must pass, or every other row proves nothing
     Case("control-valid", "control", valid, "ok"),
@@ -1213,4 +1276,40 @@ CASES: tuple[Case, ...] = (
     ),
     Case("paste-binary-garbage", "paste", _paste_bytes(bytes(range(256)) * 4), "malformed", stage="paste"),
     Case("paste-base64-invalid", "paste", _paste_bytes(b"PHNhbWxwOlJlc3BvbnNl!!!"), "malformed", stage="paste"),
+    # more structure, audience and window cases
+    Case(
+        "audience-second-restriction-other-dv",
+        "protocol",
+        _tweak_assertion(_second_audience_restriction),
+        "wrong-audience",
+    ),
+    Case("subject-confirmation-holder-of-key", "structure", _tweak_assertion(_holder_of_key), "malformed"),
+    Case(
+        "subject-confirmation-missing",
+        "structure",
+        _tweak_assertion(_remove("saml:Subject/saml:SubjectConfirmation")),
+        "malformed",
+    ),
+    Case(
+        "subject-confirmation-evil-first", "structure", _tweak_assertion(_evil_subject_confirmation_first), "malformed"
+    ),
+    Case(
+        "loa-missing",
+        "structure",
+        _tweak_assertion(_remove("saml:AuthnStatement/saml:AuthnContext/saml:AuthnContextClassRef")),
+        "malformed",
+    ),
+    Case("loa-second-value", "structure", _tweak_assertion(_second_loa), "malformed"),
+    Case("loa-second-authnstatement", "structure", _tweak_assertion(_second_authn_statement), "malformed"),
+    Case("loa-unknown-urn", "status", _tweak_assertion(_set_text(_loa_ref, LOA + "loa9")), "loa-too-low"),
+    Case("assertion-issuer-missing", "structure", _tweak_assertion(_remove("saml:Issuer")), "malformed"),
+    Case("assertion-version-1.1", "structure", _tweak_assertion(_set_attr("", "Version", "1.1")), "malformed"),
+    Case("response-inside-extensions", "structure", response_inside_extensions, "malformed"),
+    Case("artifactresponse-status-requester", "status", outer_status_requester, "artifact-resolve-failed"),
+    Case(
+        "assertion-issued-tomorrow",
+        "time",
+        _tweak_assertion(_set_attr("", "IssueInstant", _at(timedelta(days=1)))),
+        "not-yet-valid",
+    ),
 )

@@ -17,12 +17,13 @@ def main() -> int:
     world = make_world()
     outcomes: list[Outcome] = [run_case(case, world) for case in CASES]
     width = max(len(case.id) for case in CASES)
-    _line(f"{'case':<{width}}  {'family':<10}  {'expected':<22}  {'got':<22}  result")
+    ids = max(len(case.expected) for case in CASES) + 1
+    _line(f"{'case':<{width}}  {'family':<10}  {'expected':<{ids}}  {'got':<{ids}}  result")
     for outcome in outcomes:
         got = outcome.diagnosis or outcome.verdict
         result = "pass" if outcome.passed else f"FAIL {outcome.note}"
         _line(
-            f"{outcome.case.id:<{width}}  {outcome.case.family:<10}  {outcome.case.expected:<22}  {got:<22}  {result}"
+            f"{outcome.case.id:<{width}}  {outcome.case.family:<10}  {outcome.case.expected:<{ids}}  {got:<{ids}}  {result}"
         )
     passed = sum(outcome.passed for outcome in outcomes)
     hostile = sum(outcome.case.expected != "ok" for outcome in outcomes)
