@@ -193,3 +193,14 @@ def test_lookup_of_a_login_that_never_came_back_shows_the_users_answer(logged_in
     entry = load_catalogue().entry("no-authorisation")
     assert entry.title in html
     assert entry.steps.servicedesk in html
+
+
+def test_lookup_names_the_first_failed_check(logged_in: TestClient, settings: Settings, store: Store) -> None:
+    ref = finished_session(settings, store, "wrong-audience")
+    soup = BeautifulSoup(logged_in.get(f"/servicedesk/referentie/{ref}").text, "html.parser")
+    term = soup.find("dt", string="Eerste mislukte controle")
+    assert term is not None
+    verdict = store.get_session(ref)
+    assert verdict is not None and verdict.verdict is not None
+    first = next(check for check in verdict.verdict.checks if check.status == "fail")
+    assert first.id in term.find_next_sibling("dd").text
