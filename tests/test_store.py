@@ -19,8 +19,6 @@ from diagnostics.store import Store
 from diagnostics.verdict import CheckResult, Diagnosis, Verdict
 from tests.pg import fresh_database
 
-NOW = datetime.now(UTC)
-
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
@@ -113,7 +111,7 @@ def test_counts_by_diagnosis(store: Store) -> None:
 
 
 def test_remember_assertion_refuses_replay(store: Store) -> None:
-    expires = NOW + timedelta(minutes=5)
+    expires = datetime.now(UTC) + timedelta(minutes=5)
     assert store.remember_assertion("_assertion-1", expires) is True
     assert store.remember_assertion("_assertion-1", expires) is False
     assert store.remember_assertion("_assertion-2", expires) is True
@@ -124,8 +122,8 @@ def test_remember_assertion_refuses_replay(store: Store) -> None:
 
 
 def test_artifact_taken_once(store: Store) -> None:
-    store.put_artifact("h-1", b"<ArtifactResponse/>", NOW + timedelta(minutes=1))
-    store.put_artifact("h-old", b"<old/>", NOW - timedelta(seconds=1))
+    store.put_artifact("h-1", b"<ArtifactResponse/>", datetime.now(UTC) + timedelta(minutes=1))
+    store.put_artifact("h-old", b"<old/>", datetime.now(UTC) - timedelta(seconds=1))
     assert store.take_artifact("h-1") == b"<ArtifactResponse/>"
     assert store.take_artifact("h-1") is None
     assert store.take_artifact("h-old") is None
@@ -134,15 +132,15 @@ def test_artifact_taken_once(store: Store) -> None:
 
 def test_purge_removes_old_sessions_and_expired_ids(store: Store) -> None:
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_p1")
-    store.remember_assertion("_gone", NOW - timedelta(minutes=1))
-    store.remember_assertion("_kept", NOW + timedelta(days=60))
+    store.remember_assertion("_gone", datetime.now(UTC) - timedelta(minutes=1))
+    store.remember_assertion("_kept", datetime.now(UTC) + timedelta(days=60))
     assert store.purge(30) == 0
     assert store.get_session(session.reference) is not None
     assert store.purge(30, now=datetime.now(UTC) + timedelta(days=31)) == 1
     assert store.get_session(session.reference) is None
     # Expired IDs are gone (accepted again), the live one is still refused.
-    assert store.remember_assertion("_gone", NOW + timedelta(minutes=1)) is True
-    assert store.remember_assertion("_kept", NOW + timedelta(minutes=1)) is False
+    assert store.remember_assertion("_gone", datetime.now(UTC) + timedelta(minutes=1)) is True
+    assert store.remember_assertion("_kept", datetime.now(UTC) + timedelta(minutes=1)) is False
 
 
 def test_schema_version_recorded_and_idempotent(store: Store) -> None:
@@ -236,7 +234,7 @@ def test_from_settings_shares_one_store_per_url(write_config: Any, tmp_path: Pat
                 write_config({"database_url": f"sqlite:///{tmp_path / f'{index}.sqlite3'}"}, name=f"{index}.toml")
             )
         )
-    assert store.remember_assertion("_after-eviction", NOW + timedelta(minutes=1)) is True
+    assert store.remember_assertion("_after-eviction", datetime.now(UTC) + timedelta(minutes=1)) is True
 
 
 def test_purge_command(write_config: Any, tmp_path: Path) -> None:
