@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, Integer, String, create_engine, event, insert, select
+from sqlalchemy import Connection, DateTime, Engine, Integer, String, create_engine, event, insert, inspect, select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 MODEL_MODULES: list[str] = [
     "diagnostics.store",
     "diagnostics.metadata_watch",
-    "diagnostics.ratelimit",
     "diagnostics.servicedesk.models",
+    "diagnostics.ratelimit",
     # ── add your module with tables here ──
 ]
 
@@ -91,10 +91,18 @@ def _recreate_broker_metadata(connection: Connection) -> None:
     table.create(connection)
 
 
+def _broker_metadata_error(connection: Connection) -> None:
+    """Refused metadata fetches are recorded (step 2 may already have made the table with the column)."""
+    columns = {column["name"] for column in inspect(connection).get_columns("broker_metadata")}
+    if "error" not in columns:
+        connection.exec_driver_sql("ALTER TABLE broker_metadata ADD COLUMN error VARCHAR(500)")
+
+
 # Append steps with the next version number; never edit or remove a step that has shipped.
 MIGRATIONS: list[Migration] = [
     Migration(1, "baseline: sessions, seen assertions, simulator artifacts, broker metadata", _baseline),
     Migration(2, "broker_metadata: entity id, certificate expiry, signature flag", _recreate_broker_metadata),
+    Migration(3, "broker_metadata: refused fetches", _broker_metadata_error),
 ]
 
 

@@ -5,6 +5,7 @@ the way the round trip does (``diagnostics.brokers``: signature against the pinn
 validUntil), stores a snapshot, and compares it with the previous snapshot. A new or removed signing
 key or a moved endpoint is logged, counted in metrics and shown in ``GET /api/v1/status``: a broker
 that rolls its key without notice otherwise shows up as a wave of ``bad-signature`` tickets.
+Metadata that is refused is recorded too (a row with ``error``); the last good snapshot stays.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import httpx
 from sqlalchemy import JSON, Integer, String, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from diagnostics import brokers, certs, metrics
+from diagnostics import brokers, certs
 from diagnostics.cert_status import WARNING_DAYS
 from diagnostics.db import Base, UtcDateTime
 from diagnostics.settings import Settings
@@ -47,6 +48,8 @@ class MetadataSnapshot(Base):
     valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     signature_verified: Mapped[bool] = mapped_column()
     changes: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    # Set for a refused fetch (then the other columns are empty): "<diagnosis>: <message>".
+    error: Mapped[str | None] = mapped_column(String(500))
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ def latest_snapshot(store: Store, broker_id: str) -> Snapshot | None:
     with store.engine.connect() as connection:
         row = connection.execute(
             select(MetadataSnapshot.__table__)
-            .where(MetadataSnapshot.broker_id == broker_id)
+            .where(MetadataSnapshot.broker_id == broker_id, MetadataSnapshot.error.is_(None))
             .order_by(MetadataSnapshot.fetched_at.desc(), MetadataSnapshot.id.desc())
             .limit(1)
         ).first()
@@ -197,6 +200,61 @@ def save_snapshot(store: Store, snapshot: Snapshot) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Refusal:
+    fetched_at: datetime
+    error: str
+
+
+def save_refusal(store: Store, broker_id: str, now: datetime, error: str) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(
+            insert(MetadataSnapshot),
+            [
+                {
+                    "broker_id": broker_id,
+                    "fetched_at": now,
+                    "xml_sha256": "",
+                    "entity_id": "",
+                    "signing_certs": {},
+                    "endpoints": {},
+                    "valid_until": None,
+                    "signature_verified": False,
+                    "changes": [],
+                    "error": error[:500],
+                }
+            ],
+        )
+
+
+def latest_refusal(store: Store, broker_id: str) -> Refusal | None:
+    """The last refused fetch, when it came after the last good snapshot (the broker is still refused)."""
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            select(MetadataSnapshot.fetched_at, MetadataSnapshot.error)
+            .where(MetadataSnapshot.broker_id == broker_id)
+            .order_by(MetadataSnapshot.fetched_at.desc(), MetadataSnapshot.id.desc())
+            .limit(1)
+        ).first()
+    if row is None or row.error is None:
+        return None
+    return Refusal(row.fetched_at, row.error)
+
+
+def change_counts(store: Store) -> dict[tuple[str, str], int]:
+    """(broker, kind) -> how many changes (and refusals) all snapshots recorded."""
+    counts: dict[tuple[str, str], int] = {}
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(MetadataSnapshot.broker_id, MetadataSnapshot.changes, MetadataSnapshot.error)
+        ).all()
+    for broker_id, changes, error in rows:
+        kinds = ["refused"] if error is not None else [str(change["kind"]) for change in changes]
+        for kind in kinds:
+            counts[(broker_id, kind)] = counts.get((broker_id, kind), 0) + 1
+    return counts
+
+
 Fetcher = Callable[[Settings, str, datetime], tuple[bytes, brokers.BrokerInfo]]
 
 
@@ -211,18 +269,19 @@ def refresh(
             data, info = fetch(settings, broker.id, now)
         except brokers.BrokerError as exc:
             log.error("broker %s: metadata refused (%s): %s", broker.id, exc.diagnosis, exc.message)
-            metrics.metadata_changed(broker.id, "refused")
-            results.append(RefreshResult(broker.id, None, [], [], error=f"{exc.diagnosis}: {exc.message}"))
+            error = f"{exc.diagnosis}: {exc.message}"
+            save_refusal(store, broker.id, now, error)
+            results.append(RefreshResult(broker.id, None, [], [], error=error))
             continue
         previous = latest_snapshot(store, broker.id)
         current = snapshot_of(info, data, now)
         changes = diff(previous, current)
         current = replace(current, changes=changes)
-        if previous is None or previous.xml_sha256 != current.xml_sha256 or changes:
+        # A good copy after a refusal is saved too, so that the refusal no longer shows as current.
+        if previous is None or previous.xml_sha256 != current.xml_sha256 or changes or latest_refusal(store, broker.id):
             save_snapshot(store, current)
         for change in changes:
             log.warning("broker %s: metadata change (%s): %s", broker.id, change.kind, change.detail)
-            metrics.metadata_changed(broker.id, change.kind)
         warnings = warnings_for(current, now)
         for warning in warnings:
             log.warning("broker %s: %s", broker.id, warning)

@@ -27,10 +27,14 @@ RESOLVE_SECONDS = Histogram(
     "Time to resolve an artifact at the broker over SOAP.",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
-METADATA_CHANGES = Counter(
+# Counted from the stored snapshots at scrape time: ``inloghulp refresh-metadata`` runs in its own
+# process (cron), whose counters would never reach a worker's /metrics.
+METADATA_CHANGES = Gauge(
     "inloghulp_broker_metadata_changes",
-    "Changes seen in a broker's metadata, by broker and kind (signing-key, endpoint).",
+    "Changes recorded in a broker's metadata since the first snapshot, by kind (signing-key, endpoint, "
+    "entity-id, refused).",
     ["broker", "kind"],
+    multiprocess_mode="mostrecent",
 )
 CERT_DAYS_LEFT = Gauge(
     "inloghulp_certificate_days_left",
@@ -56,8 +60,8 @@ def observe_resolve(seconds: float) -> None:
     RESOLVE_SECONDS.observe(seconds)
 
 
-def metadata_changed(broker: str, kind: str) -> None:
-    METADATA_CHANGES.labels(broker=broker, kind=kind).inc()
+def set_metadata_changes(broker: str, kind: str, count: int) -> None:
+    METADATA_CHANGES.labels(broker=broker, kind=kind).set(count)
 
 
 def set_certificate_days_left(name: str, days: int) -> None:

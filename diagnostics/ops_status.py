@@ -7,7 +7,7 @@ from typing import Any
 
 from diagnostics import certs
 from diagnostics.cert_status import sp_certificates, status_for
-from diagnostics.metadata_watch import latest_snapshot, warnings_for
+from diagnostics.metadata_watch import latest_refusal, latest_snapshot, warnings_for
 from diagnostics.settings import Settings
 from diagnostics.store import Store
 
@@ -44,15 +44,25 @@ def operator_status(settings: Settings, now: datetime | None = None) -> dict[str
     broker_status: list[dict[str, Any]] = []
     for broker in settings.brokers:
         snapshot = latest_snapshot(store, broker.id)
+        refusal = latest_refusal(store, broker.id)
+        refused = {"at": refusal.fetched_at.isoformat(), "error": refusal.error} if refusal else None
         if snapshot is None:
             broker_status.append(
-                {"id": broker.id, "name": broker.name, "metadata": None, "changes": [], "warnings": []}
+                {
+                    "id": broker.id,
+                    "name": broker.name,
+                    "metadata": None,
+                    "refused": refused,
+                    "changes": [],
+                    "warnings": [],
+                }
             )
             continue
         broker_status.append(
             {
                 "id": broker.id,
                 "name": broker.name,
+                "refused": refused,
                 "metadata": {
                     "fetched_at": snapshot.fetched_at.isoformat(),
                     "sha256": snapshot.xml_sha256,
@@ -70,7 +80,9 @@ def operator_status(settings: Settings, now: datetime | None = None) -> dict[str
     for certificate in certificates:
         if certificate["status"] == "error" or (certificate["status"] == "warning" and worst == "ok"):
             worst = str(certificate["status"])
-    if worst == "ok" and any(b["changes"] or b["warnings"] for b in broker_status):
+    if any(b["refused"] for b in broker_status):
+        worst = "error"
+    elif worst == "ok" and any(b["changes"] or b["warnings"] for b in broker_status):
         worst = "warning"
     return {
         "status": worst,

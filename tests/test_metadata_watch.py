@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from prometheus_client import REGISTRY
 from typer.testing import CliRunner
 
 from diagnostics import certs, cli
@@ -29,8 +28,11 @@ def key_b() -> certs.KeyPair:
     return certs.generate("Broker key B")
 
 
-def _changes(broker: str, kind: str) -> float:
-    return REGISTRY.get_sample_value("inloghulp_broker_metadata_changes_total", {"broker": broker, "kind": kind}) or 0
+def _changes(settings: Settings, broker: str, kind: str) -> float:
+    """The count /metrics reports (from the stored snapshots, whichever process refreshed them)."""
+    text = TestClient(create_app(settings)).get("/metrics").text
+    prefix = f'inloghulp_broker_metadata_changes{{broker="{broker}",kind="{kind}"}} '
+    return next((float(line.removeprefix(prefix)) for line in text.splitlines() if line.startswith(prefix)), 0.0)
 
 
 def _settings(write_config: Callable[..., Path], metadata: Path, pin: Path | None = None) -> Settings:
@@ -60,7 +62,7 @@ def test_two_versions_key_roll_and_moved_endpoint(
     assert snapshot.endpoints["sso_redirect"] == "https://hm.example/sso/redirect"
     assert refresh(settings, store)[0].changes == []  # the same document again: nothing to report
 
-    before_keys, before_endpoints = _changes("hm", "signing-key"), _changes("hm", "endpoint")
+    assert _changes(settings, "hm", "signing-key") == 0
     moved = metadata_xml(key_b).replace(b"https://hm.example/sso/redirect", b"https://hm-new.example/sso/redirect")
     metadata.write_bytes(moved)
     with caplog.at_level(logging.WARNING, logger="diagnostics.metadata_watch"):
@@ -70,8 +72,8 @@ def test_two_versions_key_roll_and_moved_endpoint(
     details = " ".join(change.detail for change in second.changes)
     assert certs.fingerprint_sha256(key_b.cert) in details and certs.fingerprint_sha256(key_a.cert) in details
     assert "hm-new.example" in details
-    assert _changes("hm", "signing-key") == before_keys + 2
-    assert _changes("hm", "endpoint") == before_endpoints + 1
+    assert _changes(settings, "hm", "signing-key") == 2
+    assert _changes(settings, "hm", "endpoint") == 1
     assert sum("metadata change" in record.getMessage() for record in caplog.records) == 3
 
     latest = latest_snapshot(store, "hm")
@@ -95,17 +97,26 @@ def test_untrusted_signature_is_refused_and_previous_copy_kept(
     good = refresh(settings, store)[0]
     assert good.error is None and good.snapshot is not None and good.snapshot.signature_verified is True
 
-    refused_before = _changes("hm", "refused")
     metadata.write_bytes(metadata_xml(key_b, sign_with=key_b))  # a new key, signed by itself: not trusted
     bad = refresh(settings, store)[0]
     assert bad.error is not None and bad.error.startswith("untrusted-certificate")
-    assert _changes("hm", "refused") == refused_before + 1
+    assert _changes(settings, "hm", "refused") == 1
     kept = latest_snapshot(store, "hm")
     assert kept is not None and kept.signing_fingerprints == [certs.fingerprint_sha256(key_a.cert)]
+    status = TestClient(create_app(settings)).get("/api/v1/status").json()
+    assert status["status"] == "error"
+    assert status["brokers"][0]["refused"]["error"].startswith("untrusted-certificate")
+    assert status["brokers"][0]["metadata"]["signing_fingerprints"] == [certs.fingerprint_sha256(key_a.cert)]
 
     result = CliRunner().invoke(cli.app, ["refresh-metadata", "--config", str(write_config_path(settings))])
     assert result.exit_code == 1
     assert "GEWEIGERD" in result.output
+    assert _changes(settings, "hm", "refused") == 2
+
+    # The broker's own key is back: accepted again, and the refusal is no longer current.
+    metadata.write_bytes(metadata_xml(key_a))
+    assert refresh(settings, store)[0].error is None
+    assert TestClient(create_app(settings)).get("/api/v1/status").json()["brokers"][0]["refused"] is None
 
 
 def write_config_path(settings: Settings) -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
 from diagnostics import cli, db
@@ -251,3 +251,18 @@ def test_purge_command(write_config: Any, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli.app, ["purge", "--config", str(config), "--days", "0"])
     assert "1 diagnosesessies ouder dan 0 dagen" in result.output
     assert store.get_session(recent.reference) is None
+
+
+def test_database_of_an_older_version_is_migrated(store: Store) -> None:
+    """A database made by version 2 (no ``error`` column yet) gains it on the next start."""
+    with store.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE broker_metadata DROP COLUMN error"))
+        connection.execute(text("UPDATE schema_version SET version = 2"))
+    upgraded = Store(store.url)
+    assert upgraded.schema_version == db.latest_version() == 3
+    with upgraded.engine.connect() as connection:
+        columns = {column["name"] for column in inspect(connection).get_columns("broker_metadata")}
+        versions = [row[0] for row in connection.execute(text("SELECT version FROM schema_version ORDER BY version"))]
+    assert "error" in columns
+    assert versions == [2, 3]
+    upgraded.engine.dispose()

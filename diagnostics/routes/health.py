@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from diagnostics import metrics
 from diagnostics.brokers import BrokerError, BrokerRegistry
 from diagnostics.deps import SettingsDep
+from diagnostics.metadata_watch import change_counts
 from diagnostics.ops_status import certificate_days_left
 from diagnostics.store import Store
 
@@ -74,4 +75,6 @@ def read_metrics(settings: SettingsDep) -> Response:
     """Prometheus exposition format (all workers together when PROMETHEUS_MULTIPROC_DIR is set)."""
     for name, days in certificate_days_left(settings).items():
         metrics.set_certificate_days_left(name, days)
+    for (broker, kind), count in change_counts(Store.from_settings(settings)).items():
+        metrics.set_metadata_changes(broker, kind, count)
     return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)

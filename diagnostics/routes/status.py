@@ -24,6 +24,8 @@ class BrokerStatus(BaseModel):
     id: str
     name: str
     metadata: dict[str, Any] | None
+    # The last fetch was refused (bad signature, expired, unreachable): when, and why.
+    refused: dict[str, str] | None
     changes: list[dict[str, str]]
     warnings: list[str]
 
