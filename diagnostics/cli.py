@@ -149,11 +149,18 @@ def serve(
     if config is not None:
         # Worker processes load the app themselves and find the file through the environment.
         os.environ["INLOGHULP_CONFIG"] = str(config)
+    metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         import tempfile  # every worker writes its metrics here, so /metrics on any worker shows the total
 
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="inloghulp-metrics-")
-    uvicorn.run("diagnostics.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+        metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="inloghulp-metrics-")
+    try:
+        uvicorn.run("diagnostics.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    finally:
+        if metrics_dir is not None:
+            import shutil
+
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()
