@@ -91,11 +91,20 @@ def _recreate_broker_metadata(connection: Connection) -> None:
     table.create(connection)
 
 
+def _add_column(connection: Connection, table: str, column: str, ddl_type: str) -> None:
+    """ALTER TABLE … ADD COLUMN, unless an earlier step already (re)created the table with it."""
+    if column not in {info["name"] for info in inspect(connection).get_columns(table)}:
+        connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {ddl_type}")
+
+
 def _broker_metadata_error(connection: Connection) -> None:
-    """Refused metadata fetches are recorded (step 2 may already have made the table with the column)."""
-    columns = {column["name"] for column in inspect(connection).get_columns("broker_metadata")}
-    if "error" not in columns:
-        connection.exec_driver_sql("ALTER TABLE broker_metadata ADD COLUMN error VARCHAR(500)")
+    """Refused metadata fetches are recorded."""
+    _add_column(connection, "broker_metadata", "error", "VARCHAR(500)")
+
+
+def _session_claimed_at(connection: Connection) -> None:
+    """One ACS request per session evaluates the artifact (``Store.claim_session``)."""
+    _add_column(connection, "diag_sessions", "claimed_at", "TIMESTAMP WITH TIME ZONE")
 
 
 # Append steps with the next version number; never edit or remove a step that has shipped.
@@ -103,6 +112,7 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "baseline: sessions, seen assertions, simulator artifacts, broker metadata", _baseline),
     Migration(2, "broker_metadata: entity id, certificate expiry, signature flag", _recreate_broker_metadata),
     Migration(3, "broker_metadata: refused fetches", _broker_metadata_error),
+    Migration(4, "diag_sessions: claimed_at", _session_claimed_at),
 ]
 
 

@@ -50,6 +50,8 @@ class SessionRow(Base):
     diagnosis_id: Mapped[str | None] = mapped_column(String(64))
     no_response_answer: Mapped[str | None] = mapped_column(String(64))
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set by the one ACS request that evaluates this session's artifact (see ``claim_session``).
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class SeenAssertion(Base):
@@ -187,6 +189,26 @@ class Store:
 
     def get_session_by_request_id(self, request_id: str) -> DiagSession | None:
         return self._one(SessionRow.request_id == request_id)
+
+    def claim_session(self, reference: str) -> bool:
+        """True for exactly one caller per session (on any worker): the one that may evaluate its artifact.
+
+        A double-submitted ACS form or a reload sends the same artifact twice at once; only the first
+        resolves it, and the second would otherwise record "artifact unknown" over a good login.
+        Callers that get False wait for the verdict instead. A claim holder that dies leaves the
+        session ``started``, so ``expire_stale`` still ends it.
+        """
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(SessionRow)
+                .where(
+                    SessionRow.reference == reference,
+                    SessionRow.state.in_(("started", "no-response")),
+                    SessionRow.claimed_at.is_(None),
+                )
+                .values(claimed_at=_now())
+            )
+            return result.rowcount == 1
 
     def finish_session(self, reference: str, verdict: Verdict) -> DiagSession | None:
         """Record the verdict once; None when the session is unknown or already finished."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -254,15 +255,32 @@ def test_purge_command(write_config: Any, tmp_path: Path) -> None:
 
 
 def test_database_of_an_older_version_is_migrated(store: Store) -> None:
-    """A database made by version 2 (no ``error`` column yet) gains it on the next start."""
+    """A database made by version 2 (without the later columns) gains them on the next start."""
     with store.engine.begin() as connection:
         connection.execute(text("ALTER TABLE broker_metadata DROP COLUMN error"))
+        connection.execute(text("ALTER TABLE diag_sessions DROP COLUMN claimed_at"))
         connection.execute(text("UPDATE schema_version SET version = 2"))
     upgraded = Store(store.url)
-    assert upgraded.schema_version == db.latest_version() == 3
+    assert upgraded.schema_version == db.latest_version() == 4
     with upgraded.engine.connect() as connection:
-        columns = {column["name"] for column in inspect(connection).get_columns("broker_metadata")}
+        metadata_columns = {column["name"] for column in inspect(connection).get_columns("broker_metadata")}
+        session_columns = {column["name"] for column in inspect(connection).get_columns("diag_sessions")}
         versions = [row[0] for row in connection.execute(text("SELECT version FROM schema_version ORDER BY version"))]
-    assert "error" in columns
-    assert versions == [2, 3]
+    assert "error" in metadata_columns and "claimed_at" in session_columns
+    assert versions == [2, 3, 4]
+    session = upgraded.create_session(broker_id="simulator", supplier_id=None, request_id="_after-migration")
+    assert upgraded.claim_session(session.reference) is True
     upgraded.engine.dispose()
+
+
+def test_claim_session_once_among_racers(store: Store) -> None:
+    """Eight concurrent ACS requests for one session: exactly one may evaluate the artifact."""
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_claim")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        claims = list(pool.map(lambda _: store.claim_session(session.reference), range(8)))
+    assert claims.count(True) == 1
+    assert store.claim_session(session.reference) is False
+    assert store.claim_session("BHP-2222-2222") is False
+    finished = store.create_session(broker_id="simulator", supplier_id=None, request_id="_claim-done")
+    store.finish_session(finished.reference, _failed("expired"))
+    assert store.claim_session(finished.reference) is False
