@@ -300,6 +300,29 @@ def sig_outer_untrusted(world: World) -> bytes:
     return _bytes(root)
 
 
+def sig_nested_signature_tampered(world: World) -> bytes:
+    """The supplier's signature inside Advice changed: it is part of what the broker signed."""
+    root = world.tree()
+    advice_assertion = World.one(world.assertion(root), "saml:Advice/saml:Assertion")
+    value = World.one(_signature(advice_assertion), "ds:SignatureValue")
+    value.text = "AAAA" + (value.text or "")[4:]
+    return world.seal(root)
+
+
+def sig_nested_signature_object(world: World) -> bytes:
+    """Content hidden in a nested Signature/Object: an enveloped transform must drop only its own signature."""
+    root = world.tree()
+    advice_assertion = World.one(world.assertion(root), "saml:Advice/saml:Assertion")
+    etree.SubElement(_signature(advice_assertion), f"{{{DS}}}Object").text = "evil"
+    return world.seal(root)
+
+
+def sig_extra_signature_element(world: World) -> bytes:
+    root = world.tree()
+    etree.SubElement(World.one(world.assertion(root), "saml:AttributeStatement"), f"{{{DS}}}Signature").text = "x"
+    return world.seal(root)
+
+
 # ── XML signature wrapping (XSW) ──
 
 
@@ -1022,6 +1045,9 @@ CASES: tuple[Case, ...] = (
     Case("sig-two-signatures", "signature", sig_two_signatures, "bad-signature"),
     Case("sig-artifactresponse-broken", "signature", sig_outer_broken, "bad-signature"),
     Case("sig-artifactresponse-untrusted", "signature", sig_outer_untrusted, "untrusted-certificate"),
+    Case("sig-nested-signature-tampered", "signature", sig_nested_signature_tampered, "bad-signature"),
+    Case("sig-nested-signature-object", "signature", sig_nested_signature_object, "bad-signature"),
+    Case("sig-extra-signature-element", "signature", sig_extra_signature_element, "bad-signature"),
     # XML signature wrapping
     Case("xsw1-evil-artifactresponse-original-in-object", "xsw", xsw1_evil_artifact_response, "bad-signature"),
     Case("xsw2-evil-artifactresponse-original-detached", "xsw", xsw2_evil_artifact_response_detached, "bad-signature"),
