@@ -665,6 +665,8 @@ class _Checker:
             not_after = parse_instant(conditions.get("NotOnOrAfter")) if conditions is not None else None
             bearer = self._bearer_data(assertion)
             bearer_after = parse_instant(bearer.get("NotOnOrAfter")) if bearer is not None else None
+            # The Web SSO profile forbids NotBefore here; when a broker sends one anyway, it still binds.
+            bearer_before = parse_instant(bearer.get("NotBefore")) if bearer is not None else None
             assertion_issued = parse_instant(assertion.get("IssueInstant"))
             data |= {
                 "assertion_issue_instant": _show(assertion_issued),
@@ -676,6 +678,8 @@ class _Checker:
                 too_early.append(f"de assertion is gemaakt op {_show(assertion_issued)}")
             if not_before is not None and now + skew < not_before:
                 too_early.append(f"de assertion geldt pas vanaf {_show(not_before)}")
+            if bearer_before is not None and now + skew < bearer_before:
+                too_early.append(f"de bevestiging (SubjectConfirmationData) geldt pas vanaf {_show(bearer_before)}")
             if not_after is not None and now - skew >= not_after:
                 too_late.append(f"de assertion gold tot {_show(not_after)}")
             if bearer_after is None:
