@@ -149,12 +149,16 @@ def _from_json(data: bytes, *, max_bytes: int) -> Extracted:
         raise InputError("malformed", "Het bestand lijkt JSON maar is niet leesbaar.")
     if not isinstance(document, dict):
         raise InputError("malformed", "Het JSON-bestand is geen HAR en geen SAML-tracer-export.")
-    if "log" in document:
-        kind, candidates = "HAR-bestand", _har_candidates(document)
-    elif "requests" in document:
-        kind, candidates = "SAML-tracer-export", _tracer_candidates(document)
-    else:
-        raise InputError("malformed", "Het JSON-bestand is geen HAR en geen SAML-tracer-export.")
+    try:
+        if "log" in document:
+            kind, candidates = "HAR-bestand", _har_candidates(document)
+        elif "requests" in document:
+            kind, candidates = "SAML-tracer-export", _tracer_candidates(document)
+        else:
+            raise InputError("malformed", "Het JSON-bestand is geen HAR en geen SAML-tracer-export.")
+    except (AttributeError, TypeError):
+        # A member has another type than a HAR or SAML-tracer export gives it (e.g. "log": 5).
+        raise InputError("malformed", "Het JSON-bestand heeft niet de vorm van een HAR of SAML-tracer-export.")
     if not candidates:
         artifact_only = b"SAMLart" in data
         hint = (
