@@ -187,3 +187,46 @@ def test_every_operation_is_reachable_by_the_fuzzer(client: TestClient) -> None:
     for method, path, _operation, _ in _operations(client):
         url = re.sub(r"\{[^}]+\}", "x", path)
         _check(client.request(method, url, follow_redirects=False), f"{method} {url}")
+
+
+@pytest.fixture(scope="module")
+def console(client: TestClient) -> TestClient:
+    """The fuzz client, logged in to the servicedesk console."""
+    from diagnostics.servicedesk import accounts
+    from diagnostics.store import Store
+
+    settings_ = client.app.state.settings  # type: ignore[attr-defined]
+    accounts.create_user(Store.from_settings(settings_).engine, "fuzz.user", "correct horse battery staple")
+    page = client.get("/servicedesk/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    response = client.post(
+        "/servicedesk/login",
+        data={"name": "fuzz.user", "password": "correct horse battery staple", "csrf_token": token[1]},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    return client
+
+
+PASTES = st.one_of(
+    texts,
+    json_values.map(json.dumps),
+    st.builds(lambda value: json.dumps({"log": value}), json_values),
+    st.builds(lambda value: json.dumps({"log": {"entries": value}}), json_values),
+    st.builds(lambda value: json.dumps({"log": {"entries": [value]}}), json_values),
+    st.builds(lambda value: json.dumps({"requests": value}), json_values),
+    st.builds(lambda value: json.dumps({"requests": [value]}), json_values),
+)
+
+
+@settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(message=PASTES)
+def test_the_paste_box_never_answers_500(console: TestClient, message: str) -> None:
+    page = console.get("/servicedesk")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, page.text[:300]
+    response = console.post("/servicedesk/analyse", data={"message": message, "csrf_token": token[1]})
+    _check(response, "POST /servicedesk/analyse")

@@ -1287,6 +1287,14 @@ CASES: tuple[Case, ...] = (
     Case("paste-soap-envelope-tampered", "paste", paste_soap_envelope_tampered, "bad-signature", stage="paste"),
     Case("paste-json-nesting-bomb", "paste", paste_json_nesting_bomb, "malformed", stage="paste"),
     Case(
+        "paste-har-wrong-shapes",
+        "paste",
+        _paste_bytes(b'{"log": {"entries": [{"request": "x", "response": 5}]}}'),
+        "malformed",
+        stage="paste",
+    ),
+    Case("paste-har-log-not-object", "paste", _paste_bytes(b'{"log": 5}'), "malformed", stage="paste"),
+    Case(
         "paste-har-postdata-list",
         "paste",
         _paste_bytes(b'{"log": {"entries": [{"request": {"postData": []}}]}}'),
@@ -1332,6 +1340,18 @@ CASES: tuple[Case, ...] = (
     Case("assertion-version-1.1", "structure", _tweak_assertion(_set_attr("", "Version", "1.1")), "malformed"),
     Case("response-inside-extensions", "structure", response_inside_extensions, "malformed"),
     Case("artifactresponse-status-requester", "status", outer_status_requester, "artifact-resolve-failed"),
+    Case(
+        "subject-notbefore-future",
+        "time",
+        _tweak_assertion(
+            _set_attr(
+                "saml:Subject/saml:SubjectConfirmation/saml:SubjectConfirmationData",
+                "NotBefore",
+                _at(timedelta(minutes=5)),
+            )
+        ),
+        "not-yet-valid",
+    ),
     Case(
         "assertion-issued-tomorrow",
         "time",
