@@ -43,6 +43,12 @@ BASE_CONFIG: dict[str, Any] = {
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: pytest-playwright keeps an event loop running in the main thread for the rest
+    of the session, after which every test that calls ``asyncio.run`` fails."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
