@@ -7,7 +7,9 @@ event loop stays free: the embedded simulator answers the SOAP call from this sa
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -15,7 +17,7 @@ from urllib.parse import urlencode
 
 from anyio import to_thread
 
-from diagnostics import checks, reference
+from diagnostics import checks, metrics, reference
 from diagnostics.brokers import BrokerError, BrokerInfo, BrokerRegistry, Supplier
 from diagnostics.catalogue import load_catalogue
 from diagnostics.saml import artifact, authn
@@ -206,6 +208,7 @@ async def evaluate_artifact(
         )
     )
     ars_url = info.ars_url_for(endpoint_index)
+    started = time.perf_counter()
     try:
         message = await artifact.resolve_artifact_async(
             settings,
@@ -217,6 +220,8 @@ async def evaluate_artifact(
     except artifact.ArtifactError as exc:
         hops.append(CheckResult(id="artifact-resolve", status="fail", detail=str(exc), diagnosis=exc.diagnosis))
         return _failed(hops, exc.diagnosis)
+    finally:
+        metrics.observe_resolve(time.perf_counter() - started)
     hops.append(
         CheckResult(
             id="artifact-resolve",
@@ -261,9 +266,24 @@ async def receive_artifact(
     if session.state in ("finished", "answered"):
         # A reload or a second submit: the artifact was single use, the verdict stands.
         return ref
+    if not await to_thread.run_sync(store.claim_session, ref):
+        # The same artifact arrived twice at once (double submit): another request, maybe on another
+        # worker, is resolving it. Resolving again would record "artifact unknown" over a good login.
+        await _wait_for_verdict(store, ref)
+        return ref
     verdict = await evaluate_artifact(settings, store, registry, session, saml_art, now=now)
     await to_thread.run_sync(store.finish_session, ref, verdict)
     return ref
+
+
+async def _wait_for_verdict(store: Store, ref: str) -> None:
+    """Wait (bounded) until the request that claimed the session has stored its verdict."""
+    deadline = time.monotonic() + RESOLVE_TIMEOUT_SECONDS + 5
+    while time.monotonic() < deadline:
+        session = await to_thread.run_sync(store.get_session, ref)
+        if session is None or session.state != "started":
+            return
+        await asyncio.sleep(0.1)
 
 
 # ── never came back ──

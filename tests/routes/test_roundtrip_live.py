@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
 from diagnostics.simulator.scenarios import SCENARIO_IDS
 from tests.conftest import LiveServer
-from tests.routes.roundtrip_server import REFERENCE_RE, roundtrip_server, run_test
+from tests.routes.roundtrip_server import REFERENCE_RE, first_supplier, roundtrip_server, run_test
 
 TIMEOUT_SECONDS = 1
 
@@ -134,6 +135,23 @@ def test_the_acs_accepts_the_artifact_by_post(server: LiveServer) -> None:
         # A test that came back is not waiting for the no-response question.
         answer = http.post(f"{result.headers['location']}/antwoord", data={"antwoord": "geannuleerd"})
         assert answer.status_code == 409
+
+
+def test_a_double_submitted_artifact_keeps_a_good_login_ok(server: LiveServer) -> None:
+    """Two ACS requests with the same artifact at once: one resolves it, the other waits for its verdict."""
+    with httpx.Client(base_url=server.url, follow_redirects=False, timeout=30) as http:
+        broker, supplier = first_supplier(http)
+        to_broker = http.post(
+            "/diagnose/start", data={"broker": broker, "supplier": supplier, "scenario": "success-loa2plus"}
+        )
+        query = httpx.URL(http.get(to_broker.headers["location"]).headers["location"]).params
+        params = {"SAMLart": query["SAMLart"], "RelayState": query["RelayState"]}
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            answers = list(pool.map(lambda _: http.get("/saml/acs", params=params), range(4)))
+        assert {answer.status_code for answer in answers} == {303}
+        location = answers[0].headers["location"]
+        assert {answer.headers["location"] for answer in answers} == {location}
+        assert http.get(f"/api/v1{location}").json()["verdict"] == "ok"
 
 
 @pytest.mark.parametrize(
