@@ -18,7 +18,7 @@ from pathlib import Path
 from cryptography import x509
 from pydantic import ValidationError
 
-from diagnostics import checks, xmlsafe
+from diagnostics import checks, metrics, xmlsafe
 from diagnostics.catalogue import WHO_LABELS
 from diagnostics.saml import inputs
 from diagnostics.settings import LOA_ORDER, Settings, load_settings
@@ -210,6 +210,7 @@ def explain_bytes(data: bytes, options: Options) -> tuple[Verdict, str]:
         ]
         return checks.verdict_from([failed, *skipped]), "onbekend"
     context = build_context(options, extracted.message)
+    metrics.explain_called("cli")
     return checks.run(extracted.message, context), extracted.source
 
 

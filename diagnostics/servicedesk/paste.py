@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from diagnostics import brokers, checks
+from diagnostics import brokers, checks, metrics
 from diagnostics.saml import inputs
 from diagnostics.settings import Settings
 from diagnostics.verdict import CheckResult, Verdict
@@ -34,4 +34,5 @@ def analyse(settings: Settings, text: str, broker_id: str) -> Verdict:
     except brokers.BrokerError as exc:
         return _failed("broker", exc.message, exc.diagnosis)
     # No expected request and no replay memory: a pasted message is looked at, not logged in with.
+    metrics.explain_called("servicedesk")
     return checks.run(message, checks.context_from_settings(settings, broker))
