@@ -32,6 +32,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Inloghulp en inlogdiagnose voor het Bronhouderportaal.",
         generate_unique_id_function=_operation_id,
+        # FastAPI's /docs and /redoc pages load their scripts from a CDN; nothing may come from the
+        # internet, so only the OpenAPI document itself is served.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     ops.install(app)
