@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from diagnostics import __version__, ops, security
+from diagnostics import __version__, ops, retention, security
 from diagnostics.routes import certificates, email_check, health, roundtrip, saml_metadata, service_info, status
 from diagnostics.routes import feedback as feedback_routes
 from diagnostics.servicedesk.router import router as servicedesk_router
@@ -24,6 +27,23 @@ def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
+def _lifespan(settings: Settings) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+    """Background work for the life of the process: the retention purge."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await retention.purge_safely(settings)
+        purging = asyncio.create_task(retention.purge_periodically(settings))
+        try:
+            yield
+        finally:
+            purging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purging
+
+    return lifespan
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (default: the configuration file)."""
     settings = settings or load_settings()
@@ -36,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # internet, so only the OpenAPI document itself is served.
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan(settings),
     )
     app.state.settings = settings
     ops.install(app)

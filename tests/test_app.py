@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from fastapi.testclient import TestClient
 
 from diagnostics.app import create_app
 from diagnostics.settings import Settings
+from diagnostics.store import Store
 
 
 def test_healthz_answers(settings: Settings) -> None:
@@ -21,3 +24,15 @@ def test_openapi_is_served_without_cdn_pages(settings: Settings) -> None:
     assert "/api/v1/service-info" in spec.json()["paths"]
     assert "cdn.jsdelivr.net" not in docs.text
     assert docs.status_code == 404
+
+
+def test_sessions_past_the_retention_are_purged_at_start(settings: Settings) -> None:
+    store = Store.from_settings(settings)
+    old = store.create_session(
+        broker_id="simulator", supplier_id=None, request_id="_old", now=datetime.now(UTC) - timedelta(days=31)
+    )
+    recent = store.create_session(broker_id="simulator", supplier_id=None, request_id="_recent")
+    with TestClient(create_app(settings)):
+        pass
+    assert store.get_session(old.reference) is None
+    assert store.get_session(recent.reference) is not None
