@@ -203,6 +203,11 @@ def read_reference(request: Request, settings: SettingsDep, store: StoreDep, cod
     return _page(request, settings, "reference.html", context)
 
 
+def _known_broker(settings: Settings, broker: str) -> str:
+    """The posted broker id when it is configured, else the first broker (a form value is never trusted)."""
+    return broker if broker in {b.id for b in settings.brokers} else settings.brokers[0].id
+
+
 async def _analyse(settings: Settings, message: str, broker_id: str) -> Verdict:
     return await to_thread.run_sync(paste.analyse, settings, message, broker_id)
 
@@ -222,7 +227,7 @@ async def create_analysis(
         return _login_redirect(request)
     if not csrf_valid(request, settings, csrf_token):
         return _refused_form(request, settings)
-    broker_id = broker if broker in {b.id for b in settings.brokers} else settings.brokers[0].id
+    broker_id = _known_broker(settings, broker)
     if not message.strip():
         context = {"user": user, "brokers": settings.brokers, "broker_id": broker_id, "message_error": True}
         return _page(request, settings, "analysis.html", context, status_code=400)
@@ -253,7 +258,7 @@ async def create_saved_analysis(
         return _login_redirect(request)
     if not csrf_valid(request, settings, csrf_token) or not message.strip():
         return _refused_form(request, settings)
-    broker_id = broker if broker in {b.id for b in settings.brokers} else settings.brokers[0].id
+    broker_id = _known_broker(settings, broker)
     verdict = await _analyse(settings, message, broker_id)
 
     def save() -> str:
