@@ -401,9 +401,17 @@ def _read_file(path: Path, name: str) -> bytes:
 
 
 def load_broker(settings: Settings, broker_id: str, *, now: datetime | None = None) -> BrokerInfo:
-    """Synchronous, uncached load for the CLI and the metadata watch (never call inside the event loop)."""
+    """Synchronous, uncached load for the CLI and the metadata watch (never call inside the event loop).
+
+    The embedded simulator's metadata is built in process: this process may be the server itself, or a
+    command run while no server is up.
+    """
     config = settings.broker(broker_id)
     trust = metadata_trust(settings, config)
+    if config.embedded:
+        from diagnostics.simulator.metadata import broker_metadata  # the simulator imports the SAML layer
+
+        return parse_metadata(broker_metadata(settings), config, trust, source="simulator", now=now)
     source = _source(settings, config)
     if config.metadata_file is not None:
         data = _read_file(config.metadata_file, config.name)

@@ -116,19 +116,12 @@ def _metadata_trust(path: Path) -> list[Trusted]:
 
 
 def _configured_trust(settings: Settings) -> list[Trusted]:
-    from diagnostics.brokers import BrokerError, load_broker, metadata_trust, parse_metadata
+    from diagnostics.brokers import BrokerError, load_broker
 
     found: list[Trusted] = []
     for broker in settings.brokers:
         try:
-            if broker.embedded:
-                from diagnostics.simulator.metadata import broker_metadata
-
-                info = parse_metadata(
-                    broker_metadata(settings), broker, metadata_trust(settings, broker), source="simulator"
-                )
-            else:
-                info = load_broker(settings, broker.id)
+            info = load_broker(settings, broker.id)
         except BrokerError:
             continue  # this broker cannot vouch for anything; the signature check says so if it matters
         found.append(Trusted(info.entity_id, info.signing_certs, info.source))

@@ -27,7 +27,7 @@ from diagnostics.brokers import (
     parse_ad_list,
     parse_metadata,
 )
-from diagnostics.settings import BrokerConfig, load_settings
+from diagnostics.settings import BrokerConfig, Settings, load_settings
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 BROKER_ID = "urn:etoegang:HM:00000009999999999001:entities:9999"
@@ -292,3 +292,11 @@ def test_registry_reports_an_unreachable_broker(write_config: Callable[..., Path
     assert caught.value.diagnosis == "broker-unreachable"
     with pytest.raises(KeyError):
         asyncio.run(registry.broker("nope"))
+
+
+def test_load_broker_builds_the_embedded_simulator_metadata_in_process(settings: Settings) -> None:
+    # No server runs here: the embedded broker's metadata must not be fetched over HTTP.
+    info = load_broker(settings, "simulator")
+    assert info.source == "simulator"
+    assert info.entity_id.startswith("urn:etoegang:HM:")
+    assert info.signing_certs

@@ -8,17 +8,6 @@ from diagnostics.settings import Settings
 from diagnostics.verdict import CheckResult, Verdict
 
 
-def _broker(settings: Settings, broker_id: str) -> brokers.BrokerInfo:
-    """The broker's verified metadata; the embedded simulator's is made in process, not fetched."""
-    config = settings.broker(broker_id)
-    if config.embedded:
-        from diagnostics.simulator.metadata import broker_metadata
-
-        trust = brokers.metadata_trust(settings, config)
-        return brokers.parse_metadata(broker_metadata(settings), config, trust, source="simulator")
-    return brokers.load_broker(settings, broker_id)
-
-
 def _failed(check_id: str, detail: str, diagnosis: str) -> Verdict:
     return checks.verdict_from([CheckResult(id=check_id, status="fail", detail=detail, diagnosis=diagnosis)])
 
@@ -30,7 +19,7 @@ def analyse(settings: Settings, text: str, broker_id: str) -> Verdict:
     except inputs.InputError as exc:
         return _failed("input", exc.detail, exc.diagnosis)
     try:
-        broker = _broker(settings, broker_id)
+        broker = brokers.load_broker(settings, broker_id)
     except brokers.BrokerError as exc:
         return _failed("broker", exc.message, exc.diagnosis)
     # No expected request and no replay memory: a pasted message is looked at, not logged in with.

@@ -103,10 +103,10 @@ def test_paste_gives_the_same_verdict_as_the_checker_and_stores_nothing(
 
 
 def test_paste_verdict_equals_checks_run(settings: Settings) -> None:
-    from diagnostics.servicedesk.paste import _broker
+    from diagnostics.brokers import load_broker
 
     message = issue(settings, "expired", request_id="_paste-2")
-    expected = checks.run(message, checks.context_from_settings(settings, _broker(settings, "simulator")))
+    expected = checks.run(message, checks.context_from_settings(settings, load_broker(settings, "simulator")))
     got = analyse(settings, message.decode(), "simulator")
     assert got.diagnosis == expected.diagnosis
     assert [c.id for c in got.checks] == [c.id for c in expected.checks]
