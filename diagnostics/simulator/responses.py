@@ -123,31 +123,27 @@ def _advice(
 ) -> None:
     """The AD's and the MR's own signed assertions, as the broker received them."""
     advice = sub(parent, SAML, "Advice")
-    until = instant(at + VALIDITY)
-    ad = _assertion(login.supplier_id, at)
-    _subject(
-        ad,
-        transient=transient,
-        qualifier=login.supplier_id,
-        recipient=entities.BROKER_ENTITY_ID,
-        request_id=None,
-        until=until,
-    )
-    _conditions(ad, start=at, audience=entities.BROKER_ENTITY_ID)
+
+    def addressed_to_broker(issuer: str) -> etree._Element:
+        # Both parties speak about the same transient subject, and to the broker, not to us.
+        assertion = _assertion(issuer, at)
+        _subject(
+            assertion,
+            transient=transient,
+            qualifier=login.supplier_id,
+            recipient=entities.BROKER_ENTITY_ID,
+            request_id=None,
+            until=instant(at + VALIDITY),
+        )
+        _conditions(assertion, start=at, audience=entities.BROKER_ENTITY_ID)
+        return assertion
+
+    ad = addressed_to_broker(login.supplier_id)
     _authn_statement(ad, at=at, loa=scene.loa, authority=None)
     crypto.sign(ad, keys.ad.key_pem, keys.ad.cert_pem)
     advice.append(ad)
 
-    mr = _assertion(entities.MR_ENTITY_ID, at)
-    _subject(
-        mr,
-        transient=transient,
-        qualifier=login.supplier_id,
-        recipient=entities.BROKER_ENTITY_ID,
-        request_id=None,
-        until=until,
-    )
-    _conditions(mr, start=at, audience=entities.BROKER_ENTITY_ID)
+    mr = addressed_to_broker(entities.MR_ENTITY_ID)
     statement = sub(mr, SAML, "AttributeStatement")
     _attribute(statement, "urn:etoegang:core:ServiceID", service[0])
     organisation = next((o for o in entities.ORGANISATIONS if o.kvk == login.kvk), None)
