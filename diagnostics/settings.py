@@ -262,6 +262,7 @@ class RateLimitConfig(_Section):
     roundtrip_start: Annotated[int, Field(ge=0, le=100_000)] = 10
     explain: Annotated[int, Field(ge=0, le=100_000)] = 20
     login: Annotated[int, Field(ge=0, le=100_000)] = 5
+    feedback: Annotated[int, Field(ge=0, le=100_000)] = 30
 
 
 class Settings(BaseSettings):
