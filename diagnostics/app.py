@@ -18,6 +18,7 @@ from diagnostics.routes import feedback as feedback_routes
 from diagnostics.servicedesk.router import router as servicedesk_router
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.router import router as simulator_router
+from diagnostics.site_mount import site_mount
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # The help site comes last so that every service route wins over a file of the same name.
     if settings.site_dir.is_dir():
-        app.mount("/", StaticFiles(directory=settings.site_dir, html=True), name="site")
+        app.router.routes.append(site_mount(settings.site_dir))
     else:
         log.warning("site directory %s not found; run `inloghulp build` first", settings.site_dir)
     return app

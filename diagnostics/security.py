@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -67,7 +68,11 @@ CROSS_SITE_ALLOWED: frozenset[str] = frozenset({"/saml/acs", "/simulator/sso", "
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # The pages whose forms lead to a broker: the chooser and the start of a login.
 LOGIN_START_PREFIX = "/diagnose"
+# The JSON API: every answer under it is JSON, errors included.
+API_PREFIX = "/api/"
 _PAGES: dict[int, str] = {404: "errors/404.html", 413: "errors/413.html", 429: "errors/429.html"}
+# Starlette's default HTTPException detail ("Not Found"): English, and the Dutch message already says it.
+_REASON_PHRASES = frozenset({"", *(status.phrase for status in HTTPStatus)})
 
 # Extra room above the largest SAML message: base64 (4/3) and form encoding of +, / and =.
 _BODY_FACTOR = 3
@@ -258,9 +263,14 @@ def security_headers(settings: Settings, csp: str) -> dict[str, str]:
 # ── error responses ──
 
 
+def is_api_path(path: str) -> bool:
+    """``/api`` and everything under it."""
+    return path == API_PREFIX.rstrip("/") or path.startswith(API_PREFIX)
+
+
 def wants_html(request_headers: Mapping[str, str], path: str) -> bool:
     """A browser asking for a page (not the JSON API) gets an HTML error page."""
-    return "text/html" in request_headers.get("accept", "") and not path.startswith("/api/")
+    return "text/html" in request_headers.get("accept", "") and not is_api_path(path)
 
 
 def error_body(error_id: str, message: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -293,7 +303,7 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
         return JSONResponse(detail, status_code=exc.status_code, headers=exc.headers)
     error_id = ERROR_IDS.get(exc.status_code, "internal-error" if exc.status_code >= 500 else "bad-request")
     extra: dict[str, Any] = {}
-    if isinstance(detail, str) and detail and detail != error_id and exc.status_code < 500:
+    if isinstance(detail, str) and detail not in _REASON_PHRASES and detail != error_id and exc.status_code < 500:
         extra["detail"] = detail
     return error_response(request, exc.status_code, error_id, headers=exc.headers, **extra)
 
