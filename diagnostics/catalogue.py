@@ -63,9 +63,13 @@ WHO_LABELS: dict[str, str] = {
 GROUP_TITLES: dict[str, str] = {
     "eherkenning": "Inloggen met eHerkenning",
     "email": "Inloggen met uw e-mailadres",
+    "portaal": "Uw organisatie en het Bronhouderportaal",
     "technisch": "Meldingen over de verbinding met eHerkenning",
 }
-Group = Literal["eherkenning", "email", "technisch"]
+Group = Literal["eherkenning", "email", "portaal", "technisch"]
+# Symptoms only the help page's "Wat ziet u?" index leads to (no diagnosis id, no wizard path);
+# tests/site/test_help_index.py checks that the index links each of them.
+INDEX_IDS: tuple[str, ...] = ("org-not-registered", "wrong-environment", "portal-unavailable")
 
 _ID = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 _LINK = re.compile(r"^(?P<page>[a-z0-9][a-z0-9/_-]*\.md)(#(?P<anchor>[a-z0-9-]+))?$")
@@ -218,9 +222,9 @@ def parse_catalogue(data: object, *, docs_dir: Path | None = None) -> Catalogue:
         f"{target}: de wizard verwijst naar een onbekend item / wizard target unknown"
         for target in sorted(wizard.targets() - seen)
     )
-    reachable = set(REQUIRED_IDS) | wizard.targets()
+    reachable = set(REQUIRED_IDS) | wizard.targets() | set(INDEX_IDS)
     problems.extend(
-        f"{entry.id}: niet bereikbaar (geen diagnose-id en niet in de wizard) / unreachable entry"
+        f"{entry.id}: niet bereikbaar (geen diagnose-id, niet in de wizard of de index) / unreachable entry"
         for entry in entries
         if entry.id not in reachable
     )
