@@ -9,6 +9,7 @@ and anything not proven valid is not ``ok``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from lxml import etree
 from diagnostics import crypto, privacy, xmlsafe
 from diagnostics.settings import LOA_LABELS, Settings, loa_rank
 from diagnostics.verdict import CheckResult, CheckStatus, Diagnosis, Verdict
+from diagnostics.xmltree import Tags, child, children, text_of
 
 if TYPE_CHECKING:
     from diagnostics.brokers import BrokerInfo
@@ -37,6 +39,9 @@ SERVICE_ID = "urn:etoegang:core:ServiceID"
 SERVICE_UUID = "urn:etoegang:core:ServiceUUID"
 LEGAL_SUBJECT = "urn:etoegang:core:LegalSubjectID"
 ACTING_SUBJECT = "urn:etoegang:core:ActingSubjectID"
+SAML_TAG = Tags(SAML)
+SAMLP_TAG = Tags(SAMLP)
+_CLASS_REF_PATH = (SAML_TAG["AuthnStatement"], SAML_TAG["AuthnContext"], SAML_TAG["AuthnContextClassRef"])
 _SERVICE_ID_RE = re.compile(r"^urn:etoegang:DV:(\d{20}):services:(\d+)$")
 _CANCEL_WORDS = ("cancel", "annule", "afgebroken")
 _INSTANT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
@@ -130,13 +135,7 @@ def _q(namespace: str, name: str) -> str:
     return f"{{{namespace}}}{name}"
 
 
-def text_of(element: etree._Element | None) -> str:
-    """The canonical text value: comments and processing instructions do not count, outer spaces do not."""
-    if element is None:
-        return ""
-    return "".join(str(part) for part in element.itertext()).strip()
-
-
+@functools.lru_cache(maxsize=256)
 def parse_instant(value: str | None) -> datetime | None:
     """An xs:dateTime as SAML uses it (UTC); None when absent or not a full date and time."""
     if not value or not _INSTANT_RE.fullmatch(value.strip()):
@@ -149,7 +148,8 @@ def parse_instant(value: str | None) -> datetime | None:
 
 
 def _show(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "ontbreekt"
+    # isoformat is several times faster than strftime; the first 19 characters are "YYYY-MM-DD HH:MM:SS".
+    return moment.astimezone(UTC).isoformat(" ", "seconds")[:19] + " UTC" if moment else "ontbreekt"
 
 
 def _short(urn: str) -> str:
@@ -174,6 +174,10 @@ class _State:
     encrypted_assertion: etree._Element | None = None
     # How often each ID value occurs in the whole message (and a decrypted assertion): computed once.
     ids: Counter[str] = field(default_factory=Counter)
+    # Parts of the assertion read once by the structure check; the later checks use them.
+    bearer: etree._Element | None = None
+    conditions: etree._Element | None = None
+    attributes: dict[str, list[etree._Element]] = field(default_factory=dict)  # AttributeValues by Name
     success: bool = False
     signature_verified: bool = False
     # Checks that could not run for lack of configuration make the verdict inconclusive.
@@ -206,18 +210,18 @@ class _Checker:
             return _result("input", "fail", exc.detail, exc.diagnosis)
         if etree.QName(root).namespace in SOAP_NAMESPACES:
             body = root.find(_q(etree.QName(root).namespace or "", "Body"))
-            children = [child for child in body if isinstance(child.tag, str)] if body is not None else []
-            if len(children) != 1:
+            contents = [node for node in body if isinstance(node.tag, str)] if body is not None else []
+            if len(contents) != 1:
                 return _result("input", "fail", "Het SOAP-bericht heeft geen (of meer dan een) inhoud.", "malformed")
-            if etree.QName(children[0]).localname == "Fault":
-                fault = text_of(children[0].find("faultstring")) or text_of(children[0])
+            if etree.QName(contents[0]).localname == "Fault":
+                fault = text_of(contents[0].find("faultstring")) or text_of(contents[0])
                 return _result(
                     "input",
                     "fail",
                     f"De makelaar gaf een SOAP-fout terug in plaats van een antwoord: {fault[:200]}",
                     "artifact-resolve-failed",
                 )
-            root = children[0]
+            root = contents[0]
         self.state.root = root
         return _result(
             "input",
@@ -234,14 +238,14 @@ class _Checker:
             return _result("structure", "skip", "Overgeslagen: het bericht is niet leesbaar.")
         problems: list[str] = []
         self.state.ids = crypto.id_counts(root.getroottree().getroot())
-        if root.tag == _q(SAMLP, "ArtifactResponse"):
+        if root.tag == SAMLP_TAG["ArtifactResponse"]:
             self.state.artifact_response = root
             self._protocol_problems(root, "ArtifactResponse", problems)
-            inner = [child for child in root if child.tag == _q(SAMLP, "Response")]
+            inner = [child for child in root if child.tag == SAMLP_TAG["Response"]]
             response = inner[0] if len(inner) == 1 else None
             if response is None and not inner and self._status_code(root) == STATUS + "Success":
                 problems.append("De ArtifactResponse bevat geen Response.")
-        elif root.tag == _q(SAMLP, "Response"):
+        elif root.tag == SAMLP_TAG["Response"]:
             response = root
         else:
             return _result(
@@ -250,7 +254,7 @@ class _Checker:
                 f"Dit is geen SAML Response of ArtifactResponse maar {etree.QName(root).localname}.",
                 "malformed",
             )
-        responses = list(root.iter(_q(SAMLP, "Response")))
+        responses = list(root.iter(SAMLP_TAG["Response"]))
         if len(responses) > 1:
             return _result(
                 "structure",
@@ -282,20 +286,20 @@ class _Checker:
         if parse_instant(element.get("IssueInstant")) is None:
             problems.append(f"{name} heeft geen geldige IssueInstant.")
         if (
-            len(element.findall(_q(SAMLP, "Status"))) != 1
-            or element.find(f"{_q(SAMLP, 'Status')}/{_q(SAMLP, 'StatusCode')}") is None
+            len(children(element, SAMLP_TAG["Status"])) != 1
+            or child(element, SAMLP_TAG["Status"], SAMLP_TAG["StatusCode"]) is None
         ):
             problems.append(f"{name} heeft geen (of meer dan een) Status met StatusCode.")
 
     def _assertion_structure(self, response: etree._Element, problems: list[str]) -> None:
-        assertions = response.findall(_q(SAML, "Assertion"))
-        encrypted = response.findall(_q(SAML, "EncryptedAssertion"))
+        assertions = children(response, SAML_TAG["Assertion"])
+        encrypted = children(response, SAML_TAG["EncryptedAssertion"])
         if encrypted and not assertions and len(encrypted) == 1:
             try:
                 decrypted = crypto.decrypt_id(encrypted[0], self.context.sp_key_pems)
             except crypto.DecryptionError as exc:
                 raise _Stop(_result("structure", "fail", f"De versleutelde assertion: {exc.detail}", exc.diagnosis))
-            if decrypted.tag != _q(SAML, "Assertion"):
+            if decrypted.tag != SAML_TAG["Assertion"]:
                 problems.append("De EncryptedAssertion bevat geen Assertion.")
                 return
             # Kept beside the tree, not put into it: the outer signatures cover the encrypted form.
@@ -319,42 +323,29 @@ class _Checker:
             return
         assertion = assertions[0]
         self.state.assertion = assertion
+        self.state.bearer = _bearer_data(assertion)
+        self.state.conditions = child(assertion, SAML_TAG["Conditions"])
+        self.state.attributes = _attribute_values(assertion)
         if assertion.get("Version") != "2.0" or not assertion.get("ID"):
             problems.append("De Assertion heeft geen Version 2.0 of geen ID.")
         if parse_instant(assertion.get("IssueInstant")) is None:
             problems.append("De Assertion heeft geen geldige IssueInstant.")
         for name in ("Issuer", "Subject", "Conditions", "AuthnStatement"):
-            count = len(assertion.findall(_q(SAML, name)))
+            count = len(children(assertion, SAML_TAG[name]))
             if count != 1:
                 problems.append(f"De Assertion heeft {count} keer {name}; verwacht is 1 keer.")
-        if len(assertion.findall(_q(SAML, "Advice"))) > 1:
+        if len(children(assertion, SAML_TAG["Advice"])) > 1:
             problems.append("De Assertion heeft meer dan een Advice.")
-        if self._bearer_data(assertion) is None:
+        if self.state.bearer is None:
             problems.append(
                 "De Assertion heeft geen SubjectConfirmation met methode bearer en SubjectConfirmationData."
             )
-        if (
-            len(
-                assertion.findall(
-                    f"{_q(SAML, 'AuthnStatement')}/{_q(SAML, 'AuthnContext')}/{_q(SAML, 'AuthnContextClassRef')}"
-                )
-            )
-            != 1
-        ):
+        if len(children(assertion, *_CLASS_REF_PATH)) != 1:
             problems.append("De Assertion noemt niet precies een niveau (AuthnContextClassRef).")
 
     @staticmethod
-    def _bearer_data(assertion: etree._Element) -> etree._Element | None:
-        confirmations = assertion.findall(f"{_q(SAML, 'Subject')}/{_q(SAML, 'SubjectConfirmation')}")
-        bearer = [c for c in confirmations if c.get("Method") == BEARER]
-        if len(bearer) != 1:
-            return None
-        data = bearer[0].findall(_q(SAML, "SubjectConfirmationData"))
-        return data[0] if len(data) == 1 else None
-
-    @staticmethod
     def _status_code(element: etree._Element) -> str:
-        code = element.find(f"{_q(SAMLP, 'Status')}/{_q(SAMLP, 'StatusCode')}")
+        code = child(element, SAMLP_TAG["Status"], SAMLP_TAG["StatusCode"])
         return code.get("Value", "") if code is not None else ""
 
     # -- 3. ArtifactResponse status --------------------------------------------------------------
@@ -382,12 +373,12 @@ class _Checker:
         response = self.state.response
         if response is None:
             return _result("status", "skip", "Overgeslagen: geen Response gevonden.")
-        status = response.find(_q(SAMLP, "Status"))
-        top = status.find(_q(SAMLP, "StatusCode")) if status is not None else None
+        status = child(response, SAMLP_TAG["Status"])
+        top = child(status, SAMLP_TAG["StatusCode"])
         top_code = top.get("Value", "") if top is not None else ""
-        second = top.find(_q(SAMLP, "StatusCode")) if top is not None else None
+        second = child(top, SAMLP_TAG["StatusCode"])
         second_code = second.get("Value", "") if second is not None else ""
-        message = text_of(status.find(_q(SAMLP, "StatusMessage"))) if status is not None else ""
+        message = text_of(child(status, SAMLP_TAG["StatusMessage"]))
         data = {"status": top_code, "substatus": second_code, "message": message[:200]}
         shown = _short(top_code) + (f" / {_short(second_code)}" if second_code else "")
         if message:
@@ -424,7 +415,7 @@ class _Checker:
         ]
         if not elements:
             return _result("issuer", "skip", "Overgeslagen: geen bruikbaar bericht.")
-        found = {name: text_of(element.find(_q(SAML, "Issuer"))) for name, element in elements}
+        found = {name: text_of(child(element, SAML_TAG["Issuer"])) for name, element in elements}
         data = {f"issuer_{name.lower()}": value for name, value in found.items()}
         if not expected:
             self.state.missing_config.append("issuer")
@@ -461,7 +452,7 @@ class _Checker:
         verified: list[str] = []
         optional = [("ArtifactResponse", self.state.artifact_response), ("Response", self.state.response)]
         for name, element in optional:
-            if element is None or element.find(_q(DS, "Signature")) is None:
+            if element is None or child(element, crypto.DS_SIGNATURE) is None:
                 continue
             try:
                 info = crypto.verify(element, self.context.trusted_certs, ids=self._ids_for(element))
@@ -513,10 +504,10 @@ class _Checker:
                 f"Dezelfde ID komt meer dan eens voor ({', '.join(duplicates)[:120]}). Dat wijst op een vervalsing.",
                 "bad-signature",
             )
-        advice = assertion.find(_q(SAML, "Advice"))
+        advice = child(assertion, SAML_TAG["Advice"])
         stray = [
             node
-            for node in root.iter(_q(SAML, "Assertion"), _q(SAML, "EncryptedAssertion"))
+            for node in root.iter(SAML_TAG["Assertion"], SAML_TAG["EncryptedAssertion"])
             if node is not assertion
             and node is not self.state.encrypted_assertion
             and (advice is None or not _inside(node, advice))
@@ -557,7 +548,7 @@ class _Checker:
         elif destination != expected:
             problems.append(f"De Response is bestemd voor {destination}.")
         if self.state.assertion is not None:
-            bearer = self._bearer_data(self.state.assertion)
+            bearer = self.state.bearer
             recipient = bearer.get("Recipient") if bearer is not None else None
             data["recipient"] = recipient or ""
             if recipient != expected:
@@ -575,8 +566,8 @@ class _Checker:
         if assertion is None:
             return _result("audience", "skip", "Overgeslagen: er is geen assertion.")
         expected = self.context.sp_entity_id
-        restrictions = assertion.findall(f"{_q(SAML, 'Conditions')}/{_q(SAML, 'AudienceRestriction')}")
-        audiences = [[text_of(a) for a in r.findall(_q(SAML, "Audience"))] for r in restrictions]
+        restrictions = children(assertion, SAML_TAG["Conditions"], SAML_TAG["AudienceRestriction"])
+        audiences = [[text_of(a) for a in children(r, SAML_TAG["Audience"])] for r in restrictions]
         data = {"expected": expected, "audience": ", ".join(a for group in audiences for a in group)}
         # Every AudienceRestriction must include us (SAML core §2.5.1.4); none at all is not enough either.
         if not audiences or any(expected not in group for group in audiences):
@@ -598,7 +589,7 @@ class _Checker:
             return _result("in-response-to", "skip", "Overgeslagen: geen Response gevonden.")
         values = {"Response": response.get("InResponseTo")}
         if self.state.assertion is not None:
-            bearer = self._bearer_data(self.state.assertion)
+            bearer = self.state.bearer
             values["SubjectConfirmationData"] = bearer.get("InResponseTo") if bearer is not None else None
         data = {k.lower(): v or "" for k, v in values.items()}
         expected = self.context.expected_request_id
@@ -660,10 +651,10 @@ class _Checker:
                 too_early.append(f"de Response is gemaakt op {_show(issued)}")
         assertion = self.state.assertion
         if assertion is not None:
-            conditions = assertion.find(_q(SAML, "Conditions"))
+            conditions = self.state.conditions
             not_before = parse_instant(conditions.get("NotBefore")) if conditions is not None else None
             not_after = parse_instant(conditions.get("NotOnOrAfter")) if conditions is not None else None
-            bearer = self._bearer_data(assertion)
+            bearer = self.state.bearer
             bearer_after = parse_instant(bearer.get("NotOnOrAfter")) if bearer is not None else None
             # The Web SSO profile forbids NotBefore here; when a broker sends one anyway, it still binds.
             bearer_before = parse_instant(bearer.get("NotBefore")) if bearer is not None else None
@@ -699,8 +690,7 @@ class _Checker:
         assertion = self.state.assertion
         if assertion is None:
             return _result("loa", "skip", "Overgeslagen: er is geen assertion.")
-        path = f"{_q(SAML, 'AuthnStatement')}/{_q(SAML, 'AuthnContext')}/{_q(SAML, 'AuthnContextClassRef')}"
-        received = text_of(assertion.find(path))
+        received = text_of(child(assertion, *_CLASS_REF_PATH))
         required = self.context.required_loa
         data = {"required": required, "received": received}
         received_label = LOA_LABELS.get(received, received or "geen niveau")
@@ -717,22 +707,12 @@ class _Checker:
 
     # -- 13. service -----------------------------------------------------------------------------
 
-    def _attribute_values(self, name: str) -> list[etree._Element]:
-        assertion = self.state.assertion
-        assert assertion is not None
-        values: list[etree._Element] = []
-        path = f"{_q(SAML, 'AttributeStatement')}/{_q(SAML, 'Attribute')}"
-        for attribute in assertion.findall(path):
-            if attribute.get("Name") == name:
-                values.extend(attribute.findall(_q(SAML, "AttributeValue")))
-        return values
-
     def check_service(self) -> CheckResult:
         if self.state.assertion is None:
             return _result("service", "skip", "Overgeslagen: er is geen assertion.")
         expected = self.context.service_id
-        found = [text_of(value) for value in self._attribute_values(SERVICE_ID)]
-        uuids = [text_of(value) for value in self._attribute_values(SERVICE_UUID)]
+        found = [text_of(value) for value in self.state.attributes.get(SERVICE_ID, [])]
+        uuids = [text_of(value) for value in self.state.attributes.get(SERVICE_UUID, [])]
         data = {"expected": expected, "service_id": ", ".join(found), "service_uuid": ", ".join(uuids)}
         if not any(_same_service(value, expected) for value in found):
             return _result(
@@ -749,9 +729,9 @@ class _Checker:
     def check_identifiers(self) -> CheckResult:
         if self.state.assertion is None:
             return _result("identifiers", "skip", "Overgeslagen: er is geen assertion.")
-        legal = self._attribute_values(LEGAL_SUBJECT)
-        acting = self._attribute_values(ACTING_SUBJECT)
-        needs_key = any(value.find(_q(SAML, "EncryptedID")) is not None for value in legal + acting)
+        legal = self.state.attributes.get(LEGAL_SUBJECT, [])
+        acting = self.state.attributes.get(ACTING_SUBJECT, [])
+        needs_key = any(child(value, SAML_TAG["EncryptedID"]) is not None for value in legal + acting)
         if needs_key and not self.context.sp_key_pems:
             self.state.missing_config.append("identifiers")
             return _result(
@@ -793,15 +773,15 @@ class _Checker:
 
     def _identifier(self, value: etree._Element) -> tuple[str, str, str]:
         """(identifier type, canonical value, block cipher) for one AttributeValue."""
-        encrypted = value.find(_q(SAML, "EncryptedID"))
+        encrypted = child(value, SAML_TAG["EncryptedID"])
         cipher = ""
         if encrypted is not None:
             name_id = crypto.decrypt_id(encrypted, self.context.sp_key_pems)
-            if name_id.tag != _q(SAML, "NameID"):
+            if name_id.tag != SAML_TAG["NameID"]:
                 raise crypto.DecryptionError("Het EncryptedID bevat geen NameID maar iets anders.")
             cipher = crypto.block_cipher(encrypted).rsplit("#", 1)[-1]
         else:
-            plain = value.find(_q(SAML, "NameID"))
+            plain = child(value, SAML_TAG["NameID"])
             if plain is None:
                 return "waarde", text_of(value), cipher
             name_id = plain
@@ -822,8 +802,7 @@ class _Checker:
         if not self.state.signature_verified:
             # Only remember IDs the broker really signed: otherwise a forger could block future IDs.
             return _result("replay", "skip", "Niet gecontroleerd: de handtekening is niet bewezen.")
-        bearer = self._bearer_data(assertion)
-        conditions = assertion.find(_q(SAML, "Conditions"))
+        bearer, conditions = self.state.bearer, self.state.conditions
         until = [
             parse_instant(bearer.get("NotOnOrAfter")) if bearer is not None else None,
             parse_instant(conditions.get("NotOnOrAfter")) if conditions is not None else None,
@@ -875,6 +854,24 @@ class _Checker:
             if name not in done:
                 results.append(_result(name, "skip", "Overgeslagen: het bericht is niet bruikbaar."))
         return results
+
+
+def _bearer_data(assertion: etree._Element) -> etree._Element | None:
+    """The SubjectConfirmationData of the one bearer SubjectConfirmation; None when that is not unique."""
+    confirmations = children(assertion, SAML_TAG["Subject"], SAML_TAG["SubjectConfirmation"])
+    bearer = [c for c in confirmations if c.get("Method") == BEARER]
+    if len(bearer) != 1:
+        return None
+    data = children(bearer[0], SAML_TAG["SubjectConfirmationData"])
+    return data[0] if len(data) == 1 else None
+
+
+def _attribute_values(assertion: etree._Element) -> dict[str, list[etree._Element]]:
+    """The AttributeValues of the assertion's own attribute statements, by attribute Name."""
+    values: dict[str, list[etree._Element]] = {}
+    for attribute in children(assertion, SAML_TAG["AttributeStatement"], SAML_TAG["Attribute"]):
+        values.setdefault(attribute.get("Name", ""), []).extend(children(attribute, SAML_TAG["AttributeValue"]))
+    return values
 
 
 def _inside(node: etree._Element, ancestor: etree._Element) -> bool:

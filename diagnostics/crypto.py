@@ -32,6 +32,9 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from lxml import etree
 
+from diagnostics import xmlsafe
+from diagnostics.xmltree import child, children, text_of
+
 # The binding's bundled stubs lack most Transform constants; treat the module as untyped.
 xmlsec: Any = _xmlsec
 
@@ -62,6 +65,32 @@ RSA_OAEP_MGF1P = XENC + "rsa-oaep-mgf1p"
 RSA_OAEP_11 = XENC11 + "rsa-oaep"
 RSA_1_5 = XENC + "rsa-1_5"
 ELEMENT_TYPE = XENC + "Element"
+
+# Qualified names looked up on every verify, spelled once.
+DS_SIGNATURE = f"{{{DS}}}Signature"
+_DS_SIGNED_INFO = f"{{{DS}}}SignedInfo"
+_DS_C14N_METHOD = f"{{{DS}}}CanonicalizationMethod"
+_DS_SIGNATURE_METHOD = f"{{{DS}}}SignatureMethod"
+_DS_REFERENCE = f"{{{DS}}}Reference"
+_DS_TRANSFORMS = f"{{{DS}}}Transforms"
+_DS_TRANSFORM = f"{{{DS}}}Transform"
+_DS_DIGEST_METHOD = f"{{{DS}}}DigestMethod"
+_DS_DIGEST_VALUE = f"{{{DS}}}DigestValue"
+_DS_SIGNATURE_VALUE = f"{{{DS}}}SignatureValue"
+_EXC_INCLUSIVE_NAMESPACES = f"{{{EXC_C14N}}}InclusiveNamespaces"
+
+_XENC_ENCRYPTED_DATA = f"{{{XENC}}}EncryptedData"
+_XENC_ENCRYPTED_KEY = f"{{{XENC}}}EncryptedKey"
+_XENC_ENCRYPTION_METHOD = f"{{{XENC}}}EncryptionMethod"
+_XENC_CIPHER_DATA = f"{{{XENC}}}CipherData"
+_XENC_CIPHER_VALUE = f"{{{XENC}}}CipherValue"
+_XENC_CARRIED_KEY_NAME = f"{{{XENC}}}CarriedKeyName"
+_XENC_OAEP_PARAMS = f"{{{XENC}}}OAEPparams"
+_XENC11_MGF = f"{{{XENC11}}}MGF"
+_DS_KEY_INFO = f"{{{DS}}}KeyInfo"
+_DS_KEY_NAME = f"{{{DS}}}KeyName"
+_DS_X509_DATA = f"{{{DS}}}X509Data"
+_DS_X509_CERTIFICATE = f"{{{DS}}}X509Certificate"
 
 _SIGNATURE_METHODS = {RSA_SHA256: "RSA-SHA256", RSA_SHA384: "RSA-SHA384", RSA_SHA512: "RSA-SHA512"}
 _DIGESTS = {SHA256: "SHA-256", SHA384: "SHA-384", SHA512: "SHA-512"}
@@ -137,10 +166,6 @@ class SignatureInfo:
 
 def _local(element: etree._Element) -> str:
     return etree.QName(element).localname
-
-
-def _text(element: etree._Element | None) -> str:
-    return "".join(str(part) for part in element.itertext()).strip() if element is not None else ""
 
 
 @functools.lru_cache(maxsize=32)
@@ -231,7 +256,8 @@ def _fail(diagnosis: str, detail: str) -> SignatureError:
     return SignatureError(diagnosis, detail)
 
 
-_ID_ATTRIBUTES = etree.XPath("//@*[translate(local-name(), 'DI', 'di') = 'id']")
+# Any namespace, any case (ID, Id, id, iD); the length test first keeps the scan cheap.
+_ID_ATTRIBUTES = etree.XPath("//@*[string-length(local-name()) = 2][translate(local-name(), 'DI', 'di') = 'id']")
 
 
 def id_counts(root: etree._Element) -> Counter[str]:
@@ -261,8 +287,8 @@ def _certificate_der(text: str) -> bytes | None:
 
 def _keyinfo_certificates(signature: etree._Element) -> list[bytes]:
     result = []
-    for node in signature.iterfind(f"{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate"):
-        text = _text(node)
+    for node in children(signature, _DS_KEY_INFO, _DS_X509_DATA, _DS_X509_CERTIFICATE):
+        text = text_of(node)
         # Certificates repeat from message to message; only normal-sized ones go into the cache.
         der = _certificate_der(text) if len(text) < 16_384 else _certificate_der.__wrapped__(text)
         if der is None:
@@ -271,15 +297,28 @@ def _keyinfo_certificates(signature: etree._Element) -> list[bytes]:
     return result
 
 
-def _check_signed_info(signature: etree._Element, element_id: str) -> tuple[str, str]:
-    signed_info = signature.find(f"{{{DS}}}SignedInfo")
+@dataclass(frozen=True)
+class _SignedInfo:
+    """The parts of a ``ds:Signature`` that verification needs, found and checked in one pass."""
+
+    signed_info: etree._Element
+    c14n_prefixes: list[str] | None
+    method_uri: str
+    digest_uri: str
+    transform_prefixes: list[str] | None
+    digest_value: bytes
+    signature_value: bytes
+
+
+def _check_signed_info(signature: etree._Element, element_id: str) -> _SignedInfo:
+    signed_info = child(signature, _DS_SIGNED_INFO)
     if signed_info is None:
         raise _fail("bad-signature", "De handtekening heeft geen SignedInfo.")
-    c14n = signed_info.find(f"{{{DS}}}CanonicalizationMethod")
+    c14n = child(signed_info, _DS_C14N_METHOD)
     if c14n is None or c14n.get("Algorithm") != EXC_C14N:
         found = c14n.get("Algorithm") if c14n is not None else "geen"
         raise _fail("bad-signature", f"Onverwachte canonicalisatie {found}; alleen exclusive c14n is toegestaan.")
-    method = signed_info.find(f"{{{DS}}}SignatureMethod")
+    method = child(signed_info, _DS_SIGNATURE_METHOD)
     method_uri = method.get("Algorithm", "") if method is not None else ""
     if method_uri in _WEAK:
         raise _fail(
@@ -287,7 +326,7 @@ def _check_signed_info(signature: etree._Element, element_id: str) -> tuple[str,
         )
     if method_uri not in _SIGNATURE_METHODS:
         raise _fail("bad-signature", f"Handtekeningmethode {method_uri or 'ontbreekt'} is niet toegestaan.")
-    references = signed_info.findall(f"{{{DS}}}Reference")
+    references = children(signed_info, _DS_REFERENCE)
     if len(references) != 1:
         raise _fail(
             "bad-signature", f"De handtekening heeft {len(references)} verwijzingen (Reference); verwacht is er 1."
@@ -298,12 +337,12 @@ def _check_signed_info(signature: etree._Element, element_id: str) -> tuple[str,
             "bad-signature",
             f"De handtekening verwijst naar {reference.get('URI')!r} en niet naar het element zelf (#{element_id}).",
         )
-    transforms = [t.get("Algorithm", "") for t in reference.iterfind(f"{{{DS}}}Transforms/{{{DS}}}Transform")]
-    if transforms != [ENVELOPED, EXC_C14N]:
+    transforms = children(reference, _DS_TRANSFORMS, _DS_TRANSFORM)
+    if [t.get("Algorithm", "") for t in transforms] != [ENVELOPED, EXC_C14N]:
         raise _fail(
             "bad-signature", "Onverwachte transformaties in de handtekening; alleen enveloped + exclusive c14n."
         )
-    digest = reference.find(f"{{{DS}}}DigestMethod")
+    digest = child(reference, _DS_DIGEST_METHOD)
     digest_uri = digest.get("Algorithm", "") if digest is not None else ""
     if digest_uri in _WEAK:
         raise _fail(
@@ -312,15 +351,22 @@ def _check_signed_info(signature: etree._Element, element_id: str) -> tuple[str,
         )
     if digest_uri not in _DIGESTS:
         raise _fail("bad-signature", f"Digestmethode {digest_uri or 'ontbreekt'} is niet toegestaan.")
-    if not _text(signature.find(f"{{{DS}}}SignatureValue")):
+    signature_value = child(signature, _DS_SIGNATURE_VALUE)
+    if not text_of(signature_value):
         raise _fail("bad-signature", "De handtekening heeft een lege SignatureValue.")
-    return method_uri, digest_uri
+    return _SignedInfo(
+        signed_info=signed_info,
+        c14n_prefixes=_inclusive_prefixes(c14n),
+        method_uri=method_uri,
+        digest_uri=digest_uri,
+        transform_prefixes=_inclusive_prefixes(transforms[-1]),
+        digest_value=_decoded(child(reference, _DS_DIGEST_VALUE), "De DigestValue"),
+        signature_value=_decoded(signature_value, "De SignatureValue"),
+    )
 
 
-def _inclusive_prefixes(method: etree._Element | None) -> list[str] | None:
-    if method is None:
-        return None
-    node = method.find(f"{{{EXC_C14N}}}InclusiveNamespaces")
+def _inclusive_prefixes(method: etree._Element) -> list[str] | None:
+    node = child(method, _EXC_INCLUSIVE_NAMESPACES)
     return node.get("PrefixList", "").split() or None if node is not None else None
 
 
@@ -360,7 +406,7 @@ def _enveloped_c14n(element: etree._Element, signature: etree._Element, prefixes
 
 def _decoded(node: etree._Element | None, what: str) -> bytes:
     try:
-        return base64.b64decode("".join(_text(node).split()), validate=True)
+        return base64.b64decode("".join(text_of(node).split()), validate=True)
     except (binascii.Error, ValueError):
         raise _fail("bad-signature", f"{what} in de handtekening is geen geldige base64.")
 
@@ -371,28 +417,25 @@ def _public_key(der: bytes) -> rsa.RSAPublicKey | None:
     return key if isinstance(key, rsa.RSAPublicKey) else None
 
 
+_PKCS1V15 = padding.PKCS1v15()
+
+
 def _signature_holds(
-    element: etree._Element, signature: etree._Element, method_uri: str, digest_uri: str, ders: Sequence[bytes]
+    element: etree._Element, signature: etree._Element, parts: _SignedInfo, ders: Sequence[bytes]
 ) -> bytes | None:
     """The DER of the trusted certificate whose key made this signature, or None when none did."""
-    signed_info = signature.find(f"{{{DS}}}SignedInfo")
-    assert signed_info is not None  # checked by _check_signed_info
-    reference = signed_info.find(f"{{{DS}}}Reference")
-    assert reference is not None
-    transforms = reference.findall(f"{{{DS}}}Transforms/{{{DS}}}Transform")
-    digest = hashes.Hash(_DIGEST_HASHES[digest_uri]())
-    digest.update(_enveloped_c14n(element, signature, _inclusive_prefixes(transforms[-1])))
-    expected = _decoded(reference.find(f"{{{DS}}}DigestValue"), "De DigestValue")
-    if not hmac.compare_digest(digest.finalize(), expected):
+    digest = hashes.Hash(_DIGEST_HASHES[parts.digest_uri]())
+    digest.update(_enveloped_c14n(element, signature, parts.transform_prefixes))
+    if not hmac.compare_digest(digest.finalize(), parts.digest_value):
         return None
-    data = _c14n(signed_info, _inclusive_prefixes(signed_info.find(f"{{{DS}}}CanonicalizationMethod")))
-    value = _decoded(signature.find(f"{{{DS}}}SignatureValue"), "De SignatureValue")
+    data = _c14n(parts.signed_info, parts.c14n_prefixes)
+    algorithm = _SIGNATURE_HASHES[parts.method_uri]()
     for der in ders:
         key = _public_key(der)
         if key is None:
             continue
         try:
-            key.verify(value, data, padding.PKCS1v15(), _SIGNATURE_HASHES[method_uri]())
+            key.verify(parts.signature_value, data, _PKCS1V15, algorithm)
         except InvalidSignature:
             continue
         return der
@@ -411,7 +454,7 @@ def verify(
     ``ids`` may pass :func:`id_counts` of the whole document when the caller already has it.
     """
     name = _local(element)
-    signatures = element.findall(f"{{{DS}}}Signature")
+    signatures = children(element, DS_SIGNATURE)
     if not signatures:
         raise _fail("unsigned", f"Het element {name} is niet ondertekend.")
     if len(signatures) > 1:
@@ -422,11 +465,11 @@ def verify(
         raise _fail(
             "bad-signature", f"Het element {name} heeft geen {id_attr}; de handtekening kan er niet naar verwijzen."
         )
-    method_uri, digest_uri = _check_signed_info(signature, element_id)
+    parts = _check_signed_info(signature, element_id)
     _check_ids_unique(element, element_id, ids)
     if not trusted_certs:
         raise _fail("untrusted-certificate", "Er is geen vertrouwd certificaat van de makelaar ingesteld.")
-    trusted = {_der(cert): cert for cert in trusted_certs}
+    trusted = dict.fromkeys(_der(cert) for cert in trusted_certs)
     embedded = _keyinfo_certificates(signature)
     if embedded:
         # The embedded certificate only selects which trusted certificate to use; it is never trusted itself.
@@ -442,7 +485,7 @@ def verify(
             )
     else:
         candidates = list(trusted)
-    der = _signature_holds(element, signature, method_uri, digest_uri, candidates)
+    der = _signature_holds(element, signature, parts, candidates)
     if der is not None:
         cert_fingerprint, cert_subject = _describe_cert(der)
         return SignatureInfo(
@@ -450,8 +493,8 @@ def verify(
             element_id=element_id,
             certificate_fingerprint=cert_fingerprint,
             certificate_subject=cert_subject,
-            signature_algorithm=_SIGNATURE_METHODS[method_uri],
-            digest_algorithm=_DIGESTS[digest_uri],
+            signature_algorithm=_SIGNATURE_METHODS[parts.method_uri],
+            digest_algorithm=_DIGESTS[parts.digest_uri],
         )
     raise _fail(
         "bad-signature", f"De handtekening op {name} klopt niet: de inhoud is veranderd of de sleutel past niet."
@@ -530,27 +573,35 @@ def encrypt_id(
 
 
 def _cipher_value(parent: etree._Element, what: str) -> bytes:
-    value = parent.find(f"{{{XENC}}}CipherData/{{{XENC}}}CipherValue")
+    value = child(parent, _XENC_CIPHER_DATA, _XENC_CIPHER_VALUE)
     if value is None:
         raise DecryptionError(f"{what} heeft geen CipherValue.")
     try:
-        return base64.b64decode("".join(_text(value).split()), validate=True)
+        return base64.b64decode("".join(text_of(value).split()), validate=True)
     except (binascii.Error, ValueError):
         raise DecryptionError(f"De CipherValue van {what} is geen geldige base64.")
 
 
 def _oaep(method: etree._Element) -> padding.OAEP:
-    algorithm = method.get("Algorithm", "")
-    digest_node = method.find(f"{{{DS}}}DigestMethod")
-    digest_uri = digest_node.get("Algorithm", SHA1) if digest_node is not None else SHA1
+    digest_node = child(method, _DS_DIGEST_METHOD)
+    mgf_node = child(method, _XENC11_MGF)
+    return _oaep_padding(
+        method.get("Algorithm", ""),
+        digest_node.get("Algorithm", SHA1) if digest_node is not None else SHA1,
+        mgf_node.get("Algorithm", "") if mgf_node is not None else XENC11 + "mgf1sha1",
+        "".join(text_of(child(method, _XENC_OAEP_PARAMS)).split()),
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _oaep_padding(algorithm: str, digest_uri: str, mgf_uri: str, label_base64: str) -> padding.OAEP:
+    """The OAEP parameters an EncryptedKey names; refuses everything outside the allow-list."""
     if digest_uri not in _OAEP_DIGESTS:
         raise DecryptionError(f"Onbekende digest {digest_uri} voor RSA-OAEP.")
     digest = _OAEP_DIGESTS[digest_uri]()
     if algorithm == RSA_OAEP_MGF1P:
         mgf: hashes.HashAlgorithm = hashes.SHA1()
     elif algorithm == RSA_OAEP_11:
-        mgf_node = method.find(f"{{{XENC11}}}MGF")
-        mgf_uri = mgf_node.get("Algorithm", "") if mgf_node is not None else XENC11 + "mgf1sha1"
         if mgf_uri not in _MGF:
             raise DecryptionError(f"Onbekende MGF {mgf_uri} voor RSA-OAEP.")
         mgf = _MGF[mgf_uri]()
@@ -558,27 +609,23 @@ def _oaep(method: etree._Element) -> padding.OAEP:
         raise DecryptionError("De sleutel is versleuteld met RSA PKCS#1 v1.5 (rsa-1_5). Dat is niet toegestaan.")
     else:
         raise DecryptionError(f"Sleuteltransport {algorithm or 'onbekend'} wordt niet ondersteund.")
-    params = method.find(f"{{{XENC}}}OAEPparams")
-    label = base64.b64decode(_text(params)) if params is not None and _text(params) else None
+    try:
+        label = base64.b64decode(label_base64, validate=True) or None
+    except (binascii.Error, ValueError):
+        raise DecryptionError("De OAEPparams van de sleutel zijn geen geldige base64.")
     return padding.OAEP(mgf=padding.MGF1(mgf), algorithm=digest, label=label)
 
 
 def _encrypted_keys(encrypted_id: etree._Element, data: etree._Element) -> list[etree._Element]:
-    carried = _text(data.find(f"{{{DS}}}KeyInfo/{{{DS}}}KeyName"))
-    siblings = encrypted_id.findall(f"{{{XENC}}}EncryptedKey")
-    inside = data.findall(f"{{{DS}}}KeyInfo/{{{XENC}}}EncryptedKey")
-    keys = inside + siblings
+    carried = text_of(child(data, _DS_KEY_INFO, _DS_KEY_NAME))
+    keys = children(data, _DS_KEY_INFO, _XENC_ENCRYPTED_KEY) + children(encrypted_id, _XENC_ENCRYPTED_KEY)
     if carried:
-        named = [key for key in keys if _text(key.find(f"{{{XENC}}}CarriedKeyName")) == carried]
+        named = [key for key in keys if text_of(child(key, _XENC_CARRIED_KEY_NAME)) == carried]
         keys = named or keys
     return keys
 
 
-def _decrypt_data(data: etree._Element, session_key: bytes) -> bytes:
-    method = data.find(f"{{{XENC}}}EncryptionMethod")
-    algorithm = method.get("Algorithm", "") if method is not None else ""
-    if algorithm not in _BLOCK_CIPHERS:
-        raise DecryptionError(f"Versleutelalgoritme {algorithm or 'onbekend'} wordt niet ondersteund.")
+def _decrypt_data(data: etree._Element, algorithm: str, session_key: bytes) -> bytes:
     size, gcm = _BLOCK_CIPHERS[algorithm]
     if len(session_key) != size:
         raise DecryptionError("De sleutel heeft niet de lengte die bij het algoritme hoort.")
@@ -601,15 +648,19 @@ def _decrypt_data(data: etree._Element, session_key: bytes) -> bytes:
     return padded[:-pad]
 
 
+def _algorithm(parent: etree._Element | None) -> str:
+    method = child(parent, _XENC_ENCRYPTION_METHOD)
+    return method.get("Algorithm", "") if method is not None else ""
+
+
 def block_cipher(encrypted_id: etree._Element) -> str:
     """The block cipher URI of an EncryptedID (for the trace); empty when absent."""
-    method = encrypted_id.find(f"{{{XENC}}}EncryptedData/{{{XENC}}}EncryptionMethod")
-    return method.get("Algorithm", "") if method is not None else ""
+    return _algorithm(child(encrypted_id, _XENC_ENCRYPTED_DATA))
 
 
 def decrypt_id(encrypted_id: etree._Element, key_pems: Sequence[bytes]) -> etree._Element:
     """The ``saml:NameID`` (or other identifier) inside ``encrypted_id``, decrypted with one of ``key_pems``."""
-    data = encrypted_id.find(f"{{{XENC}}}EncryptedData")
+    data = child(encrypted_id, _XENC_ENCRYPTED_DATA)
     if data is None:
         raise DecryptionError("Het EncryptedID heeft geen EncryptedData.")
     if data.get("Type", ELEMENT_TYPE) != ELEMENT_TYPE:
@@ -620,11 +671,12 @@ def decrypt_id(encrypted_id: etree._Element, key_pems: Sequence[bytes]) -> etree
     if not keys:
         raise DecryptionError("Het EncryptedID heeft geen EncryptedKey.")
     # Check the block cipher before any RSA work, so an unsupported algorithm gets its own message.
-    if block_cipher(encrypted_id) not in _BLOCK_CIPHERS:
-        raise DecryptionError(f"Versleutelalgoritme {block_cipher(encrypted_id) or 'onbekend'} wordt niet ondersteund.")
+    algorithm = _algorithm(data)
+    if algorithm not in _BLOCK_CIPHERS:
+        raise DecryptionError(f"Versleutelalgoritme {algorithm or 'onbekend'} wordt niet ondersteund.")
     plaintext: bytes | None = None
     for key_element in keys:
-        method = key_element.find(f"{{{XENC}}}EncryptionMethod")
+        method = child(key_element, _XENC_ENCRYPTION_METHOD)
         if method is None:
             raise DecryptionError("Het EncryptedKey noemt geen algoritme.")
         oaep = _oaep(method)
@@ -634,7 +686,7 @@ def decrypt_id(encrypted_id: etree._Element, key_pems: Sequence[bytes]) -> etree
                 session_key = _private_key(key_pem).decrypt(wrapped, oaep)
             except ValueError:
                 continue
-            plaintext = _decrypt_data(data, session_key)
+            plaintext = _decrypt_data(data, algorithm, session_key)
             break
         if plaintext is not None:
             break
@@ -650,11 +702,8 @@ def _parse_plaintext(plaintext: bytes, context: etree._Element) -> etree._Elemen
     declarations = "".join(
         f' xmlns:{prefix}="{uri}"' if prefix else f' xmlns="{uri}"' for prefix, uri in context.nsmap.items()
     )
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=False
-    )
     try:
-        wrapper = etree.fromstring(f"<w{declarations}>".encode() + plaintext + b"</w>", parser)
+        wrapper = etree.fromstring(f"<w{declarations}>".encode() + plaintext + b"</w>", xmlsafe.parser())
     except etree.XMLSyntaxError:
         raise DecryptionError("De ontsleutelde gegevens zijn geen geldige XML.")
     children = [child for child in wrapper if isinstance(child.tag, str)]

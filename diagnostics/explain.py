@@ -23,6 +23,7 @@ from diagnostics.catalogue import WHO_LABELS
 from diagnostics.saml import inputs
 from diagnostics.settings import LOA_ORDER, Settings, load_settings
 from diagnostics.verdict import CheckResult, Verdict
+from diagnostics.xmltree import text_of
 
 MARKERS = {"pass": ("✓", "geslaagd"), "fail": ("✗", "mislukt"), "warn": ("!", "let op"), "skip": ("–", "overgeslagen")}
 VERDICT_WORDS = {
@@ -134,7 +135,7 @@ def _issuer_of(message: bytes, max_bytes: int) -> str | None:
     except xmlsafe.UnsafeXmlError:
         return None
     for node in root.iter("{urn:oasis:names:tc:SAML:2.0:assertion}Issuer"):
-        return checks.text_of(node)
+        return text_of(node)
     return None
 
 

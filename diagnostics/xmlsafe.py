@@ -11,6 +11,7 @@ import base64
 import binascii
 import functools
 import re
+import threading
 import zlib
 from typing import Any
 
@@ -34,16 +35,27 @@ class UnsafeXmlError(Exception):
         self.detail = detail
 
 
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        dtd_validation=False,
-        load_dtd=False,
-        huge_tree=False,
-        remove_blank_text=False,
-        collect_ids=False,
-    )
+_THREAD = threading.local()
+
+
+def parser() -> etree.XMLParser:
+    """This thread's parser that resolves nothing, loads nothing and keeps libxml2's size limits.
+
+    Built once per thread: creating a parser costs more than parsing a NameID, and one parser
+    object is not meant to be used by two threads at the same time.
+    """
+    safe: etree.XMLParser | None = getattr(_THREAD, "parser", None)
+    if safe is None:
+        safe = _THREAD.parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            dtd_validation=False,
+            load_dtd=False,
+            huge_tree=False,
+            remove_blank_text=False,
+            collect_ids=False,
+        )
+    return safe
 
 
 @functools.cache
@@ -67,7 +79,7 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = M
     if not data.strip():
         raise UnsafeXmlError("malformed", "Het bericht is leeg.")
     try:
-        tree = etree.ElementTree(etree.fromstring(data, _parser()))
+        tree = etree.ElementTree(etree.fromstring(data, parser()))
     except etree.XMLSyntaxError as exc:
         raise UnsafeXmlError("malformed", f"Het bericht is geen geldige XML: {exc.msg}.")
     except ValueError as exc:  # e.g. an XML declaration with an encoding lxml cannot use on bytes
