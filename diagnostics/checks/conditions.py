@@ -10,6 +10,7 @@ from diagnostics.xmltree import children, text_of
 
 
 def check_destination(run: Run) -> CheckResult:
+    """8. Destination and Recipient are our ACS address."""
     response = run.state.response
     if response is None:
         return make_result("destination", "skip", "Overgeslagen: geen Response gevonden.")
@@ -36,6 +37,7 @@ def check_destination(run: Run) -> CheckResult:
 
 
 def check_audience(run: Run) -> CheckResult:
+    """9. Every AudienceRestriction names our entity ID."""
     assertion = run.state.assertion
     if assertion is None:
         return make_result("audience", "skip", "Overgeslagen: er is geen assertion.")
@@ -57,6 +59,7 @@ def check_audience(run: Run) -> CheckResult:
 
 
 def check_in_response_to(run: Run) -> CheckResult:
+    """10. The answer belongs to the request we sent."""
     response = run.state.response
     if response is None:
         return make_result("in-response-to", "skip", "Overgeslagen: geen Response gevonden.")
@@ -104,6 +107,7 @@ def check_in_response_to(run: Run) -> CheckResult:
 
 
 def check_time(run: Run) -> CheckResult:
+    """11. Now (with the allowed clock skew) lies inside every validity window; the numbers are shown."""
     response = run.state.response
     if response is None:
         return make_result("time", "skip", "Overgeslagen: geen Response gevonden.")

@@ -27,6 +27,7 @@ _SERVICE_ID_RE = re.compile(r"^urn:etoegang:DV:(\d{20}):services:(\d+)$")
 
 
 def check_loa(run: Run) -> CheckResult:
+    """12. The level received is at least the level our service requires."""
     assertion = run.state.assertion
     if assertion is None:
         return make_result("loa", "skip", "Overgeslagen: er is geen assertion.")
@@ -47,6 +48,7 @@ def check_loa(run: Run) -> CheckResult:
 
 
 def check_service(run: Run) -> CheckResult:
+    """13. The machtiging is for our ServiceID."""
     if run.state.assertion is None:
         return make_result("service", "skip", "Overgeslagen: er is geen assertion.")
     expected = run.context.service_id
@@ -65,6 +67,7 @@ def check_service(run: Run) -> CheckResult:
 
 
 def check_identifiers(run: Run) -> CheckResult:
+    """14. LegalSubjectID and ActingSubjectID can be decrypted with our key; shown masked."""
     if run.state.assertion is None:
         return make_result("identifiers", "skip", "Overgeslagen: er is geen assertion.")
     legal = run.state.attributes.get(LEGAL_SUBJECT, [])
@@ -130,6 +133,7 @@ def _identifier(run: Run, value: etree._Element) -> tuple[str, str, str]:
 
 
 def check_replay(run: Run) -> CheckResult:
+    """15. This assertion ID was not used before (shared store, so across workers)."""
     assertion = run.state.assertion
     if assertion is None:
         return make_result("replay", "skip", "Overgeslagen: er is geen assertion.")

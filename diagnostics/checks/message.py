@@ -25,6 +25,7 @@ _CANCEL_WORDS = ("cancel", "annule", "afgebroken")
 
 
 def check_input(run: Run) -> CheckResult:
+    """1. The input is XML we can read safely (size, no DTD or entities); a SOAP envelope is opened."""
     try:
         root = xmlsafe.parse(run.message, max_bytes=run.context.max_bytes)
     except xmlsafe.UnsafeXmlError as exc:
@@ -54,6 +55,7 @@ def check_input(run: Run) -> CheckResult:
 
 
 def check_structure(run: Run) -> CheckResult:
+    """2. An ArtifactResponse or Response with exactly one Response and, on success, one assertion."""
     root = run.state.root
     if root is None:
         return make_result("structure", "skip", "Overgeslagen: het bericht is niet leesbaar.")
@@ -171,6 +173,7 @@ def _status_code(element: etree._Element) -> str:
 
 
 def check_artifact_status(run: Run) -> CheckResult:
+    """3. The ArtifactResponse says Success: the broker found our artifact."""
     wrapper = run.state.artifact_response
     if wrapper is None:
         if run.state.response is not None:
@@ -189,6 +192,7 @@ def check_artifact_status(run: Run) -> CheckResult:
 
 
 def check_status(run: Run) -> CheckResult:
+    """4. The Response status, mapped to cancelled, auth-failed, unknown-principal and so on."""
     response = run.state.response
     if response is None:
         return make_result("status", "skip", "Overgeslagen: geen Response gevonden.")

@@ -13,6 +13,7 @@ from diagnostics.xmltree import child, text_of
 
 
 def check_issuer(run: Run) -> CheckResult:
+    """5. Every Issuer is the broker we trust."""
     expected = run.context.broker_entity_id
     elements = [
         (name, element)
@@ -48,6 +49,7 @@ def check_issuer(run: Run) -> CheckResult:
 
 
 def check_signature(run: Run) -> CheckResult:
+    """6. Signatures verify with the broker's configured certificates; the assertion must be signed."""
     if run.state.response is None:
         return make_result("signature", "skip", "Overgeslagen: geen bruikbaar bericht.")
     if not run.context.trusted_certs:
@@ -101,6 +103,7 @@ def _describe(info: crypto.SignatureInfo, data: dict[str, str], key: str) -> str
 
 
 def check_wrapping(run: Run) -> CheckResult:
+    """7. Only the signed assertion is read: no second assertion, no duplicate IDs."""
     root, assertion = run.state.root, run.state.assertion
     if root is None or assertion is None:
         return make_result("wrapping", "skip", "Overgeslagen: er is geen assertion om te lezen.")
