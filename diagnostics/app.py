@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # The help site comes last so that every service route wins over a file of the same name.
     if settings.site_dir.is_dir():
-        app.router.routes.append(site_mount(settings.site_dir))
+        app.router.routes.append(site_mount(settings.site_dir, app.router.routes))
     else:
         log.warning("site directory %s not found; run `inloghulp build` first", settings.site_dir)
     return app

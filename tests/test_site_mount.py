@@ -76,3 +76,67 @@ def test_unknown_page_still_gets_the_sites_html_404(client: TestClient) -> None:
 def test_site_pages_are_still_served(client: TestClient) -> None:
     assert "Start" in client.get("/").text
     assert client.get("/eherkenning/").text == "<html><body>eHerkenning</body></html>"
+
+
+# (method, path, the route's own Allow). The site's file server would answer these with its own
+# ``Allow: GET, HEAD`` (wrong methods) or with the site's HTML 404 (GET on a POST-only path).
+SERVICE_PATHS = [
+    ("POST", "/healthz", "GET"),
+    ("PUT", "/readyz", "GET"),
+    ("POST", "/metrics", "GET"),
+    ("DELETE", "/diagnose", "GET"),
+    ("POST", "/beheerder-kaart", "GET"),
+    ("GET", "/servicedesk/zoek", "POST"),
+    ("PUT", "/simulator/ars", "POST"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), SERVICE_PATHS)
+def test_wrong_method_on_a_service_path_gets_the_routes_405(
+    client: TestClient, method: str, path: str, allow: str
+) -> None:
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == NOT_ALLOWED
+    assert_security_headers(client, response)
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), SERVICE_PATHS)
+def test_a_browser_gets_the_services_405_page(client: TestClient, method: str, path: str, allow: str) -> None:
+    response = client.request(method, path, headers=BROWSER)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+    assert response.headers["content-type"].startswith("text/html")
+    # The service's error page: its base template with the contact block, not the site's 404.
+    assert "Deze actie kan niet op dit adres." in response.text
+    assert "support@broservicedesk.nl" in response.text
+    assert response.text != SITE_404
+    assert_security_headers(client, response)
+
+
+def test_service_paths_are_derived_from_the_routes(client: TestClient) -> None:
+    """A route added after the app was built is owned too: nothing lists the paths twice."""
+    from fastapi import APIRouter
+
+    extra = APIRouter()
+
+    @extra.get("/nieuw-in-de-dienst")
+    def read_new() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app = client.app
+    site = app.router.routes.pop()  # type: ignore[attr-defined]
+    app.include_router(extra)  # type: ignore[attr-defined]
+    app.router.routes.append(site)  # type: ignore[attr-defined]
+    response = client.post("/nieuw-in-de-dienst")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
+
+
+def test_wrong_method_on_a_site_page_is_still_refused(client: TestClient) -> None:
+    response = client.post("/eherkenning/")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+    assert_security_headers(client, response)
