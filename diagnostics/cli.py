@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from diagnostics import certs
 from diagnostics.settings import Settings, config_path, load_settings
+from diagnostics.simulator.scenarios import SCENARIO_HELP
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Bronhouderportaal inloghulp.")
 
@@ -234,7 +235,7 @@ def refresh_metadata(config: ConfigOption = None) -> None:
     raise typer.Exit(1 if failed else 0)
 
 
-@app.command()
+@app.command(epilog=SCENARIO_HELP)
 def simulator(config: ConfigOption = None, host: str = "127.0.0.1", port: int = 8001) -> None:
     """Start alleen de eHerkenning-simulator (geen echte eHerkenning) op een eigen poort."""
     settings_or_exit(config)

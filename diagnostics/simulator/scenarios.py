@@ -71,6 +71,21 @@ SCENARIOS: tuple[Scenario, ...] = (
         status=STATUS + "Responder",
         sub_status=STATUS + "RequestUnsupported",
     ),
+    # The broker blames our request (here: a ServiceUUID it does not know) before anyone logs in.
+    Scenario(
+        "requester-error",
+        "Fout in het inlogverzoek: dienst onbekend bij de makelaar (Requester)",
+        status=STATUS + "Requester",
+        status_message="Unknown service: the ServiceUUID in the request is not registered in the service catalogue.",
+    ),
+    # RequestDenied is not allowed in eHerkenning, yet some brokers send it: the checker must not know it.
+    Scenario(
+        "unknown-status",
+        "Onbekende statuscode van de makelaar (RequestDenied)",
+        status=STATUS + "Responder",
+        sub_status=STATUS + "RequestDenied",
+        status_message="Request denied.",
+    ),
     Scenario("no-authorisation", "Geen machtiging voor deze dienst (komt nooit terug)", returns=False),
     Scenario("wrong-service", "Machtiging voor een andere dienst (andere ServiceID)", tamper="wrong-service"),
     Scenario("expired", "Verlopen assertion", tamper="expired"),
@@ -90,6 +105,10 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
 )
 SCENARIO_IDS: tuple[str, ...] = tuple(scenario.id for scenario in SCENARIOS)
+# Shown under `inloghulp simulator --help`.
+SCENARIO_HELP = "Scenario's (kies op het inlogscherm, of met ?scenario=<id> op het inlogverzoek): " + ", ".join(
+    SCENARIO_IDS
+)
 DEFAULT_SCENARIO = "success-loa2plus"
 
 

@@ -43,6 +43,8 @@ EXPECTED: dict[str, str | None] = {
     "auth-failed": "auth-failed",
     "unknown-principal": "unknown-principal",
     "request-unsupported": "request-unsupported",
+    "requester-error": "config-error",
+    "unknown-status": "broker-error",
     "wrong-service": "wrong-service",
     "expired": "expired",
     "not-yet-valid": "not-yet-valid",

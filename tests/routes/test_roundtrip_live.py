@@ -24,6 +24,8 @@ EXPECTED: dict[str, tuple[str, str | None] | None] = {
     "auth-failed": ("failed", "auth-failed"),
     "unknown-principal": ("failed", "unknown-principal"),
     "request-unsupported": ("failed", "request-unsupported"),
+    "requester-error": ("failed", "config-error"),
+    "unknown-status": ("failed", "broker-error"),
     "no-authorisation": None,
     "wrong-service": ("failed", "wrong-service"),
     "expired": ("failed", "expired"),

@@ -12,6 +12,7 @@ from diagnostics.app import create_app
 from diagnostics.cli import app as cli_app
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.app import create_app as create_simulator_app
+from diagnostics.simulator.scenarios import SCENARIO_IDS
 
 
 def test_standalone_app_serves_the_simulator(settings: Settings) -> None:
@@ -39,3 +40,6 @@ def test_cli_has_a_simulator_command() -> None:
     result = CliRunner().invoke(cli_app, ["simulator", "--help"])
     assert result.exit_code == 0
     assert "simulator" in result.output.lower()
+    # Rich wraps the help text; every scenario id must still be there, whole.
+    words = set(result.output.replace(",", " ").split())
+    assert set(SCENARIO_IDS) <= words

@@ -139,6 +139,8 @@ EXPECTED_STATUS = {
     "auth-failed": ([STATUS + "Responder", STATUS + "AuthnFailed"], "wrong credentials"),
     "unknown-principal": ([STATUS + "Responder", STATUS + "UnknownPrincipal"], None),
     "request-unsupported": ([STATUS + "Responder", STATUS + "RequestUnsupported"], None),
+    "requester-error": ([STATUS + "Requester"], "ServiceUUID"),
+    "unknown-status": ([STATUS + "Responder", STATUS + "RequestDenied"], "Request denied."),
 }
 
 

@@ -21,6 +21,7 @@ from diagnostics.saml.authn import (
     signed_redirect_query,
 )
 from diagnostics.simulator.entities import SUPPLIERS
+from diagnostics.simulator.scenarios import SCENARIO_IDS
 from tests.simulator.conftest import Simulated
 from tests.simulator.flow import NS, artifact_from, one, resolve, start_login
 
@@ -121,7 +122,9 @@ def test_interactive_login_via_chooser_and_form(simulated: Simulated) -> None:
     form = soup.select_one("form")
     assert form is not None
     fields = {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
-    assert len(soup.select("select[name=scenario] option")) == 18
+    options = [str(option["value"]) for option in soup.select("select[name=scenario] option")]
+    assert options == list(SCENARIO_IDS)
+    assert {"requester-error", "unknown-status"} <= set(options)
     data = {**fields, "kvk": "90000002", "person": "fatima", "scenario": "success-loa3", "return_binding": "redirect"}
     submitted = httpx.post(str(form["action"]), data={**data, "action": "login"})
     artifact, relay = artifact_from(submitted, simulated)
