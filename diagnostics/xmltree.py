@@ -13,11 +13,9 @@ from lxml import etree
 
 def children(element: etree._Element | None, *path: str) -> list[etree._Element]:
     """All elements at ``path`` below ``element``, like ``element.findall("a/b")``."""
-    if element is None:
-        return []
-    found = [element]
+    found = [element] if element is not None else []
     for tag in path:
-        found = [child for parent in found for child in parent.iterchildren(tag)]
+        found = [node for parent in found for node in parent.iterchildren(tag)]
     return found
 
 
@@ -25,12 +23,10 @@ def child(element: etree._Element | None, *path: str) -> etree._Element | None:
     """The first element at ``path`` below ``element`` in document order, like ``element.find("a/b")``."""
     if element is None:
         return None
-    first, *rest = path
-    for node in element.iterchildren(first):
-        found = child(node, *rest) if rest else node
-        if found is not None:
-            return found
-    return None
+    if len(path) == 1:  # the common case: no lists, no recursion
+        return next(element.iterchildren(path[0]), None)
+    found = children(element, *path)
+    return found[0] if found else None
 
 
 def text_of(element: etree._Element | None) -> str:
