@@ -113,7 +113,7 @@ def _ad_list(base_url: str, key_dir: Path) -> bytes:
     for supplier in sorted(entities.SUPPLIERS, key=lambda s: s.display_name.casefold()):
         entity = sub(root, MD, "EntityDescriptor", entityID=supplier.entity_id)
         idp = sub(entity, MD, "IDPSSODescriptor", protocolSupportEnumeration=PROTOCOL)
-        _key_descriptor(idp, keys.ad)
+        _key_descriptor(idp, keys.supplier(supplier.entity_id))
         sub(idp, MD, "SingleSignOnService", Binding=BINDING_REDIRECT, Location=sso_url(base_url))
         _organisation(entity, supplier.display_name, f"{base_url}/simulator/")
     return _signed(root, keys.broker)

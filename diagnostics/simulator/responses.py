@@ -140,7 +140,8 @@ def _advice(
 
     ad = addressed_to_broker(login.supplier_id)
     _authn_statement(ad, at=at, loa=scene.loa, authority=None)
-    crypto.sign(ad, keys.ad.key_pem, keys.ad.cert_pem)
+    supplier_pair = keys.supplier(login.supplier_id)
+    crypto.sign(ad, supplier_pair.key_pem, supplier_pair.cert_pem)
     advice.append(ad)
 
     mr = addressed_to_broker(entities.MR_ENTITY_ID)

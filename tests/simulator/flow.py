@@ -86,6 +86,12 @@ def metadata_cert(sim: Simulated, path: str = "/simulator/metadata", index: int 
     return x509.load_der_x509_certificate(base64.b64decode(der))
 
 
+def ad_cert(sim: Simulated, supplier: str) -> x509.Certificate:
+    """The signing certificate the AD list publishes for this supplier."""
+    index = [s.entity_id for s in SUPPLIERS].index(supplier)
+    return metadata_cert(sim, "/simulator/listAD.xml", index)
+
+
 def mr_cert(sim: Simulated) -> x509.Certificate:
     return certs.load_cert(sim.settings.simulator.key_dir / "mr-cert.pem")
 

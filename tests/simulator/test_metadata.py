@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from diagnostics import certs, crypto, xmlsafe
@@ -69,6 +70,22 @@ def test_ad_list_is_signed_and_ordered(simulated: Simulated) -> None:
     assert all(":entities:9" in e.get("entityID", "") for e in entities)
 
 
+def test_ad_list_publishes_each_suppliers_own_certificate(simulated: Simulated) -> None:
+    keys = ensure_keys(simulated.settings.simulator.key_dir)
+    root = _fetch(simulated, f"/simulator/listAD.xml?ServiceUUID={simulated.settings.service.uuid}")
+    published: dict[str, bytes] = {}
+    for entity in root.findall("md:EntityDescriptor", NS):
+        key_info = one(entity, "md:IDPSSODescriptor/md:KeyDescriptor[@use='signing']/ds:KeyInfo")
+        der = base64.b64decode("".join((one(key_info, "ds:X509Data/ds:X509Certificate").text or "").split()))
+        own = keys.supplier(entity.get("entityID", "")).cert
+        assert der == own.public_bytes(serialization.Encoding.DER)
+        assert one(key_info, "ds:KeyName").text == certs.fingerprint_sha256(own)
+        published[entity.get("entityID", "")] = der
+    assert set(published) == {s.entity_id for s in SUPPLIERS}
+    assert len(set(published.values())) == len(SUPPLIERS)
+    assert keys.broker.cert.public_bytes(serialization.Encoding.DER) not in published.values()
+
+
 def test_artifact_source_id_is_sha1_of_the_metadata_entity_id(simulated: Simulated) -> None:
     returned = login(simulated, "success-loa2plus")
     raw = base64.b64decode(returned.artifact)
@@ -102,7 +119,8 @@ def test_xmlsec1_verifies_the_simulators_assertion(settings: Settings, xmlsec1: 
     assert _xmlsec1_verify(xmlsec1, assertion, keys.broker.cert_pem, tmp_path, tag) == 0
     assert _xmlsec1_verify(xmlsec1, assertion, keys.untrusted.cert_pem, tmp_path, tag) != 0
     ad = one(assertion, "saml:Advice/saml:Assertion[1]")
-    assert _xmlsec1_verify(xmlsec1, ad, keys.ad.cert_pem, tmp_path, tag) == 0
+    assert _xmlsec1_verify(xmlsec1, ad, keys.supplier(SUPPLIERS[0].entity_id).cert_pem, tmp_path, tag) == 0
+    assert _xmlsec1_verify(xmlsec1, ad, keys.supplier(SUPPLIERS[1].entity_id).cert_pem, tmp_path, tag) != 0
     outer = "urn:oasis:names:tc:SAML:2.0:protocol:ArtifactResponse"
     assert _xmlsec1_verify(xmlsec1, wrapper, keys.broker.cert_pem, tmp_path, outer) == 0
 
@@ -141,5 +159,36 @@ def test_keys_are_generated_once(tmp_path: Path) -> None:
     first = ensure_keys(tmp_path / "keys")
     second = ensure_keys(tmp_path / "keys")
     assert first == second
-    assert len({first.broker.cert_pem, first.ad.cert_pem, first.mr.cert_pem, first.untrusted.cert_pem}) == 4
+    pems = {first.broker.cert_pem, first.mr.cert_pem, first.untrusted.cert_pem}
+    pems |= {pair.cert_pem for _, pair in first.suppliers}
+    assert len(pems) == 3 + len(SUPPLIERS)
+    assert [entity_id for entity_id, _ in first.suppliers] == [s.entity_id for s in SUPPLIERS]
+    assert all(certs.key_matches_cert(pair) for _, pair in first.suppliers)
     assert ((tmp_path / "keys" / "broker-key.pem").stat().st_mode & 0o777) == 0o600
+
+
+def test_key_dir_with_only_the_shared_ad_key_upgrades(tmp_path: Path) -> None:
+    key_dir = tmp_path / "keys"
+    key_dir.mkdir()
+    # The layout from before per-supplier keys: one AD pair for every supplier.
+    for name in ("broker", "ad", "mr", "untrusted"):
+        certs.ensure(key_dir / f"{name}-key.pem", key_dir / f"{name}-cert.pem", f"oud {name}")
+    before = {path.name: path.read_bytes() for path in key_dir.glob("*.pem")}
+
+    keys = ensure_keys(key_dir)
+
+    assert {name: (key_dir / name).read_bytes() for name in before} == before
+    assert (keys.broker.cert_pem, keys.mr.cert_pem, keys.untrusted.cert_pem) == (
+        before["broker-cert.pem"],
+        before["mr-cert.pem"],
+        before["untrusted-cert.pem"],
+    )
+    # Supplier A keeps the shared key; the others get a new pair each.
+    heir = next(s for s in SUPPLIERS if s.short == "A")
+    assert keys.supplier(heir.entity_id) == keys.ad
+    assert keys.ad.cert_pem == before["ad-cert.pem"]
+    added = sorted({path.name for path in key_dir.glob("*.pem")} - set(before))
+    assert added == ["ad-b-cert.pem", "ad-b-key.pem", "ad-c-cert.pem", "ad-c-key.pem"]
+    assert all(((key_dir / name).stat().st_mode & 0o777) == 0o600 for name in added if name.endswith("-key.pem"))
+    assert len({pair.cert_pem for _, pair in keys.suppliers}) == len(SUPPLIERS)
+    assert ensure_keys(key_dir) == keys

@@ -11,11 +11,12 @@ from lxml import etree
 
 from diagnostics import crypto
 from diagnostics.saml.artifact import ArtifactError, parse_artifact, source_id
-from diagnostics.simulator.entities import BROKER_ENTITY_ID
+from diagnostics.simulator.entities import BROKER_ENTITY_ID, SUPPLIERS
 from diagnostics.simulator.scenarios import SCENARIO_IDS
 from tests.simulator.conftest import Simulated
 from tests.simulator.flow import (
     SUPPLIER,
+    ad_cert,
     decrypt,
     login,
     metadata_cert,
@@ -82,7 +83,7 @@ def test_success_has_the_eherkenning_shape(simulated: Simulated, sp_keypair: tup
     # Advice: the supplier's (AD) and the machtigingenregister's (MR) own signed assertions.
     ad, mr = assertion.findall("saml:Advice/saml:Assertion", {"saml": crypto.SAML})
     assert one(ad, "saml:Issuer").text == SUPPLIER
-    crypto.verify(ad, [metadata_cert(sim, "/simulator/listAD.xml", 1)])
+    crypto.verify(ad, [ad_cert(sim, SUPPLIER)])
     with pytest.raises(crypto.SignatureError):
         crypto.verify(ad, [broker_cert])
     crypto.verify(mr, [mr_cert(sim)])
@@ -183,7 +184,7 @@ def test_broken_signatures(simulated: Simulated, scenario: str, diagnosis: str) 
         crypto.verify(assertion, [metadata_cert(simulated)])
     assert raised.value.diagnosis == diagnosis
     # The nested AD assertion is still intact.
-    crypto.verify(one(assertion, "saml:Advice/saml:Assertion[1]"), [metadata_cert(simulated, "/simulator/listAD.xml")])
+    crypto.verify(one(assertion, "saml:Advice/saml:Assertion[1]"), [ad_cert(simulated, SUPPLIER)])
 
 
 def test_untrusted_key_signs_the_whole_answer(simulated: Simulated) -> None:
@@ -234,6 +235,24 @@ def test_wrong_service(simulated: Simulated) -> None:
     ).text
     assert service_id and service_id.startswith("urn:etoegang:DV:")
     assert service_id != simulated.settings.service.service_id
+
+
+@pytest.mark.parametrize("supplier", [s.entity_id for s in SUPPLIERS])
+def test_each_supplier_signs_its_advice_with_its_own_key(simulated: Simulated, supplier: str) -> None:
+    returned = login(simulated, "success-loa2plus", supplier=supplier)
+    assertion = one(resolve(simulated, returned.artifact), "samlp:Response/saml:Assertion")
+    ad = one(assertion, "saml:Advice/saml:Assertion[1]")
+    assert one(ad, "saml:Issuer").text == supplier
+    crypto.verify(ad, [ad_cert(simulated, supplier)])
+    for other in SUPPLIERS:
+        if other.entity_id == supplier:
+            continue
+        with pytest.raises(crypto.SignatureError) as raised:
+            crypto.verify(ad, [ad_cert(simulated, other.entity_id)])
+        assert raised.value.diagnosis == "untrusted-certificate"
+    # Only the AD assertion changes signer: the MR's and the broker's stay the same.
+    crypto.verify(one(assertion, "saml:Advice/saml:Assertion[2]"), [mr_cert(simulated)])
+    crypto.verify(assertion, [metadata_cert(simulated)])
 
 
 def test_slow_broker_answers_late(simulated: Simulated) -> None:
