@@ -78,7 +78,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         status=STATUS + "Requester",
         status_message="Unknown service: the ServiceUUID in the request is not registered in the service catalogue.",
     ),
-    # RequestDenied is not allowed in eHerkenning, yet some brokers send it: the checker must not know it.
+    # Any code the checker has no mapping for; RequestDenied is not allowed in eHerkenning (OpenForms still
+    # mentions it), so a broker sending it is the realistic case of an unknown code.
     Scenario(
         "unknown-status",
         "Onbekende statuscode van de makelaar (RequestDenied)",
