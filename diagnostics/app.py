@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from diagnostics import __version__, ops, retention, security
-from diagnostics.routes import certificates, email_check, health, roundtrip, saml_metadata, service_info, status
+from diagnostics.routes import beheer, certificates, email_check, health, roundtrip, saml_metadata, service_info, status
 from diagnostics.routes import feedback as feedback_routes
 from diagnostics.servicedesk.router import router as servicedesk_router
 from diagnostics.settings import Settings, load_settings
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(saml_metadata.router)
     app.include_router(service_info.router)
     app.include_router(certificates.router)
+    app.include_router(beheer.router)
     app.include_router(status.router)
     app.include_router(email_check.router)
     app.include_router(roundtrip.router)

@@ -19,6 +19,8 @@ WARNING_DAYS = 30
 
 CertRole = Literal["current", "next"]
 Status = Literal["ok", "warning", "error"]
+# What people read on the operator page; ``status`` stays the machine's severity.
+Validity = Literal["valid", "expiring", "expired", "not-yet-valid", "unreadable"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ class CertificateStatus(BaseModel):
     days_left: int | None = Field(description="Hele dagen tot het certificaat verloopt; negatief als verlopen.")
     activation: date | None = Field(default=None, description="Alleen voor het volgende certificaat: ingangsdatum.")
     status: Status = Field(description="ok, warning (< 30 dagen) of error (verlopen of niet te lezen).")
+    validity: Validity = Field(
+        description="valid, expiring (< 30 dagen), expired, not-yet-valid of unreadable (niet te lezen)."
+    )
     message: str = Field(description="Korte uitleg in het Nederlands.")
 
 
@@ -80,6 +85,7 @@ def describe(
     """The status of one certificate at ``now``."""
     days = certs.days_left(cert, now)
     status = status_for(days)
+    validity = _validity(cert, days, role, now)
     if cert.not_valid_before_utc > now and role != "next":
         status = "error"
         message = f"Nog niet geldig: pas vanaf {cert.not_valid_before_utc:%Y-%m-%d}."
@@ -100,8 +106,18 @@ def describe(
         days_left=days,
         activation=activation,
         status=status,
+        validity=validity,
         message=message,
     )
+
+
+def _validity(cert: x509.Certificate, days: int, role: str, now: datetime) -> Validity:
+    if days < 0:
+        return "expired"
+    # A next certificate that is not valid yet is normal, unless it will not last: then that is the news.
+    if cert.not_valid_before_utc > now and (role != "next" or days >= WARNING_DAYS):
+        return "not-yet-valid"
+    return "expiring" if days < WARNING_DAYS else "valid"
 
 
 def unavailable(
@@ -118,6 +134,7 @@ def unavailable(
         not_after=None,
         days_left=None,
         status="error",
+        validity="unreadable",
         message=message,
     )
 

@@ -4,22 +4,33 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from diagnostics.brokers import BrokerError, BrokerRegistry
-from diagnostics.cert_status import WARNING_DAYS, CertificateStatus, broker_statuses, sp_statuses, unavailable
+from diagnostics.cert_status import (
+    WARNING_DAYS,
+    CertificateStatus,
+    Status,
+    broker_statuses,
+    sp_statuses,
+    unavailable,
+)
 from diagnostics.deps import SettingsDep
+from diagnostics.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["certificates"])
 
 BROKER_TIMEOUT_SECONDS = 5.0
+# The same report as a page for people (diagnostics.routes.beheer).
+PAGE_PATH = "/beheer/certificaten"
+PAGE_LINK = f'<{PAGE_PATH}>; rel="alternate"; type="text/html"'
 
 
 class CertificateReport(BaseModel):
     """All certificates with the worst status on top."""
 
-    status: str = Field(description="De slechtste status van alle certificaten: ok, warning of error.")
+    status: Status = Field(description="De slechtste status van alle certificaten: ok, warning of error.")
     warning_days: int = Field(description="Onder dit aantal dagen is de status warning.")
     certificates: list[CertificateStatus]
 
@@ -36,8 +47,14 @@ def _registry(request: Request) -> BrokerRegistry:
 
 
 @router.get("/certificates", response_model=CertificateReport)
-async def read_certificates(request: Request, settings: SettingsDep) -> CertificateReport:
+async def read_certificates(request: Request, response: Response, settings: SettingsDep) -> CertificateReport:
     """Days left and status (ok, warning below 30 days, error when expired) per certificate."""
+    response.headers["Link"] = PAGE_LINK
+    return await certificate_report(request, settings)
+
+
+async def certificate_report(request: Request, settings: Settings) -> CertificateReport:
+    """Ours, then each broker's signing certificates: the one source of the JSON and the operator page."""
     result = sp_statuses(settings)
     registry = _registry(request)
     for broker in settings.brokers:
@@ -50,6 +67,6 @@ async def read_certificates(request: Request, settings: SettingsDep) -> Certific
             result.append(unavailable(broker.id, broker.name, "signing", "De metadata is niet op tijd opgehaald."))
             continue
         result.extend(broker_statuses(broker, info.signing_certs))
-    order = ("ok", "warning", "error")
-    worst = max((item.status for item in result), key=order.index, default="ok")
+    order: tuple[Status, ...] = ("ok", "warning", "error")
+    worst: Status = max((item.status for item in result), key=order.index, default="ok")
     return CertificateReport(status=worst, warning_days=WARNING_DAYS, certificates=result)

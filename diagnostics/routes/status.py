@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from diagnostics.deps import SettingsDep
 from diagnostics.ops_status import operator_status
+from diagnostics.routes.certificates import PAGE_LINK
 
 router = APIRouter(prefix="/api/v1", tags=["status"])
 
@@ -38,6 +39,7 @@ class OperatorStatus(BaseModel):
 
 
 @router.get("/status", response_model=OperatorStatus)
-async def read_status(settings: SettingsDep) -> OperatorStatus:
+async def read_status(response: Response, settings: SettingsDep) -> OperatorStatus:
     """Certificate lifetimes and each broker's last metadata snapshot with changes and warnings."""
+    response.headers["Link"] = PAGE_LINK  # the certificates as a page for people
     return OperatorStatus.model_validate(await run_in_threadpool(operator_status, settings))
