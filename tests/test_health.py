@@ -30,6 +30,16 @@ def test_healthz(write_config: Callable[..., Path]) -> None:
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
+def test_probes_answer_head_like_get_without_a_body(write_config: Callable[..., Path], tmp_path: Path) -> None:
+    client = _client(write_config, _file_broker(tmp_path))
+    for path in ("/healthz", "/readyz"):
+        response = client.head(path)
+        assert response.status_code == 200, path
+        assert response.content == b"", path
+    broken = _client(write_config, {"brokers": [{"id": "gone", "name": "Gone", "metadata_file": str(tmp_path / "x")}]})
+    assert broken.head("/readyz").status_code == 503
+
+
 def test_ready_when_database_and_metadata_answer(write_config: Callable[..., Path], tmp_path: Path) -> None:
     response = _client(write_config, _file_broker(tmp_path)).get("/readyz")
     assert response.status_code == 200, response.text

@@ -29,7 +29,8 @@ class Readiness(BaseModel):
     checks: dict[str, str]
 
 
-@router.get("/healthz")
+# Load balancers often probe with HEAD; it answers like GET, without a body.
+@router.api_route("/healthz", methods=["GET", "HEAD"])
 def read_health() -> dict[str, str]:
     """Answers while the process is up."""
     return {"status": "ok"}
@@ -46,7 +47,7 @@ def _broker_registry(request: Request) -> BrokerRegistry:
     return registry
 
 
-@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+@router.api_route("/readyz", methods=["GET", "HEAD"], response_model=Readiness, responses={503: {"model": Readiness}})
 async def read_readiness(request: Request, settings: SettingsDep) -> JSONResponse:
     """Ready when the database answers and every broker's metadata can be loaded and trusted."""
     checks: dict[str, str] = {}
