@@ -585,11 +585,14 @@ def _cipher_value(parent: etree._Element, what: str) -> bytes:
 def _oaep(method: etree._Element) -> padding.OAEP:
     digest_node = child(method, _DS_DIGEST_METHOD)
     mgf_node = child(method, _XENC11_MGF)
-    return _oaep_padding(
+    label = "".join(text_of(child(method, _XENC_OAEP_PARAMS)).split())
+    # The same few parameter sets arrive again and again; an odd long label is not worth keeping.
+    padding_for = _oaep_padding if len(label) <= 256 else _oaep_padding.__wrapped__
+    return padding_for(
         method.get("Algorithm", ""),
         digest_node.get("Algorithm", SHA1) if digest_node is not None else SHA1,
         mgf_node.get("Algorithm", "") if mgf_node is not None else XENC11 + "mgf1sha1",
-        "".join(text_of(child(method, _XENC_OAEP_PARAMS)).split()),
+        label,
     )
 
 
@@ -706,7 +709,7 @@ def _parse_plaintext(plaintext: bytes, context: etree._Element) -> etree._Elemen
         wrapper = etree.fromstring(f"<w{declarations}>".encode() + plaintext + b"</w>", xmlsafe.parser())
     except etree.XMLSyntaxError:
         raise DecryptionError("De ontsleutelde gegevens zijn geen geldige XML.")
-    children = [child for child in wrapper if isinstance(child.tag, str)]
-    if len(children) != 1:
+    elements = [node for node in wrapper if isinstance(node.tag, str)]
+    if len(elements) != 1:
         raise DecryptionError("De ontsleutelde gegevens bevatten niet precies een element.")
-    return children[0]
+    return elements[0]

@@ -455,3 +455,37 @@ def test_our_signature_on_a_nested_element_verifies_in_xmlsec1(
     result = subprocess.run(args, capture_output=True, check=False)
     assert result.returncode == 0, result.stderr
     assert crypto.verify(etree.fromstring(etree.tostring(root))[0], [broker.cert]).element == "Assertion"
+
+
+def _encrypted_id_with_oaep_label(sp: certs.KeyPair, label: bytes, params_text: str) -> etree._Element:
+    """An EncryptedID whose session key was wrapped with an OAEP label, and whose OAEPparams say ``params_text``."""
+    key, iv = os.urandom(32), os.urandom(16)
+    plaintext = NAME_ID + b" " * (16 - len(NAME_ID) % 16 - 1) + bytes([16 - len(NAME_ID) % 16])
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    data = iv + encryptor.update(plaintext) + encryptor.finalize()
+    public = sp.cert.public_key()
+    wrapped = public.encrypt(  # type: ignore[union-attr]
+        key, padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=label)
+    )
+    document = f"""<saml:EncryptedID xmlns:saml="{SAML}" xmlns:xenc="{XENC}" xmlns:ds="{DS}">
+<xenc:EncryptedData Type="{XENC}Element"><xenc:EncryptionMethod Algorithm="{XENC}aes256-cbc"/>
+<xenc:CipherData><xenc:CipherValue>{base64.b64encode(data).decode()}</xenc:CipherValue></xenc:CipherData>
+</xenc:EncryptedData><xenc:EncryptedKey Recipient="urn:dv"><xenc:EncryptionMethod Algorithm="{XENC}rsa-oaep-mgf1p">
+<xenc:OAEPparams>{params_text}</xenc:OAEPparams></xenc:EncryptionMethod>
+<xenc:CipherData><xenc:CipherValue>{base64.b64encode(wrapped).decode()}</xenc:CipherValue></xenc:CipherData>
+</xenc:EncryptedKey></saml:EncryptedID>"""
+    return etree.fromstring(document.encode())
+
+
+def test_oaep_label_from_oaepparams_is_used(sp: certs.KeyPair) -> None:
+    label = b"eHerkenning label"
+    good = _encrypted_id_with_oaep_label(sp, label, base64.b64encode(label).decode())
+    assert (crypto.decrypt_id(good, [sp.key_pem]).text or "").strip() == "12345678"
+    wrong = _encrypted_id_with_oaep_label(sp, label, base64.b64encode(b"another label").decode())
+    assert "Geen van onze sleutels" in decryption_error(wrong, [sp.key_pem])
+
+
+@pytest.mark.parametrize("params_text", ["not base64 at all!", "QUJ", "A" * 5000 + "!"])
+def test_malformed_oaepparams_is_a_decryption_error_not_a_crash(sp: certs.KeyPair, params_text: str) -> None:
+    encrypted = _encrypted_id_with_oaep_label(sp, b"x", params_text)
+    assert "OAEPparams" in decryption_error(encrypted, [sp.key_pem])

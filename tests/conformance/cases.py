@@ -819,6 +819,12 @@ def _cipher_algorithm(algorithm: str) -> Callable[[etree._Element], None]:
     return change
 
 
+def _bad_oaep_params(encrypted_id: etree._Element) -> None:
+    # Once a crash (binascii.Error out of the checker): OAEPparams that are not base64.
+    method = World.one(encrypted_id, "xenc:EncryptedKey/xenc:EncryptionMethod")
+    etree.SubElement(method, f"{{{XENC}}}OAEPparams").text = "not base64!"
+
+
 def _content_type(encrypted_id: etree._Element) -> None:
     World.one(encrypted_id, "xenc:EncryptedData").set("Type", XENC + "Content")
 
@@ -1264,6 +1270,7 @@ CASES: tuple[Case, ...] = (
     Case("encrypted-id-data-truncated", "encryption", _spoil_encrypted(_truncate_cipher), "decryption-failed"),
     Case("encrypted-id-gcm-tag-corrupted", "encryption", _gcm_corrupted, "decryption-failed"),
     Case("encrypted-id-content-type", "encryption", _spoil_encrypted(_content_type), "decryption-failed"),
+    Case("encrypted-id-oaep-params-not-base64", "encryption", _spoil_encrypted(_bad_oaep_params), "decryption-failed"),
     Case(
         "encrypted-id-plaintext-xxe",
         "encryption",
