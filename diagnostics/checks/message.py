@@ -64,7 +64,7 @@ def check_structure(run: Run) -> CheckResult:
     if root.tag == SAMLP_TAG["ArtifactResponse"]:
         run.state.artifact_response = root
         _protocol_problems(root, "ArtifactResponse", problems)
-        inner = [child for child in root if child.tag == SAMLP_TAG["Response"]]
+        inner = [node for node in root if node.tag == SAMLP_TAG["Response"]]
         response = inner[0] if len(inner) == 1 else None
         if response is None and not inner and _status_code(root) == STATUS + "Success":
             problems.append("De ArtifactResponse bevat geen Response.")
