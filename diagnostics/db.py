@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,6 +129,24 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _switch_to_wal(cursor: Any, *, patience_seconds: float = 30.0) -> None:
+    """Put a SQLite database in WAL mode, waiting while another worker holds the write lock.
+
+    SQLite answers "database is locked" at once, without its busy handler, when this connection would
+    have to upgrade its read lock while another one (say, a worker creating the schema) holds the
+    write lock: waiting there could deadlock. So the wait happens here, between attempts.
+    """
+    deadline = time.monotonic() + patience_seconds
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
 def make_engine(url: str) -> Engine:
     """SQLite in WAL mode (several workers on one host) or any SQLAlchemy URL (PostgreSQL)."""
     url = normalise_url(url)
@@ -141,7 +161,7 @@ def make_engine(url: str) -> Engine:
             cursor = connection.cursor()
             # busy_timeout first: switching to WAL needs a lock another worker may hold.
             cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
