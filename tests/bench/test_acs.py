@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -35,3 +36,6 @@ def test_bench_acs_runs_and_prints_both_pysaml2_rows() -> None:
     verdicts = [line for line in lines if "target >= 50x" in line]
     assert verdicts and all("pysaml2 same work / ours" in line for line in verdicts), result.stdout
     assert sum("pysaml2 as-is / ours" in line for line in lines) == len(verdicts), result.stdout
+    summary = [line for line in lines if line.startswith("Verdict (")]
+    assert len(summary) == 1, result.stdout
+    assert re.search(r"50x pysaml2 same work: (met|MISSED); <= 2x floor: (met|MISSED)$", summary[0]), summary
