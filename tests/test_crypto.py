@@ -342,21 +342,8 @@ def test_w3c_padding_with_random_bytes_is_accepted(sp: certs.KeyPair) -> None:
     filler = os.urandom(pad - 1)
     while all(byte == pad for byte in filler):  # make sure it is not accidentally PKCS#7
         filler = os.urandom(pad - 1)
-    key, iv = os.urandom(32), os.urandom(16)
-    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
-    data = iv + encryptor.update(plaintext + filler + bytes([pad])) + encryptor.finalize()
-    public = sp.cert.public_key()
-    wrapped = public.encrypt(  # type: ignore[union-attr]
-        key, padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
-    )
-    document = f"""<saml:EncryptedID xmlns:saml="{SAML}" xmlns:xenc="{XENC}" xmlns:ds="{DS}">
-<xenc:EncryptedData Type="{XENC}Element"><xenc:EncryptionMethod Algorithm="{XENC}aes256-cbc"/>
-<xenc:CipherData><xenc:CipherValue>{base64.b64encode(data).decode()}</xenc:CipherValue></xenc:CipherData>
-</xenc:EncryptedData><xenc:EncryptedKey Recipient="urn:dv"><xenc:EncryptionMethod Algorithm="{XENC}rsa-oaep-mgf1p"/>
-<xenc:CipherData><xenc:CipherValue>{base64.b64encode(wrapped).decode()}</xenc:CipherValue></xenc:CipherData>
-</xenc:EncryptedKey></saml:EncryptedID>"""
-    name_id = crypto.decrypt_id(etree.fromstring(document.encode()), [sp.key_pem])
-    assert (name_id.text or "").strip() == "12345678"
+    encrypted = _hand_built_encrypted_id(sp, plaintext + filler + bytes([pad]))
+    assert (crypto.decrypt_id(encrypted, [sp.key_pem]).text or "").strip() == "12345678"
 
 
 def test_decrypts_data_encrypted_by_libxmlsec_with_key_inside_keyinfo(sp: certs.KeyPair) -> None:
@@ -457,24 +444,35 @@ def test_our_signature_on_a_nested_element_verifies_in_xmlsec1(
     assert crypto.verify(etree.fromstring(etree.tostring(root))[0], [broker.cert]).element == "Assertion"
 
 
-def _encrypted_id_with_oaep_label(sp: certs.KeyPair, label: bytes, params_text: str) -> etree._Element:
-    """An EncryptedID whose session key was wrapped with an OAEP label, and whose OAEPparams say ``params_text``."""
+def _hand_built_encrypted_id(
+    sp: certs.KeyPair, padded: bytes, *, label: bytes | None = None, params_text: str | None = None
+) -> etree._Element:
+    """An EncryptedID built by hand: AES-256-CBC over ``padded`` as given, the key wrapped with RSA-OAEP.
+
+    ``label`` is the OAEP label used to wrap the key; ``params_text`` what the OAEPparams element says.
+    """
     key, iv = os.urandom(32), os.urandom(16)
-    plaintext = NAME_ID + b" " * (16 - len(NAME_ID) % 16 - 1) + bytes([16 - len(NAME_ID) % 16])
     encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
-    data = iv + encryptor.update(plaintext) + encryptor.finalize()
+    data = iv + encryptor.update(padded) + encryptor.finalize()
     public = sp.cert.public_key()
     wrapped = public.encrypt(  # type: ignore[union-attr]
         key, padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=label)
     )
+    params = f"<xenc:OAEPparams>{params_text}</xenc:OAEPparams>" if params_text is not None else ""
     document = f"""<saml:EncryptedID xmlns:saml="{SAML}" xmlns:xenc="{XENC}" xmlns:ds="{DS}">
 <xenc:EncryptedData Type="{XENC}Element"><xenc:EncryptionMethod Algorithm="{XENC}aes256-cbc"/>
 <xenc:CipherData><xenc:CipherValue>{base64.b64encode(data).decode()}</xenc:CipherValue></xenc:CipherData>
 </xenc:EncryptedData><xenc:EncryptedKey Recipient="urn:dv"><xenc:EncryptionMethod Algorithm="{XENC}rsa-oaep-mgf1p">
-<xenc:OAEPparams>{params_text}</xenc:OAEPparams></xenc:EncryptionMethod>
+{params}</xenc:EncryptionMethod>
 <xenc:CipherData><xenc:CipherValue>{base64.b64encode(wrapped).decode()}</xenc:CipherValue></xenc:CipherData>
 </xenc:EncryptedKey></saml:EncryptedID>"""
     return etree.fromstring(document.encode())
+
+
+def _encrypted_id_with_oaep_label(sp: certs.KeyPair, label: bytes, params_text: str) -> etree._Element:
+    """The NameID with plain W3C padding, the key wrapped with ``label``, and OAEPparams saying ``params_text``."""
+    pad = 16 - len(NAME_ID) % 16
+    return _hand_built_encrypted_id(sp, NAME_ID + b" " * (pad - 1) + bytes([pad]), label=label, params_text=params_text)
 
 
 def test_oaep_label_from_oaepparams_is_used(sp: certs.KeyPair) -> None:
