@@ -69,6 +69,29 @@ def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def config_file(
+    directory: Path,
+    key_file: Path,
+    cert_file: Path,
+    overrides: dict[str, Any] | None = None,
+    *,
+    name: str = "inloghulp.toml",
+) -> Path:
+    """A valid configuration file in ``directory``, with the database and simulator keys there too."""
+    data = merge(
+        BASE_CONFIG,
+        {
+            "database_url": f"sqlite:///{directory / 'inloghulp.sqlite3'}",
+            "site_dir": str(ROOT / "site"),
+            "sp": {"key_file": str(key_file), "cert_file": str(cert_file)},
+            "simulator": {"key_dir": str(directory / "simulator")},
+        },
+    )
+    path = directory / name
+    path.write_text(tomli_w.dumps(merge(data, overrides or {})), encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="session")
 def sp_keypair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """One generated SP key and certificate for the whole session."""
@@ -83,20 +106,7 @@ def write_config(tmp_path: Path, sp_keypair: tuple[Path, Path]) -> Callable[...,
     """Write a valid configuration with ``overrides`` merged in; returns the file."""
 
     def _write(overrides: dict[str, Any] | None = None, name: str = "inloghulp.toml") -> Path:
-        key_file, cert_file = sp_keypair
-        data = merge(
-            BASE_CONFIG,
-            {
-                "database_url": f"sqlite:///{tmp_path / 'inloghulp.sqlite3'}",
-                "site_dir": str(ROOT / "site"),
-                "sp": {"key_file": str(key_file), "cert_file": str(cert_file)},
-                "simulator": {"key_dir": str(tmp_path / "simulator")},
-            },
-        )
-        data = merge(data, overrides or {})
-        path = tmp_path / name
-        path.write_text(tomli_w.dumps(data), encoding="utf-8")
-        return path
+        return config_file(tmp_path, *sp_keypair, overrides, name=name)
 
     return _write
 

@@ -57,25 +57,11 @@ json_values = st.recursive(
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory, sp_keypair: tuple[Path, Path]) -> Iterator[TestClient]:
-    import tomli_w
+    from tests.conftest import config_file
 
-    from tests.conftest import BASE_CONFIG, ROOT, merge
-
-    directory = tmp_path_factory.mktemp("fuzz")
-    key_file, cert_file = sp_keypair
-    config = merge(
-        BASE_CONFIG,
-        {
-            "database_url": f"sqlite:///{directory / 'fuzz.sqlite3'}",
-            "site_dir": str(ROOT / "site"),
-            "sp": {"key_file": str(key_file), "cert_file": str(cert_file)},
-            "simulator": {"key_dir": str(directory / "simulator")},
-            # The fuzzer sends thousands of requests from one address.
-            "rate_limits": {"roundtrip_start": 0, "explain": 0, "login": 0},
-        },
-    )
-    path = directory / "inloghulp.toml"
-    path.write_text(tomli_w.dumps(config), encoding="utf-8")
+    # The fuzzer sends thousands of requests from one address.
+    overrides = {"rate_limits": {"roundtrip_start": 0, "explain": 0, "login": 0}}
+    path = config_file(tmp_path_factory.mktemp("fuzz"), *sp_keypair, overrides)
     with TestClient(create_app(load_settings(path)), raise_server_exceptions=False) as test_client:
         yield test_client
 

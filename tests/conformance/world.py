@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import tomli_w
 from cryptography import x509
 from lxml import etree
 
@@ -22,7 +21,7 @@ from diagnostics import certs, checks, crypto
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator import responses
 from diagnostics.simulator.keys import SimulatorKeys, keys_for
-from tests.conftest import BASE_CONFIG, ROOT, merge
+from tests.conftest import config_file
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -115,18 +114,7 @@ def make_world(directory: Path | None = None) -> World:
     directory = directory or Path(tempfile.mkdtemp(prefix="inloghulp-conformance-"))
     key_file, cert_file = directory / "sp-key.pem", directory / "sp-cert.pem"
     certs.write(certs.generate("Conformance SP", serial_number="00000009999999999000"), key_file, cert_file)
-    data = merge(
-        BASE_CONFIG,
-        {
-            "database_url": f"sqlite:///{directory / 'inloghulp.sqlite3'}",
-            "site_dir": str(ROOT / "site"),
-            "sp": {"key_file": str(key_file), "cert_file": str(cert_file)},
-            "simulator": {"key_dir": str(directory / "simulator")},
-        },
-    )
-    config = directory / "inloghulp.toml"
-    config.write_text(tomli_w.dumps(data), encoding="utf-8")
-    settings = load_settings(config)
+    settings = load_settings(config_file(directory, key_file, cert_file))
     valid = responses.issue(settings, "success-loa2plus", request_id=REQUEST_ID, now=ISSUED)
     return World(
         settings=settings,

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import tomli_w
 
 from diagnostics.settings import Settings, load_settings
-from tests.conftest import BASE_CONFIG, ROOT, LiveServer, merge
+from tests.conftest import LiveServer, config_file, merge
 
 SLOW_DELAY = 1.0
 
@@ -31,20 +30,7 @@ class Simulated:
 
 def write(tmp: Path, sp_keypair: tuple[Path, Path], overrides: dict[str, object] | None = None) -> Path:
     """A configuration file whose simulator keys live in ``tmp``."""
-    key_file, cert_file = sp_keypair
-    data = merge(
-        BASE_CONFIG,
-        {
-            "database_url": f"sqlite:///{tmp / 'inloghulp.sqlite3'}",
-            "site_dir": str(ROOT / "site"),
-            "sp": {"key_file": str(key_file), "cert_file": str(cert_file)},
-            "simulator": {"key_dir": str(tmp / "simulator"), "slow_delay_seconds": SLOW_DELAY},
-        },
-    )
-    data = merge(data, overrides or {})
-    config = tmp / "inloghulp.toml"
-    config.write_text(tomli_w.dumps(data), encoding="utf-8")
-    return config
+    return config_file(tmp, *sp_keypair, merge({"simulator": {"slow_delay_seconds": SLOW_DELAY}}, overrides or {}))
 
 
 def start(tmp: Path, sp_keypair: tuple[Path, Path], overrides: dict[str, object] | None = None) -> Simulated:
