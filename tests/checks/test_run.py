@@ -294,16 +294,22 @@ def test_comment_in_decrypted_name_id(
     assert by_id(verdict)["identifiers"].data["legalsubjectid"] == "KvKnr: ******42"
 
 
-def test_evil_assertion_beside_the_signed_one(
-    success: bytes, keys: SimulatorKeys, context: Callable[..., checks.CheckContext]
-) -> None:
-    root = without_outer_signature(success)
-    signed = assertion_of(root)
+def _unsigned_copy(signed: etree._Element) -> etree._Element:
+    """A forger's copy of the signed assertion: another ID, no signature."""
     evil = etree.fromstring(etree.tostring(signed))
     evil.set("ID", "_evil")
     signature = evil.find(f"{{{DS}}}Signature")
     assert signature is not None
     evil.remove(signature)
+    return evil
+
+
+def test_evil_assertion_beside_the_signed_one(
+    success: bytes, keys: SimulatorKeys, context: Callable[..., checks.CheckContext]
+) -> None:
+    root = without_outer_signature(success)
+    signed = assertion_of(root)
+    evil = _unsigned_copy(signed)
     signed.addprevious(evil)
     verdict = checks.run(etree.tostring(root), context())
     assert verdict.diagnosis is not None and verdict.diagnosis.id == "bad-signature"
@@ -315,11 +321,7 @@ def test_signed_assertion_only_inside_advice(
     """XSW: the top-level assertion is unsigned; a signed copy hides in its Advice."""
     root = without_outer_signature(success)
     signed = assertion_of(root)
-    evil = etree.fromstring(etree.tostring(signed))
-    evil.set("ID", "_evil")
-    signature = evil.find(f"{{{DS}}}Signature")
-    assert signature is not None
-    evil.remove(signature)
+    evil = _unsigned_copy(signed)
     advice = evil.find(f"{{{SAML}}}Advice")
     assert advice is not None
     response = signed.getparent()
