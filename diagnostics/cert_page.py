@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from diagnostics.cert_status import WARNING_DAYS, CertificateStatus, Status, Validity
 
@@ -92,9 +92,14 @@ class OwnerGroup:
     certificates: list[CertificateView]
 
 
+def dutch_day(moment: date) -> str:
+    """``9 december 2026``."""
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
 def dutch_date(moment: datetime) -> str:
     """``9 december 2026, 10:00 uur UTC``: readable, and the time zone is said."""
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M} uur UTC"
+    return f"{dutch_day(moment)}, {moment:%H:%M} uur UTC"
 
 
 def days_text(days: int | None) -> str:
@@ -125,9 +130,7 @@ def view(item: CertificateStatus, key: str, title: str) -> CertificateView:
         action=action,
         valid_from=dutch_date(item.not_before) if item.not_before else None,
         valid_until=dutch_date(item.not_after) if item.not_after else None,
-        activation=f"{item.activation.day} {MONTHS[item.activation.month - 1]} {item.activation.year}"
-        if item.activation
-        else None,
+        activation=dutch_day(item.activation) if item.activation else None,
         days_text=days_text(item.days_left),
     )
 
