@@ -73,10 +73,12 @@ def write(pair: KeyPair, key_file: Path, cert_file: Path) -> None:
     cert_file.write_bytes(pair.cert_pem)
 
 
-def ensure(key_file: Path, cert_file: Path, common_name: str, serial_number: str | None = None) -> KeyPair:
+def ensure(
+    key_file: Path, cert_file: Path, common_name: str, serial_number: str | None = None, *, key_size: int = 2048
+) -> KeyPair:
     """Load the pair, or generate and store a new one when neither file exists yet."""
     if not key_file.exists() and not cert_file.exists():
-        write(generate(common_name, serial_number=serial_number), key_file, cert_file)
+        write(generate(common_name, serial_number=serial_number, key_size=key_size), key_file, cert_file)
     return load(key_file, cert_file)
 
 

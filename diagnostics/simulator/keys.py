@@ -55,17 +55,22 @@ class SimulatorKeys:
         return self.supplier(next(s.entity_id for s in SUPPLIERS if s.short == _SHARED_AD_HEIR))
 
 
-def _ensure(key_dir: Path, name: str, common_name: str) -> certs.KeyPair:
-    return certs.ensure(key_dir / f"{name}-key.pem", key_dir / f"{name}-cert.pem", common_name, serial_number=SIM_OIN)
+def _ensure(key_dir: Path, name: str, common_name: str, key_size: int) -> certs.KeyPair:
+    return certs.ensure(
+        key_dir / f"{name}-key.pem", key_dir / f"{name}-cert.pem", common_name, serial_number=SIM_OIN, key_size=key_size
+    )
 
 
-def ensure_keys(key_dir: Path) -> SimulatorKeys:
-    """Load the simulator's key pairs, generating any that are missing (existing files are never replaced)."""
+def ensure_keys(key_dir: Path, *, key_size: int = 2048) -> SimulatorKeys:
+    """Load the simulator's key pairs, generating any that are missing (existing files are never replaced).
+
+    ``key_size`` only applies to pairs generated now; the benchmark uses it to measure other RSA sizes.
+    """
     key_dir.mkdir(parents=True, exist_ok=True)
     with (key_dir / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            pairs = {name: _ensure(key_dir, name, common_name) for name, common_name in _PAIRS.items()}
+            pairs = {name: _ensure(key_dir, name, common_name, key_size) for name, common_name in _PAIRS.items()}
             suppliers = tuple(
                 (
                     supplier.entity_id,
@@ -73,6 +78,7 @@ def ensure_keys(key_dir: Path) -> SimulatorKeys:
                         key_dir,
                         supplier_key_name(supplier),
                         f"Simulator authenticatiedienst {supplier.short} (geen echte eHerkenning)",
+                        key_size,
                     ),
                 )
                 for supplier in SUPPLIERS

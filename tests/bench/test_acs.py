@@ -36,6 +36,7 @@ def test_bench_acs_runs_and_prints_both_pysaml2_rows() -> None:
     verdicts = [line for line in lines if "target >= 50x" in line]
     assert verdicts and all("pysaml2 same work / ours" in line for line in verdicts), result.stdout
     assert sum("pysaml2 as-is / ours" in line for line in lines) == len(verdicts), result.stdout
-    summary = [line for line in lines if line.startswith("Verdict (")]
+    assert "Keys: RSA-2048 (our SP decryption key and the broker's signing key)" in lines, result.stdout
+    summary = [line for line in lines if line.startswith("Verdict for RSA-2048 (")]
     assert len(summary) == 1, result.stdout
     assert re.search(r"50x pysaml2 same work: (met|MISSED); <= 2x floor: (met|MISSED)$", summary[0]), summary

@@ -192,3 +192,14 @@ def test_key_dir_with_only_the_shared_ad_key_upgrades(tmp_path: Path) -> None:
     assert all(((key_dir / name).stat().st_mode & 0o777) == 0o600 for name in added if name.endswith("-key.pem"))
     assert len({pair.cert_pem for _, pair in keys.suppliers}) == len(SUPPLIERS)
     assert ensure_keys(key_dir) == keys
+
+
+def test_key_size_applies_to_new_pairs_only(tmp_path: Path) -> None:
+    key_dir = tmp_path / "keys"
+    kept = certs.ensure(key_dir / "broker-key.pem", key_dir / "broker-cert.pem", "bestaand")
+
+    keys = ensure_keys(key_dir, key_size=3072)
+
+    assert keys.broker == kept and keys.broker.key.key_size == 2048
+    assert {keys.mr.key.key_size, keys.untrusted.key.key_size} == {3072}
+    assert {pair.key.key_size for _, pair in keys.suppliers} == {3072}
