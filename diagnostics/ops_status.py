@@ -2,45 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from diagnostics import certs
-from diagnostics.cert_status import sp_certificates, status_for
+from diagnostics.cert_status import CertificateStatus
 from diagnostics.metadata_watch import latest_refusal, latest_snapshot, warnings_for
 from diagnostics.settings import Settings
 from diagnostics.store import Store
 
 
-def certificate_days_left(settings: Settings, now: datetime | None = None) -> dict[str, int]:
-    """Days left per certificate: ``sp-current``, ``sp-next`` and each broker signing key last seen."""
-    now = now or datetime.now(UTC)
-    result: dict[str, int] = {}
-    try:
-        for sp in sp_certificates(settings):
-            result[f"sp-{sp.role}"] = certs.days_left(sp.cert, now)
-    except (OSError, ValueError):
-        pass  # a missing certificate file is reported by check-config and the status page, not here
-    store = Store.from_settings(settings)
-    for broker in settings.brokers:
-        snapshot = latest_snapshot(store, broker.id)
-        if snapshot is None:
-            continue
-        for fingerprint, not_after in snapshot.signing_certs.items():
-            result[f"broker-{broker.id}-{fingerprint.replace(':', '')[:16].lower()}"] = (
-                datetime.fromisoformat(not_after) - now
-            ).days
-    return result
+def certificate_name(certificate: CertificateStatus) -> str:
+    """The name in /api/v1/status and /metrics: ``sp-current``, ``sp-next``, ``broker-<id>-<fingerprint>``."""
+    if certificate.owner == "sp":
+        return f"sp-{certificate.role}"
+    if certificate.fingerprint_sha256 is None:  # the broker's metadata could not be loaded
+        return f"broker-{certificate.owner}"
+    return f"broker-{certificate.owner}-{certificate.fingerprint_sha256.replace(':', '')[:16].lower()}"
 
 
-def operator_status(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
-    """Certificates with their status, and per broker the last metadata snapshot, its changes and warnings."""
+def certificate_days_left(certificates: Sequence[CertificateStatus]) -> dict[str, int]:
+    """Days left per readable certificate of the report, by name."""
+    return {
+        certificate_name(certificate): certificate.days_left
+        for certificate in certificates
+        if certificate.days_left is not None
+    }
+
+
+def operator_status(
+    settings: Settings, certificates: Sequence[CertificateStatus], now: datetime | None = None
+) -> dict[str, Any]:
+    """The certificates of the report, and per broker the last metadata snapshot, its changes and warnings.
+
+    ``certificates`` is the report of /api/v1/certificates (the metadata as the round trip loads it now);
+    the broker part is what ``refresh-metadata`` last stored, so that changes show on every worker.
+    """
     now = now or datetime.now(UTC)
     store = Store.from_settings(settings)
-    certificates = [
-        {"name": name, "days_left": days, "status": status_for(days)}
-        for name, days in certificate_days_left(settings, now).items()
-    ]
+    named = [{"name": certificate_name(c), "days_left": c.days_left, "status": c.status} for c in certificates]
     broker_status: list[dict[str, Any]] = []
     for broker in settings.brokers:
         snapshot = latest_snapshot(store, broker.id)
@@ -77,7 +77,7 @@ def operator_status(settings: Settings, now: datetime | None = None) -> dict[str
             }
         )
     worst = "ok"
-    for certificate in certificates:
+    for certificate in named:
         if certificate["status"] == "error" or (certificate["status"] == "warning" and worst == "ok"):
             worst = str(certificate["status"])
     if any(b["refused"] for b in broker_status):
@@ -87,6 +87,6 @@ def operator_status(settings: Settings, now: datetime | None = None) -> dict[str
     return {
         "status": worst,
         "schema_version": store.schema_version,
-        "certificates": certificates,
+        "certificates": named,
         "brokers": broker_status,
     }

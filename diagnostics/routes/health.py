@@ -16,6 +16,7 @@ from diagnostics.brokers import BrokerError, BrokerRegistry
 from diagnostics.deps import SettingsDep
 from diagnostics.metadata_watch import change_counts
 from diagnostics.ops_status import certificate_days_left
+from diagnostics.routes.certificates import certificate_report
 from diagnostics.store import Store
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,12 @@ async def read_readiness(request: Request, settings: SettingsDep) -> JSONRespons
 
 
 @router.get("/metrics", response_class=Response)
-def read_metrics(settings: SettingsDep) -> Response:
+async def read_metrics(request: Request, settings: SettingsDep) -> Response:
     """Prometheus exposition format (all workers together when PROMETHEUS_MULTIPROC_DIR is set)."""
-    for name, days in certificate_days_left(settings).items():
+    report = await certificate_report(request, settings)  # the same certificates as /api/v1/certificates
+    for name, days in certificate_days_left(report.certificates).items():
         metrics.set_certificate_days_left(name, days)
-    for (broker, kind), count in change_counts(Store.from_settings(settings)).items():
+    counts = await run_in_threadpool(lambda: change_counts(Store.from_settings(settings)))
+    for (broker, kind), count in counts.items():
         metrics.set_metadata_changes(broker, kind, count)
-    return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
+    return Response(await run_in_threadpool(metrics.render), media_type=metrics.CONTENT_TYPE)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from diagnostics.deps import SettingsDep
 from diagnostics.ops_status import operator_status
-from diagnostics.routes.certificates import PAGE_LINK
+from diagnostics.routes.certificates import PAGE_LINK, certificate_report
 
 router = APIRouter(prefix="/api/v1", tags=["status"])
 
 
 class CertificateStatus(BaseModel):
     name: str
-    days_left: int
+    # None when the certificate cannot be read (then status is error), as in /api/v1/certificates.
+    days_left: int | None
     status: Literal["ok", "warning", "error"]
 
 
@@ -39,7 +40,8 @@ class OperatorStatus(BaseModel):
 
 
 @router.get("/status", response_model=OperatorStatus)
-async def read_status(response: Response, settings: SettingsDep) -> OperatorStatus:
+async def read_status(request: Request, response: Response, settings: SettingsDep) -> OperatorStatus:
     """Certificate lifetimes and each broker's last metadata snapshot with changes and warnings."""
     response.headers["Link"] = PAGE_LINK  # the certificates as a page for people
-    return OperatorStatus.model_validate(await run_in_threadpool(operator_status, settings))
+    report = await certificate_report(request, settings)
+    return OperatorStatus.model_validate(await run_in_threadpool(operator_status, settings, report.certificates))
