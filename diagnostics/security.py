@@ -28,6 +28,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from diagnostics.allow import allowed_methods
 from diagnostics.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -305,7 +306,10 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     extra: dict[str, Any] = {}
     if isinstance(detail, str) and detail not in _REASON_PHRASES and detail != error_id and exc.status_code < 500:
         extra["detail"] = detail
-    return error_response(request, exc.status_code, error_id, headers=exc.headers, **extra)
+    headers = exc.headers
+    if exc.status_code == 405 and (methods := allowed_methods(request.app.router.routes, request.scope)):
+        headers = {**(headers or {}), "Allow": ", ".join(methods)}
+    return error_response(request, exc.status_code, error_id, headers=headers, **extra)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

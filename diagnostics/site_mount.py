@@ -2,9 +2,10 @@
 
 A mount at ``/`` matches every path, and Starlette takes the first full match over a route that
 matched only the path (wrong method). So the site must not match a path the service owns: then the
-router answers a known path with the wrong method with the route's own 405 and ``Allow`` (``POST
-/healthz`` gets ``Allow: GET``, not the file server's ``GET, HEAD``), through the one error handler
-in ``diagnostics.security``. Owned are ``/api/...`` (an unknown API path gets the API's JSON 404, not
+router answers a known path with the wrong method with the service's 405, whose ``Allow`` names the
+methods of every route for that path (``PUT /saml/acs`` gets ``Allow: GET, POST``, not the file
+server's ``GET, HEAD``; see ``diagnostics.allow``), through the one error handler in
+``diagnostics.security``. Owned are ``/api/...`` (an unknown API path gets the API's JSON 404, not
 the site's HTML 404) and every path a service route before the mount matches with any method; that
 set comes from the app's own route list at request time, so a new route is covered without a list here.
 """

@@ -78,11 +78,11 @@ def test_site_pages_are_still_served(client: TestClient) -> None:
     assert client.get("/eherkenning/").text == "<html><body>eHerkenning</body></html>"
 
 
-# (method, path, the route's own Allow). The site's file server would answer these with its own
+# (method, path, the Allow of all its routes). The site's file server would answer these with its own
 # ``Allow: GET, HEAD`` (wrong methods) or with the site's HTML 404 (GET on a POST-only path).
 SERVICE_PATHS = [
-    ("POST", "/healthz", "GET"),
-    ("PUT", "/readyz", "GET"),
+    ("POST", "/healthz", "GET, HEAD"),
+    ("PUT", "/readyz", "GET, HEAD"),
     ("POST", "/metrics", "GET"),
     ("DELETE", "/diagnose", "GET"),
     ("POST", "/beheerder-kaart", "GET"),

@@ -31,7 +31,7 @@ class Readiness(BaseModel):
 
 
 # Load balancers often probe with HEAD: it answers like GET, without a body (and stays out of the schema).
-# The GET route is registered first, so a wrong method's Allow header names GET.
+# A wrong method's Allow header names both (diagnostics.allow).
 @router.head("/healthz", include_in_schema=False)
 @router.get("/healthz")
 def read_health() -> dict[str, str]:
