@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from diagnostics import crypto, xmlsafe
+from diagnostics import crypto, xmlsafe, xmltree
 from diagnostics.saml.authn import RedirectSignatureError, decode_redirect_message, verify_redirect_query
 from diagnostics.settings import Settings
 from diagnostics.simulator.metadata import sso_url
@@ -66,7 +66,7 @@ def _check(root: etree._Element, settings: Settings, trust: SpTrust, relay_state
     request_id = root.get("ID") or ""
     if not request_id:
         raise _malformed("het verzoek heeft geen ID.")
-    issuer = (root.findtext(f"{{{SAML}}}Issuer") or "").strip()
+    issuer = xmltree.text_of(xmltree.child(root, f"{{{SAML}}}Issuer"))  # a comment inside does not cut it short
     if issuer != trust.entity_id:
         raise RequestRefused(
             "sim-unknown-sp", "Deze dienst is niet bekend bij de simulator. Alleen de eigen dienst mag inloggen."

@@ -1,0 +1,49 @@
+"""The simulator's ArtifactResolutionService reads Issuer and Artifact as text values, like the checker."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from diagnostics.saml.artifact import artifact_resolve_envelope
+from diagnostics.settings import Settings
+from diagnostics.simulator import ars
+from diagnostics.simulator.artifacts import Pending, store_pending
+from diagnostics.simulator.xml import SAML, SAMLP
+from diagnostics.store import Store
+
+
+def split_by_comment(element: etree._Element) -> None:
+    """Put an XML comment in the middle of ``element``'s text; a signature (comments excluded) still holds."""
+    text = element.text or ""
+    comment = etree.Comment(" x ")
+    comment.tail = text[len(text) // 2 :]
+    element.text = text[: len(text) // 2]
+    element.insert(0, comment)
+
+
+def _resolve_body(settings: Settings, artifact: str, split: str | None) -> bytes:
+    envelope = etree.fromstring(artifact_resolve_envelope(settings, artifact=artifact, ars_url="https://ars.example"))
+    if split is not None:
+        element = envelope.find(f".//{{{SAMLP}}}ArtifactResolve/{split}")
+        assert element is not None
+        split_by_comment(element)
+    return etree.tostring(envelope)
+
+
+@pytest.mark.parametrize(
+    "split", [None, f"{{{SAMLP}}}Artifact", f"{{{SAML}}}Issuer"], ids=["plain", "artifact", "issuer"]
+)
+def test_a_comment_inside_artifact_or_issuer_resolves_the_same_artifact(
+    module_settings: Settings, split: str | None
+) -> None:
+    store = Store.from_settings(module_settings)
+    pending = Pending(scenario="success-loa3", response=b"<samlp:Response/>")
+    artifact = store_pending(store, pending)
+    body = _resolve_body(module_settings, artifact, split)
+    assert b"<!-- x -->" in body or split is None
+
+    resolution = ars.resolve(module_settings, store, body)
+
+    assert resolution.pending == pending
+    assert ars.resolve(module_settings, store, body).pending is None  # still single use
