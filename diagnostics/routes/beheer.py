@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from diagnostics.cert_page import BADGES, SUMMARIES, SUMMARY_WORDS, owner_groups
-from diagnostics.deps import SettingsDep
+from diagnostics.deps import RegistryDep, SettingsDep
 from diagnostics.routes.certificates import PAGE_PATH, certificate_report
 from diagnostics.security import TEMPLATES
 
@@ -15,9 +15,9 @@ router = APIRouter(prefix="/beheer", tags=["beheer"])
 
 
 @router.get(PAGE_PATH.removeprefix("/beheer"), response_class=HTMLResponse)
-async def read_certificates_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+async def read_certificates_page(request: Request, settings: SettingsDep, registry: RegistryDep) -> HTMLResponse:
     """Our current and next certificate and each broker's signing certificates, with who must act."""
-    report = await certificate_report(request, settings)
+    report = await certificate_report(settings, registry)
     context = {
         "report": report,
         "summary": SUMMARIES[report.status],

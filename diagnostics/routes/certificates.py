@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from diagnostics.brokers import BrokerError, BrokerRegistry
@@ -16,7 +16,7 @@ from diagnostics.cert_status import (
     sp_statuses,
     unavailable,
 )
-from diagnostics.deps import SettingsDep
+from diagnostics.deps import RegistryDep, SettingsDep
 from diagnostics.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["certificates"])
@@ -35,28 +35,17 @@ class CertificateReport(BaseModel):
     certificates: list[CertificateStatus]
 
 
-def _registry(request: Request) -> BrokerRegistry:
-    # Share the round trip's registry (and its cache) when the app has one.
-    for name in ("brokers", "certificate_brokers"):
-        registry = getattr(request.app.state, name, None)
-        if isinstance(registry, BrokerRegistry):
-            return registry
-    registry = BrokerRegistry(request.app.state.settings)
-    request.app.state.certificate_brokers = registry
-    return registry
-
-
 @router.get("/certificates", response_model=CertificateReport)
-async def read_certificates(request: Request, response: Response, settings: SettingsDep) -> CertificateReport:
+async def read_certificates(response: Response, settings: SettingsDep, registry: RegistryDep) -> CertificateReport:
     """Days left and status (ok, warning below 30 days, error when expired) per certificate."""
     response.headers["Link"] = PAGE_LINK
-    return await certificate_report(request, settings)
+    return await certificate_report(settings, registry)
 
 
-async def certificate_report(request: Request, settings: Settings) -> CertificateReport:
-    """Ours, then each broker's signing certificates: the one source of the JSON and the operator page."""
+async def certificate_report(settings: Settings, registry: BrokerRegistry) -> CertificateReport:
+    """Ours, then each broker's signing certificates: the one source of this JSON, the operator page,
+    /api/v1/status and /metrics."""
     result = sp_statuses(settings)
-    registry = _registry(request)
     for broker in settings.brokers:
         try:
             info = await asyncio.wait_for(registry.broker(broker.id), BROKER_TIMEOUT_SECONDS)

@@ -6,14 +6,14 @@ import asyncio
 import logging
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from diagnostics import metrics
-from diagnostics.brokers import BrokerError, BrokerRegistry
-from diagnostics.deps import SettingsDep
+from diagnostics.brokers import BrokerError
+from diagnostics.deps import RegistryDep, SettingsDep
 from diagnostics.metadata_watch import change_counts
 from diagnostics.ops_status import certificate_days_left
 from diagnostics.routes.certificates import certificate_report
@@ -39,20 +39,9 @@ def read_health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _broker_registry(request: Request) -> BrokerRegistry:
-    """The app's broker registry when the round trip set one up, else one kept for readiness checks."""
-    for name in ("broker_registry", "readiness_brokers"):
-        registry = getattr(request.app.state, name, None)
-        if isinstance(registry, BrokerRegistry):
-            return registry
-    registry = BrokerRegistry(request.app.state.settings)
-    request.app.state.readiness_brokers = registry
-    return registry
-
-
 @router.head("/readyz", include_in_schema=False)
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
-async def read_readiness(request: Request, settings: SettingsDep) -> JSONResponse:
+async def read_readiness(settings: SettingsDep, registry: RegistryDep) -> JSONResponse:
     """Ready when the database answers and every broker's metadata can be loaded and trusted."""
     checks: dict[str, str] = {}
     try:
@@ -61,7 +50,6 @@ async def read_readiness(request: Request, settings: SettingsDep) -> JSONRespons
     except Exception as exc:  # any driver error means "not ready"; the type is enough for the operator
         log.warning("readiness: database unavailable: %s", type(exc).__name__)
         checks["database"] = f"unavailable: {type(exc).__name__}"
-    registry = _broker_registry(request)
     for broker in settings.brokers:
         try:
             await asyncio.wait_for(registry.broker(broker.id), READY_TIMEOUT_SECONDS)
@@ -76,9 +64,9 @@ async def read_readiness(request: Request, settings: SettingsDep) -> JSONRespons
 
 
 @router.get("/metrics", response_class=Response)
-async def read_metrics(request: Request, settings: SettingsDep) -> Response:
+async def read_metrics(settings: SettingsDep, registry: RegistryDep) -> Response:
     """Prometheus exposition format (all workers together when PROMETHEUS_MULTIPROC_DIR is set)."""
-    report = await certificate_report(request, settings)  # the same certificates as /api/v1/certificates
+    report = await certificate_report(settings, registry)  # the same certificates as /api/v1/certificates
     for name, days in certificate_days_left(report.certificates).items():
         metrics.set_certificate_days_left(name, days)
     counts = await run_in_threadpool(lambda: change_counts(Store.from_settings(settings)))

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from diagnostics import reference, roundtrip
 from diagnostics.brokers import BrokerError, BrokerRegistry, Supplier
 from diagnostics.catalogue import Entry, load_catalogue
-from diagnostics.deps import SettingsDep
+from diagnostics.deps import RegistryDep, SettingsDep
 from diagnostics.service_info import service_info
 from diagnostics.settings import Settings
 from diagnostics.store import DiagSession, Store
@@ -37,14 +37,6 @@ def get_store(settings: SettingsDep) -> Store:
     return Store.from_settings(settings)
 
 
-def get_registry(request: Request, settings: SettingsDep) -> BrokerRegistry:
-    """One registry per app (per process): metadata is fetched on first use, never at startup."""
-    registry: BrokerRegistry | None = getattr(request.app.state, "broker_registry", None)
-    if registry is None or registry.settings is not settings:
-        registry = request.app.state.broker_registry = BrokerRegistry(settings)
-    return registry
-
-
 class SupplierOut(BaseModel):
     entity_id: str = Field(description="EntityID van de authenticatiedienst (gaat mee in Scoping/IDPList).")
     display_name: str = Field(description="Naam zoals de herkenningsmakelaar hem publiceert.")
@@ -60,7 +52,6 @@ class BrokerSuppliersOut(BaseModel):
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
-RegistryDep = Annotated[BrokerRegistry, Depends(get_registry)]
 
 
 def _secure(settings: Settings) -> bool:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from diagnostics.deps import SettingsDep
+from diagnostics.deps import RegistryDep, SettingsDep
 from diagnostics.ops_status import operator_status
 from diagnostics.routes.certificates import PAGE_LINK, certificate_report
 
@@ -40,8 +40,8 @@ class OperatorStatus(BaseModel):
 
 
 @router.get("/status", response_model=OperatorStatus)
-async def read_status(request: Request, response: Response, settings: SettingsDep) -> OperatorStatus:
+async def read_status(response: Response, settings: SettingsDep, registry: RegistryDep) -> OperatorStatus:
     """Certificate lifetimes and each broker's last metadata snapshot with changes and warnings."""
     response.headers["Link"] = PAGE_LINK  # the certificates as a page for people
-    report = await certificate_report(request, settings)
+    report = await certificate_report(settings, registry)
     return OperatorStatus.model_validate(await run_in_threadpool(operator_status, settings, report.certificates))
