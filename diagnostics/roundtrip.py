@@ -11,7 +11,7 @@ import asyncio
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import urlencode
 
@@ -299,7 +299,7 @@ def answer_option(key: str) -> AnswerOption | None:
 
 
 def answer_no_response(store: Store, ref: str, key: str) -> DiagSession | None:
-    """Record what the user saw; None when the answer is unknown or the session is not waiting for one."""
+    """Record what the user saw; None when the answer is unknown or the broker's answer already came back."""
     option = answer_option(key)
     if option is None:
         return None
@@ -327,15 +327,13 @@ def session_verdict(settings: Settings, session: DiagSession) -> Verdict:
             ],
             reference=session.reference,
         )
-    minutes = max(1, round(settings.no_response_timeout_seconds / 60))
-    trace = [
-        CheckResult(
-            id="response",
-            status="fail",
-            detail=f"Binnen {minutes} minuten kwam er geen antwoord terug van de herkenningsmakelaar.",
-            diagnosis="no-response",
-        )
-    ]
+    timeout = timedelta(seconds=settings.no_response_timeout_seconds)
+    if session.finished_at is not None and session.finished_at - session.created_at < timeout:
+        waited = "Er kwam geen antwoord terug van de herkenningsmakelaar: de gebruiker gaf aan daar te zijn gestopt."
+    else:
+        minutes = max(1, round(timeout.total_seconds() / 60))
+        waited = f"Binnen {minutes} minuten kwam er geen antwoord terug van de herkenningsmakelaar."
+    trace = [CheckResult(id="response", status="fail", detail=waited, diagnosis="no-response")]
     option = answer_option(session.no_response_answer or "")
     if option is not None:
         trace.append(

@@ -17,7 +17,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Engine, Index, Integer, LargeBinary, String, delete, func, insert, select, text, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    Engine,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -109,6 +124,20 @@ class DiagSession:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _mark_no_response(connection: Connection, which: ColumnElement[bool], now: datetime, why: str) -> list[str]:
+    """Sessions among ``which`` still waiting for the broker become ``no-response``; their references."""
+    rows = connection.execute(
+        update(SessionRow)
+        .where(SessionRow.state == "started", which)
+        .values(state="no-response", diagnosis_id="no-response", finished_at=now)
+        .returning(SessionRow.reference, SessionRow.broker_id)
+    ).all()
+    for reference, broker_id in rows:
+        metrics.roundtrip_finished(broker_id, "no-response")
+        log.info("diagnostics session without response from the broker (%s)", why, extra={"reference": reference})
+    return sorted(reference for reference, _ in rows)
 
 
 class Store:
@@ -242,20 +271,18 @@ class Store:
         """Sessions started more than ``timeout_seconds`` ago become ``no-response``; their references."""
         now = now or _now()
         with self.engine.begin() as connection:
-            rows = connection.execute(
-                update(SessionRow)
-                .where(SessionRow.state == "started", SessionRow.created_at < now - timedelta(seconds=timeout_seconds))
-                .values(state="no-response", diagnosis_id="no-response", finished_at=now)
-                .returning(SessionRow.reference, SessionRow.broker_id)
-            ).all()
-        for reference, broker_id in rows:
-            metrics.roundtrip_finished(broker_id, "no-response")
-            log.info("diagnostics session without response from the broker", extra={"reference": reference})
-        return sorted(reference for reference, _ in rows)
+            return _mark_no_response(
+                connection, SessionRow.created_at < now - timedelta(seconds=timeout_seconds), now, "timeout"
+            )
 
     def answer_no_response(self, reference: str, answer: str, diagnosis_id: str) -> DiagSession | None:
-        """What the user saw at the broker after a ``no-response``; None when not in that state."""
+        """What the user saw at the broker; None when the session is unknown or came back from the broker.
+
+        A session still waiting for the broker may be answered too: the user says they stopped there (the
+        most common case, a missing machtiging), so it becomes ``no-response`` now instead of at the timeout.
+        """
         with self.engine.begin() as connection:
+            _mark_no_response(connection, SessionRow.reference == reference, _now(), "user answered")
             result = connection.execute(
                 update(SessionRow)
                 .where(SessionRow.reference == reference, SessionRow.state.in_(("no-response", "answered")))

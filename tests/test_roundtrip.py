@@ -156,14 +156,23 @@ def test_expire_stale_uses_the_configured_timeout(settings: Settings, store: Sto
 def test_each_answer_leads_to_its_diagnosis(settings: Settings, store: Store, answer: str, diagnosis: str) -> None:
     settings = settings.model_copy(update={"no_response_timeout_seconds": 1})
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id=f"_req-{answer}")
-    # Not yet expired: an answer is refused.
-    assert roundtrip.answer_no_response(store, session.reference, answer) is None
     roundtrip.expire_stale(settings, store, now=session.created_at + timedelta(seconds=2))
     answered = roundtrip.answer_no_response(store, session.reference, answer)
     assert answered is not None
     verdict = roundtrip.session_verdict(settings, answered)
     assert verdict.diagnosis is not None and verdict.diagnosis.id == diagnosis
     assert verdict.checks[-1].id == "user-answer"
+    assert verdict.checks[0].detail.startswith("Binnen 1 minuten kwam er geen antwoord terug")
+
+
+def test_an_answer_before_the_timeout_says_the_user_stopped(settings: Settings, store: Store) -> None:
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_req-early")
+    answered = roundtrip.answer_no_response(store, session.reference, "geen-machtiging")
+    assert answered is not None
+    verdict = roundtrip.session_verdict(settings, answered)
+    assert verdict.diagnosis is not None and verdict.diagnosis.id == "no-authorisation"
+    assert [check.id for check in verdict.checks] == ["response", "user-answer"]
+    assert "de gebruiker gaf aan daar te zijn gestopt" in verdict.checks[0].detail
 
 
 def test_an_unknown_answer_is_refused(settings: Settings, store: Store) -> None:

@@ -89,7 +89,6 @@ def test_expire_stale_and_answer(store: Store) -> None:
     stale = store.get_session(old.reference)
     assert stale is not None and stale.state == "no-response" and stale.diagnosis_id == "no-response"
     assert store.answer_no_response(done.reference, "foutmelding", "auth-failed") is None
-    assert store.answer_no_response(fresh.reference, "foutmelding", "auth-failed") is None
     answered = store.answer_no_response(old.reference, "foutmelding", "auth-failed")
     assert answered is not None
     assert (answered.state, answered.no_response_answer, answered.diagnosis_id) == (
@@ -97,6 +96,30 @@ def test_expire_stale_and_answer(store: Store) -> None:
         "foutmelding",
         "auth-failed",
     )
+
+
+def test_a_waiting_session_can_be_answered_before_the_timeout(store: Store) -> None:
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_early")
+    answered = store.answer_no_response(session.reference, "geen-machtiging", "no-authorisation")
+    assert answered is not None and answered.finished_at is not None
+    assert (answered.state, answered.no_response_answer, answered.diagnosis_id) == (
+        "answered",
+        "geen-machtiging",
+        "no-authorisation",
+    )
+    # The timeout passes it by, and a late broker answer does not overwrite it (as after a timeout).
+    assert store.expire_stale(0, now=datetime.now(UTC) + timedelta(hours=1)) == []
+    assert store.finish_session(session.reference, _failed("expired")) is None
+    kept = store.get_session(session.reference)
+    assert kept is not None and kept.diagnosis_id == "no-authorisation"
+
+
+def test_a_session_that_came_back_cannot_be_answered(store: Store) -> None:
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_back")
+    store.finish_session(session.reference, _failed("cancelled"))
+    assert store.answer_no_response(session.reference, "geen-machtiging", "no-authorisation") is None
+    kept = store.get_session(session.reference)
+    assert kept is not None and (kept.state, kept.diagnosis_id) == ("finished", "cancelled")
 
 
 def test_counts_by_diagnosis(store: Store) -> None:

@@ -126,7 +126,8 @@ async def read_chooser(request: Request, settings: SettingsDep, store: StoreDep,
     if last:
         await _expire(settings, store)
         session = await to_thread.run_sync(store.get_session, last)
-        if session is not None and session.state == "no-response":
+        # Still waiting for the broker, or given up on: either way the user can tell us what they saw.
+        if session is not None and session.state in ("started", "no-response"):
             pending = session
     return TEMPLATES.TemplateResponse(
         request,

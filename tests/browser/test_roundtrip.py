@@ -111,9 +111,6 @@ def test_copy_block_puts_the_servicedesk_text_on_the_clipboard(browser: Browser,
 def test_no_response_question_passes_axe_and_takes_a_keyboard_answer(page: Page, server: LiveServer) -> None:
     start_with_scenario(page, server.url, "no-authorisation")
     page.wait_for_url(re.compile(r"/simulator/"))
-    page.goto(f"{server.url}/diagnose")
-    # Not yet timed out: nothing to ask.
-    expect(page.get_by_role("heading", name="Uw vorige test kwam niet terug")).to_have_count(0)
     time.sleep(TIMEOUT_SECONDS + 0.2)  # the configured timeout is 1 s
     page.goto(f"{server.url}/diagnose")
     expect(page.get_by_role("heading", name="Uw vorige test kwam niet terug")).to_be_visible()
@@ -127,6 +124,29 @@ def test_no_response_question_passes_axe_and_takes_a_keyboard_answer(page: Page,
     page.keyboard.press("Enter")
     expect(page.locator("#uitslag-kop")).to_contain_text("Geen machtiging")
     expect(page.get_by_role("heading", name="Wat zag u bij uw eHerkenningsmakelaar?")).to_have_count(0)
+    assert_axe_clean(page)
+
+
+@pytest.fixture(scope="module")
+def patient_server(tmp_path_factory: pytest.TempPathFactory, built_site_dir: Path) -> Iterator[LiveServer]:
+    """A server with the default timeout (10 minutes): a test stays "waiting" while the page is checked."""
+    with roundtrip_server(tmp_path_factory.mktemp("browser-waiting"), {"site_dir": str(built_site_dir)}) as live:
+        yield live
+
+
+def test_back_before_the_timeout_the_question_passes_axe(page: Page, patient_server: LiveServer) -> None:
+    start_with_scenario(page, patient_server.url, "no-authorisation")
+    page.wait_for_url(re.compile(r"/simulator/"))
+    page.goto(f"{patient_server.url}/diagnose")
+    expect(page.get_by_role("heading", name="Uw vorige test is nog niet klaar")).to_be_visible()
+    assert_axe_clean(page)
+    page.get_by_role("link", name="Vertel ons wat u zag").click()
+    expect(page.locator("#uitslag-kop")).to_contain_text("Deze test loopt nog")
+    expect(page.get_by_role("heading", name="Wat zag u bij uw eHerkenningsmakelaar?")).to_be_visible()
+    assert_axe_clean(page)
+    page.locator('input[name="antwoord"]').first.check()
+    page.locator("#vraag button[type=submit]").click()
+    expect(page.locator("#uitslag-kop")).to_contain_text("Geen machtiging")
     assert_axe_clean(page)
 
 

@@ -108,6 +108,23 @@ def test_start_redirects_to_the_broker_and_remembers_the_choice(client: TestClie
     assert client.get(f"/api/v1/diagnose/{reference}").json()["verdict"] == "inconclusive"
 
 
+def test_back_before_the_timeout_the_user_can_say_what_they_saw(client: TestClient) -> None:
+    # The common case: no machtiging, so the broker never sends the user back; they return to us themselves.
+    supplier = soup(client.get("/diagnose")).select('input[name="supplier"]')[0]["value"]
+    client.post("/diagnose/start", data={"broker": "simulator", "supplier": supplier})
+    reference = client.cookies["inloghulp_laatste_test"]
+    notice = soup(client.get("/diagnose")).select_one("#vorige-test-kop")
+    assert notice is not None and notice.get_text() == "Uw vorige test is nog niet klaar"
+    assert notice.find_parent().select_one("a")["href"] == f"/diagnose/{reference}#vraag"  # type: ignore[union-attr,index]
+    answered = client.post(f"/diagnose/{reference}/antwoord", data={"antwoord": "geen-machtiging"})
+    assert answered.status_code == 303
+    verdict = client.get(f"/api/v1/diagnose/{reference}").json()
+    assert (verdict["verdict"], verdict["diagnosis"]["id"]) == ("failed", "no-authorisation")
+    page = soup(client.get(f"/diagnose/{reference}"))
+    assert page.select_one("#vraag") is None and verdict["diagnosis"]["title"] in page.get_text()
+    assert soup(client.get("/diagnose")).select_one("#vorige-test-kop") is None
+
+
 def test_post_binding_when_the_broker_has_no_redirect_endpoint(settings: Settings) -> None:
     root = etree.fromstring(broker_metadata(settings))
     for sso in root.iter(f"{{{MD}}}SingleSignOnService"):
@@ -145,11 +162,13 @@ def test_no_response_page_and_bad_answers(client: TestClient, settings: Settings
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)
     waiting = soup(client.get(f"/diagnose/{session.reference}"))
     assert "Deze test loopt nog" in waiting.get_text()
-    assert client.post(f"/diagnose/{session.reference}/antwoord", data={"antwoord": "weet-niet"}).status_code == 409
+    # While it waits, the user may already say what they saw; the options are the same as after the timeout.
+    assert "Wij kregen nog geen antwoord terug." in waiting.select_one("#vraag-hint").get_text()
+    waiting_options = [radio["value"] for radio in waiting.select('#vraag input[name="antwoord"]')]
     store.expire_stale(settings.no_response_timeout_seconds, session.created_at + timedelta(days=1))
     page = soup(client.get(f"/diagnose/{session.reference}"))
     options = [radio["value"] for radio in page.select('#vraag input[name="antwoord"]')]
-    assert options == ["geen-machtiging", "geannuleerd", "code-werkte-niet", "weet-niet"]
+    assert options == waiting_options == ["geen-machtiging", "geannuleerd", "code-werkte-niet", "weet-niet"]
     assert [
         step.get_text(" ", strip=True).split(":")[0].strip() for step in page.select("ol.timeline > li .step-title")
     ] == [
