@@ -27,6 +27,7 @@ from lxml import etree
 from diagnostics import certs, crypto, xmlsafe
 from diagnostics.saml import artifact
 from diagnostics.settings import BrokerConfig, Settings
+from diagnostics.xmltree import text_of
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +202,7 @@ def _signing_certs(descriptor: etree._Element) -> tuple[x509.Certificate, ...]:
             continue
         for element in key.iter(f"{{{DS}}}X509Certificate"):
             try:
-                der = base64.b64decode("".join(str(element.text or "").split()), validate=True)
+                der = base64.b64decode("".join(text_of(element).split()), validate=True)
                 found.append(x509.load_der_x509_certificate(der))
             except (binascii.Error, ValueError):
                 log.warning("unreadable X509Certificate in broker metadata skipped")
@@ -291,8 +292,8 @@ def _display_name(entity: etree._Element) -> str | None:
         names = organisation.findall(f"{{{MD}}}{tag}")
         for lang in ("nl", "en", None):
             for name in names:
-                text = str(name.text or "")
-                if (lang is None or name.get(XML_LANG) == lang) and text.strip():
+                text = text_of(name)
+                if (lang is None or name.get(XML_LANG) == lang) and text:
                     return " ".join(text.split())
     return None
 

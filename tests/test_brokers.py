@@ -121,6 +121,32 @@ def test_parse_metadata_reads_endpoints_certificates_and_validity(broker_pair: c
     assert info.soap_content_type == "text/xml"
 
 
+def test_a_comment_inside_a_certificate_or_a_name_does_not_cut_it_short(broker_pair: certs.KeyPair) -> None:
+    # Signatures leave comments out, so a signed document may carry one anywhere; the value is all the text.
+    metadata = _with_comment_inside(etree.fromstring(metadata_xml(broker_pair)), f"{{{DS}}}X509Certificate")
+    crypto.sign(metadata, broker_pair.key_pem, broker_pair.cert_pem)
+    info = parse_metadata(etree.tostring(metadata), CONFIG, Trust((broker_pair.cert,), True), source="x")
+    assert info.signing_fingerprints == [certs.fingerprint_sha256(broker_pair.cert)]
+    ads = _with_comment_inside(
+        etree.fromstring(ad_list_xml(None, [("urn:etoegang:AD:1:entities:1", "Leverancier Een")])),
+        f"{{{MD}}}OrganizationDisplayName",
+    )
+    crypto.sign(ads, broker_pair.key_pem, broker_pair.cert_pem)
+    assert [s.display_name for s in parse_ad_list(etree.tostring(ads), info)] == ["Leverancier Een"]
+
+
+def _with_comment_inside(root: etree._Element, tag: str) -> etree._Element:
+    """``root`` unsigned, with a comment in the middle of the text of each ``tag`` element."""
+    _strip_signature(root)
+    for element in root.iter(tag):
+        text = element.text or ""
+        element.text = text[: len(text) // 2]
+        comment = etree.Comment(" knip ")
+        comment.tail = text[len(text) // 2 :]
+        element.append(comment)
+    return root
+
+
 @pytest.mark.parametrize(
     ("make", "diagnosis"),
     [

@@ -12,6 +12,7 @@ from lxml import etree
 from diagnostics.saml.metadata import sp_metadata
 from diagnostics.settings import Settings
 from diagnostics.simulator.xml import DS, MD
+from diagnostics.xmltree import text_of
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ def _certs(descriptor: etree._Element, use: str) -> list[x509.Certificate]:
         if key_descriptor.get("use", use) != use:
             continue
         for node in key_descriptor.iterfind(f".//{{{DS}}}X509Certificate"):
-            der = base64.b64decode("".join((node.text or "").split()))
+            der = base64.b64decode("".join(text_of(node).split()))
             found.append(x509.load_der_x509_certificate(der))
     return found
 
