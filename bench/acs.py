@@ -69,7 +69,7 @@ from diagnostics.simulator.keys import ensure_keys, keys_for
 from diagnostics.simulator.metadata import broker_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
-# 2048 is what the simulator and `init-keys` make; PKIoverheid certificates also come with 3072 and 4096 bits.
+# 2048 is what the simulator and `init-keys` make; a PKIoverheid key may also have 3072 or 4096 bits.
 KEY_SIZES = (2048, 3072, 4096)
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
