@@ -26,6 +26,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    and_,
     delete,
     func,
     insert,
@@ -280,9 +281,11 @@ class Store:
 
         A session still waiting for the broker may be answered too: the user says they stopped there (the
         most common case, a missing machtiging), so it becomes ``no-response`` now instead of at the timeout.
+        Not once it is claimed: then the broker's answer is in and being checked, and its verdict must stand.
         """
         with self.engine.begin() as connection:
-            _mark_no_response(connection, SessionRow.reference == reference, _now(), "user answered")
+            waiting = and_(SessionRow.reference == reference, SessionRow.claimed_at.is_(None))
+            _mark_no_response(connection, waiting, _now(), "user answered")
             result = connection.execute(
                 update(SessionRow)
                 .where(SessionRow.reference == reference, SessionRow.state.in_(("no-response", "answered")))

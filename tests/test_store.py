@@ -122,6 +122,26 @@ def test_a_session_that_came_back_cannot_be_answered(store: Store) -> None:
     assert kept is not None and (kept.state, kept.diagnosis_id) == ("finished", "cancelled")
 
 
+def test_a_session_whose_artifact_is_being_checked_cannot_be_answered(store: Store) -> None:
+    # The broker's answer is in (claimed, maybe on another worker) but its verdict is not stored yet: an
+    # answer from a second tab now must not end the session, or the checked verdict is thrown away.
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_in-flight")
+    assert store.claim_session(session.reference) is True
+    assert store.answer_no_response(session.reference, "geen-machtiging", "no-authorisation") is None
+    finished = store.finish_session(session.reference, _failed("loa-too-low"))
+    assert finished is not None and (finished.state, finished.diagnosis_id) == ("finished", "loa-too-low")
+    # A claim holder that died leaves the session to the timeout; after it the user can answer as usual.
+    stuck = store.create_session(broker_id="simulator", supplier_id=None, request_id="_stuck", now=_long_ago())
+    assert store.claim_session(stuck.reference) is True
+    assert store.expire_stale(60) == [stuck.reference]
+    answered = store.answer_no_response(stuck.reference, "weet-niet", "no-response")
+    assert answered is not None and answered.state == "answered"
+
+
+def _long_ago() -> datetime:
+    return datetime.now(UTC) - timedelta(hours=1)
+
+
 def test_counts_by_diagnosis(store: Store) -> None:
     for index, diagnosis in enumerate(["expired", "expired", "cancelled"]):
         session = store.create_session(broker_id="simulator", supplier_id=None, request_id=f"_c{index}")
