@@ -263,8 +263,9 @@ async def receive_artifact(
     session = await to_thread.run_sync(store.get_session, ref)
     if session is None:
         return None
-    if session.state in ("finished", "answered"):
-        # A reload or a second submit: the artifact was single use, the verdict stands.
+    if session.state == "finished":
+        # A reload or a second submit: the artifact was single use, the verdict stands. (A session the
+        # user answered still takes the broker's answer: a checked response outranks a memory.)
         return ref
     if not await to_thread.run_sync(store.claim_session, ref):
         # The same artifact arrived twice at once (double submit): another request, maybe on another
@@ -281,7 +282,7 @@ async def _wait_for_verdict(store: Store, ref: str) -> None:
     deadline = time.monotonic() + RESOLVE_TIMEOUT_SECONDS + 5
     while time.monotonic() < deadline:
         session = await to_thread.run_sync(store.get_session, ref)
-        if session is None or session.state != "started":
+        if session is None or session.state == "finished":
             return
         await asyncio.sleep(0.1)
 
@@ -292,6 +293,12 @@ async def _wait_for_verdict(store: Store, ref: str) -> None:
 def expire_stale(settings: Settings, store: Store, now: datetime | None = None) -> list[str]:
     """Sessions older than the configured timeout become ``no-response``; their references."""
     return store.expire_stale(settings.no_response_timeout_seconds, now or datetime.now(UTC))
+
+
+def timeout_words(settings: Settings) -> str:
+    """The no-response timeout in Dutch words, rounded to minutes: "1 minuut", "10 minuten"."""
+    minutes = max(1, round(settings.no_response_timeout_seconds / 60))
+    return "1 minuut" if minutes == 1 else f"{minutes} minuten"
 
 
 def answer_option(key: str) -> AnswerOption | None:
@@ -329,10 +336,12 @@ def session_verdict(settings: Settings, session: DiagSession) -> Verdict:
         )
     timeout = timedelta(seconds=settings.no_response_timeout_seconds)
     if session.finished_at is not None and session.finished_at - session.created_at < timeout:
-        waited = "Er kwam geen antwoord terug van de herkenningsmakelaar: de gebruiker gaf aan daar te zijn gestopt."
+        waited = (
+            "Er kwam geen antwoord terug van de herkenningsmakelaar. "
+            "De gebruiker kwam zelf terug en beantwoordde de vraag wat hij zag."
+        )
     else:
-        minutes = max(1, round(timeout.total_seconds() / 60))
-        waited = f"Binnen {minutes} minuten kwam er geen antwoord terug van de herkenningsmakelaar."
+        waited = f"Binnen {timeout_words(settings)} kwam er geen antwoord terug van de herkenningsmakelaar."
     trace = [CheckResult(id="response", status="fail", detail=waited, diagnosis="no-response")]
     option = answer_option(session.no_response_answer or "")
     if option is not None:
@@ -375,7 +384,7 @@ def timeline(session: DiagSession, verdict: Verdict, *, broker_name: str, suppli
         return steps
     if session.state in ("no-response", "answered"):
         steps += [
-            Step(supplier, "fail", "U bent niet teruggekomen bij het Bronhouderportaal."),
+            Step(supplier, "fail", "U kwam niet via uw eHerkenningsmakelaar terug bij het Bronhouderportaal."),
             Step("Terug met artefact", "fail", "Er kwam geen artefact terug."),
             Step("Controle via SOAP", "skip", "Niet gedaan: er was geen artefact."),
             Step("Controles", "skip", "Niet gedaan: er was geen antwoord."),

@@ -123,6 +123,10 @@ class DiagSession:
         )
 
 
+# A checked answer from the broker outranks what the user remembers, even when it comes late.
+_AWAITING_VERDICT = ("started", "no-response", "answered")
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -233,7 +237,7 @@ class Store:
                 update(SessionRow)
                 .where(
                     SessionRow.reference == reference,
-                    SessionRow.state.in_(("started", "no-response")),
+                    SessionRow.state.in_(_AWAITING_VERDICT),
                     SessionRow.claimed_at.is_(None),
                 )
                 .values(claimed_at=_now())
@@ -246,7 +250,7 @@ class Store:
         with self.engine.begin() as connection:
             result = connection.execute(
                 update(SessionRow)
-                .where(SessionRow.reference == reference, SessionRow.state.in_(("started", "no-response")))
+                .where(SessionRow.reference == reference, SessionRow.state.in_(_AWAITING_VERDICT))
                 .values(
                     state="finished",
                     verdict=data,

@@ -162,7 +162,7 @@ def test_each_answer_leads_to_its_diagnosis(settings: Settings, store: Store, an
     verdict = roundtrip.session_verdict(settings, answered)
     assert verdict.diagnosis is not None and verdict.diagnosis.id == diagnosis
     assert verdict.checks[-1].id == "user-answer"
-    assert verdict.checks[0].detail.startswith("Binnen 1 minuten kwam er geen antwoord terug")
+    assert verdict.checks[0].detail.startswith("Binnen 1 minuut kwam er geen antwoord terug")
 
 
 def test_an_answer_before_the_timeout_says_the_user_stopped(settings: Settings, store: Store) -> None:
@@ -172,7 +172,7 @@ def test_an_answer_before_the_timeout_says_the_user_stopped(settings: Settings, 
     verdict = roundtrip.session_verdict(settings, answered)
     assert verdict.diagnosis is not None and verdict.diagnosis.id == "no-authorisation"
     assert [check.id for check in verdict.checks] == ["response", "user-answer"]
-    assert "de gebruiker gaf aan daar te zijn gestopt" in verdict.checks[0].detail
+    assert "De gebruiker kwam zelf terug en beantwoordde de vraag wat hij zag." in verdict.checks[0].detail
 
 
 def test_an_unknown_answer_is_refused(settings: Settings, store: Store) -> None:
@@ -270,3 +270,8 @@ def test_an_unreachable_artifact_service_is_a_verdict_not_a_crash(settings: Sett
     assert finished is not None
     steps = roundtrip.timeline(finished, verdict, broker_name="B", supplier_name=None)
     assert [step.status for step in steps][3:] == ["pass", "fail", "skip"]
+
+
+@pytest.mark.parametrize(("seconds", "words"), [(1, "1 minuut"), (60, "1 minuut"), (600, "10 minuten")])
+def test_timeout_in_words(settings: Settings, seconds: int, words: str) -> None:
+    assert roundtrip.timeout_words(settings.model_copy(update={"no_response_timeout_seconds": seconds})) == words

@@ -290,7 +290,7 @@ async def read_result(
             "steps": steps,
             "answers": roundtrip.NO_RESPONSE_ANSWERS,
             "supplier_name": supplier_name,
-            "timeout_minutes": max(1, round(settings.no_response_timeout_seconds / 60)),
+            "timeout": roundtrip.timeout_words(settings),
             "copy_text": _copy_text(verdict, session, supplier_name),
         },
         headers={"Cache-Control": "no-store"},
@@ -326,9 +326,9 @@ async def create_answer(
     session = await _session_or_404(store, ref)
     if roundtrip.answer_option(antwoord) is None:
         raise HTTPException(status_code=400, detail="Kies een van de antwoorden.")
-    answered = await to_thread.run_sync(roundtrip.answer_no_response, store, session.reference, antwoord)
-    if answered is None:
-        raise HTTPException(status_code=409, detail="Deze test wacht niet op een antwoord.")
+    # Refused only when the broker's answer came back after all (it outranks the user's): then the result
+    # page shows that verdict, which is what the user needs to see, not an error.
+    await to_thread.run_sync(roundtrip.answer_no_response, store, session.reference, antwoord)
     return RedirectResponse(f"{roundtrip.relay_state_for(session.reference)}#uitslag", status_code=303)
 
 

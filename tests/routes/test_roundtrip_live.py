@@ -112,6 +112,23 @@ def test_never_came_back_asks_what_the_user_saw(client: httpx.Client, answer: st
     assert [check["id"] for check in verdict["checks"]] == ["response", "user-answer"]
 
 
+def test_a_broker_answer_after_the_users_answer_decides(server: LiveServer) -> None:
+    # The user answered "Ik weet het niet" in our tab, then finished the login at the broker after all.
+    with httpx.Client(base_url=server.url, follow_redirects=False, timeout=30) as http:
+        _, supplier = first_supplier(http)
+        to_broker = http.post(
+            "/diagnose/start", data={"broker": "simulator", "supplier": supplier, "scenario": "success-loa3"}
+        )
+        back = http.get(to_broker.headers["location"])
+        query = httpx.URL(back.headers["location"]).params
+        reference = http.cookies["inloghulp_laatste_test"]
+        assert http.post(f"/diagnose/{reference}/antwoord", data={"antwoord": "weet-niet"}).status_code == 303
+        assert http.get(f"/api/v1/diagnose/{reference}").json()["diagnosis"]["id"] == "no-response"
+        result = http.post("/saml/acs", data={"SAMLart": query["SAMLart"], "RelayState": query["RelayState"]})
+        assert result.status_code == 303 and result.headers["location"].endswith(reference)
+        assert http.get(f"/api/v1/diagnose/{reference}").json()["verdict"] == "ok"
+
+
 def test_the_acs_accepts_the_artifact_by_post(server: LiveServer) -> None:
     with httpx.Client(base_url=server.url, follow_redirects=False, timeout=30) as http:
         page = http.get("/diagnose")
@@ -133,9 +150,10 @@ def test_the_acs_accepts_the_artifact_by_post(server: LiveServer) -> None:
         again = http.get("/saml/acs", params={"SAMLart": query["SAMLart"], "RelayState": query["RelayState"]})
         assert again.headers["location"] == result.headers["location"]
         assert http.get(f"/api/v1{result.headers['location']}").json()["verdict"] == "ok"
-        # A test that came back is not waiting for the no-response question.
+        # A test that came back keeps its verdict: an answer to the no-response question just shows the result.
         answer = http.post(f"{result.headers['location']}/antwoord", data={"antwoord": "geannuleerd"})
-        assert answer.status_code == 409
+        assert answer.status_code == 303
+        assert http.get(f"/api/v1{result.headers['location']}").json()["verdict"] == "ok"
 
 
 def test_a_double_submitted_artifact_keeps_a_good_login_ok(server: LiveServer) -> None:
