@@ -28,6 +28,7 @@ from diagnostics.brokers import (
     parse_metadata,
 )
 from diagnostics.settings import BrokerConfig, Settings, load_settings
+from tests.simulator.test_ars import split_by_comment
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 BROKER_ID = "urn:etoegang:HM:00000009999999999001:entities:9999"
@@ -139,11 +140,7 @@ def _with_comment_inside(root: etree._Element, tag: str) -> etree._Element:
     """``root`` unsigned, with a comment in the middle of the text of each ``tag`` element."""
     _strip_signature(root)
     for element in root.iter(tag):
-        text = element.text or ""
-        element.text = text[: len(text) // 2]
-        comment = etree.Comment(" knip ")
-        comment.tail = text[len(text) // 2 :]
-        element.append(comment)
+        split_by_comment(element)
     return root
 
 
