@@ -2,7 +2,8 @@
 
 A broker's metadata comes from the embedded simulator, a file or a URL. It is fetched lazily on first
 use, never at startup (the embedded simulator is served by this same process), and cached per process
-for a short time: it is re-derivable data, not shared state. A signed document is only believed when
+for a short time: it is re-derivable data, not shared state. A failed fetch is remembered for a shorter
+time, and no page waits longer than ``WAIT_SECONDS`` for a broker (``diagnostics.timed_cache``). A signed document is only believed when
 its signature was made with a certificate we already trust: the simulator's own certificate on disk,
 or the ``metadata_signing_cert_file`` pinned in the configuration. The AD list (the user's suppliers)
 must be signed with one of the broker's signing certificates from that verified metadata.
@@ -10,7 +11,6 @@ must be signed with one of the broker's signing certificates from that verified 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import logging
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from cryptography import x509
@@ -27,6 +28,7 @@ from lxml import etree
 from diagnostics import certs, crypto, xmlsafe
 from diagnostics.saml import artifact
 from diagnostics.settings import BrokerConfig, Settings
+from diagnostics.timed_cache import TimedCache
 from diagnostics.xmltree import text_of
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,10 @@ BINDING_SOAP = "urn:oasis:names:tc:SAML:2.0:bindings:SOAP"
 
 DEFAULT_TTL_SECONDS = 300.0
 FETCH_TIMEOUT_SECONDS = 10.0
+# A page waits at most this long for a broker; the fetch goes on in the background and is kept.
+WAIT_SECONDS = 5.0
+# A broker that failed is asked again after this long: an outage is noticed quickly, and ends quickly too.
+FAILURE_TTL_SECONDS = 30.0
 # Metadata and AD lists are small; anything far larger is not what we asked for.
 MAX_DOCUMENT_BYTES = 2_000_000
 
@@ -311,7 +317,11 @@ def _source(settings: Settings, broker: BrokerConfig) -> str:
 
 
 class BrokerRegistry:
-    """Brokers and their AD lists for one process, fetched on first use and kept for ``ttl_seconds``."""
+    """Brokers and their AD lists for one process, fetched on first use and kept for ``ttl_seconds``.
+
+    A caller waits at most ``wait_seconds`` for a fetch; a failed fetch is remembered for
+    ``failure_ttl_seconds``, so a broker that is down costs one timeout then, not one per page view.
+    """
 
     def __init__(
         self,
@@ -319,18 +329,29 @@ class BrokerRegistry:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        failure_ttl_seconds: float = FAILURE_TTL_SECONDS,
+        wait_seconds: float = WAIT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self._transport = transport
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._brokers: dict[str, tuple[float, BrokerInfo]] = {}
-        self._suppliers: dict[str, tuple[float, list[Supplier]]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
 
-    def _lock(self, key: str) -> asyncio.Lock:
-        return self._locks.setdefault(key, asyncio.Lock())
+        def cache(what: str) -> TimedCache[Any]:
+            return TimedCache(
+                failure=BrokerError,
+                ttl_seconds=ttl_seconds,
+                failure_ttl_seconds=failure_ttl_seconds,
+                wait_seconds=wait_seconds,
+                on_wait_timeout=lambda broker_id, seconds: self._late(broker_id, what, seconds),
+                clock=clock,
+            )
+
+        self._brokers: TimedCache[BrokerInfo] = cache("De metadata")
+        self._suppliers: TimedCache[list[Supplier]] = cache("De lijst met eHerkenningsmakelaars")
+
+    def _late(self, broker_id: str, what: str, seconds: float) -> BrokerError:
+        name = self.settings.broker(broker_id).name
+        return BrokerError("broker-unreachable", f"{what} van {name} is niet binnen {seconds:g} seconden opgehaald.")
 
     async def _get(self, url: str, what: str, params: dict[str, str] | None = None) -> bytes:
         try:
@@ -347,23 +368,17 @@ class BrokerRegistry:
     async def broker(self, broker_id: str) -> BrokerInfo:
         """The verified metadata of the configured broker ``broker_id`` (KeyError when not configured)."""
         config = self.settings.broker(broker_id)
-        now = self._clock()
-        cached = self._brokers.get(broker_id)
-        if cached and cached[0] > now:
-            return cached[1]
-        async with self._lock(f"broker:{broker_id}"):
-            cached = self._brokers.get(broker_id)
-            if cached and cached[0] > self._clock():
-                return cached[1]
+
+        async def fetch() -> BrokerInfo:
             trust = metadata_trust(self.settings, config)
             source = _source(self.settings, config)
             if config.metadata_file is not None:
                 data = _read_file(config.metadata_file, config.name)
             else:
                 data = await self._get(source, f"De metadata van {config.name}")
-            info = parse_metadata(data, config, trust, source=source)
-            self._brokers[broker_id] = (self._clock() + self._ttl, info)
-            return info
+            return parse_metadata(data, config, trust, source=source)
+
+        return await self._brokers.get(broker_id, fetch)
 
     async def suppliers(self, broker_id: str) -> list[Supplier]:
         """The broker's signed AD list for our ServiceUUID, in its order; empty when it publishes none."""
@@ -371,22 +386,18 @@ class BrokerRegistry:
         url = self.settings.broker_ad_list_url(config)
         if url is None:
             return []
-        cached = self._suppliers.get(broker_id)
-        if cached and cached[0] > self._clock():
-            return cached[1]
+        # Outside the list's own fetch: a broker that is down is remembered as such, once, in ``broker()``.
         info = await self.broker(broker_id)
-        async with self._lock(f"suppliers:{broker_id}"):
-            data = await self._get(
-                url,
-                f"De lijst met eHerkenningsmakelaars van {config.name}",
-                {"ServiceUUID": self.settings.service.uuid},
-            )
-            suppliers = parse_ad_list(data, info)
-            self._suppliers[broker_id] = (self._clock() + self._ttl, suppliers)
-            return suppliers
+
+        async def fetch() -> list[Supplier]:
+            what = f"De lijst met eHerkenningsmakelaars van {config.name}"
+            data = await self._get(url, what, {"ServiceUUID": self.settings.service.uuid})
+            return parse_ad_list(data, info)
+
+        return await self._suppliers.get(broker_id, fetch)
 
     def forget(self) -> None:
-        """Drop every cached document (after a metadata change)."""
+        """Drop every cached document and remembered failure (after a metadata change)."""
         self._brokers.clear()
         self._suppliers.clear()
 

@@ -317,6 +317,68 @@ def test_registry_reports_an_unreachable_broker(write_config: Callable[..., Path
         asyncio.run(registry.broker("nope"))
 
 
+def test_registry_remembers_a_broker_that_is_down_for_a_while(write_config: Callable[..., Path]) -> None:
+    brokers = [{"id": "hm", "name": "HM", "metadata_url": "https://hm.x/md", "ad_list_url": "https://hm.x/ad"}]
+    settings = load_settings(write_config({"brokers": brokers}))
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        raise httpx.ConnectError("refused", request=request)
+
+    clock = FakeClock()
+    registry = BrokerRegistry(settings, transport=httpx.MockTransport(handler), failure_ttl_seconds=30, clock=clock)
+
+    async def diagnoses() -> list[str]:
+        found = []
+        for ask in (registry.broker, registry.suppliers, registry.broker):
+            with pytest.raises(BrokerError) as caught:
+                await ask("hm")
+            found.append(caught.value.diagnosis)
+        return found
+
+    # Every page during an outage gets the answer at once; the broker is asked once per 30 s, not per page.
+    assert asyncio.run(diagnoses()) == ["broker-unreachable"] * 3
+    assert asked == ["/md"]
+    clock.now += 31
+    asyncio.run(diagnoses())
+    assert asked == ["/md", "/md"]
+    registry.forget()  # after a metadata change, ask again at once
+    asyncio.run(diagnoses())
+    assert asked == ["/md", "/md", "/md"]
+
+
+def test_registry_waits_at_most_wait_seconds_and_keeps_the_late_answer(
+    write_config: Callable[..., Path], broker_pair: certs.KeyPair, tmp_path: Path
+) -> None:
+    pin = tmp_path / "pin.pem"
+    pin.write_bytes(broker_pair.cert_pem)
+    brokers = [{"id": "hm", "name": "HM", "metadata_url": "https://hm.x/md", "metadata_signing_cert_file": str(pin)}]
+    settings = load_settings(write_config({"brokers": brokers}))
+    asked: list[str] = []
+
+    async def scenario() -> tuple[BrokerError, str]:
+        answer = asyncio.Event()
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            asked.append(request.url.path)
+            await answer.wait()  # a slow broker
+            return httpx.Response(200, content=metadata_xml(broker_pair))
+
+        registry = BrokerRegistry(settings, transport=httpx.MockTransport(handler), wait_seconds=0.05)
+        with pytest.raises(BrokerError) as caught:
+            await registry.broker("hm")
+        answer.set()
+        await asyncio.sleep(0.2)  # the fetch went on without the page that gave up
+        return caught.value, (await registry.broker("hm")).entity_id
+
+    late, entity_id = asyncio.run(scenario())
+    assert late.diagnosis == "broker-unreachable"
+    assert late.message == "De metadata van HM is niet binnen 0.05 seconden opgehaald."
+    assert entity_id == BROKER_ID
+    assert asked == ["/md"]
+
+
 def test_load_broker_builds_the_embedded_simulator_metadata_in_process(settings: Settings) -> None:
     # No server runs here: the embedded broker's metadata must not be fetched over HTTP.
     info = load_broker(settings, "simulator")
