@@ -11,7 +11,9 @@ from fastapi.testclient import TestClient
 from diagnostics import certs
 from diagnostics.app import create_app
 from diagnostics.settings import load_settings
+from tests.broker_network import answering_only_together, pinned_brokers
 from tests.conftest import LiveServer, free_port
+from tests.routes.test_roundtrip_pages import client_for
 from tests.test_brokers import metadata_xml
 
 
@@ -69,6 +71,15 @@ def test_not_ready_when_metadata_is_missing_or_unreachable(write_config: Callabl
         "broker:gone": "unavailable: config-error",
         "broker:down": "unavailable: broker-unreachable",
     }
+
+
+def test_readiness_asks_all_brokers_at_once(write_config: Callable[..., Path], tmp_path: Path) -> None:
+    pair = certs.generate("Makelaar", serial_number="00000009999999999001")
+    handler, arrived = answering_only_together(pair)
+    with client_for(pinned_brokers(write_config, tmp_path, pair), handler) as client:
+        response = client.get("/readyz")
+    assert response.json()["checks"] == {"database": "ok", "broker:hm-a": "ok", "broker:hm-b": "ok"}
+    assert sorted(arrived) == ["hm-a.example/md", "hm-b.example/md"]
 
 
 def test_metrics_exposition(write_config: Callable[..., Path]) -> None:

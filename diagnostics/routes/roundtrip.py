@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from diagnostics.brokers import BrokerError, BrokerRegistry, Supplier
 from diagnostics.catalogue import Entry, load_catalogue
 from diagnostics.deps import RegistryDep, SettingsDep
 from diagnostics.service_info import service_info
-from diagnostics.settings import Settings
+from diagnostics.settings import BrokerConfig, Settings
 from diagnostics.store import DiagSession, Store
 from diagnostics.verdict import Verdict
 
@@ -88,24 +89,24 @@ async def _session_or_404(store: Store, raw: str) -> DiagSession:
 
 
 async def _supplier_lists(settings: Settings, registry: BrokerRegistry) -> list[BrokerSuppliersOut]:
-    result = []
-    for broker in settings.brokers:
-        suppliers: list[Supplier] = []
-        error: str | None = None
-        try:
-            suppliers = await registry.suppliers(broker.id)
-        except BrokerError as exc:
-            log.warning("AD list of %s unavailable: %s", broker.id, exc.diagnosis)
-            error = exc.diagnosis
-        result.append(
-            BrokerSuppliersOut(
-                broker=broker.id,
-                name=broker.name,
-                suppliers=[SupplierOut(entity_id=s.entity_id, display_name=s.display_name) for s in suppliers],
-                error=error,
-            )
-        )
-    return result
+    # All brokers at once: one that is down costs the registry's wait once, not once per broker.
+    return list(await asyncio.gather(*(_supplier_list(broker, registry) for broker in settings.brokers)))
+
+
+async def _supplier_list(broker: BrokerConfig, registry: BrokerRegistry) -> BrokerSuppliersOut:
+    suppliers: list[Supplier] = []
+    error: str | None = None
+    try:
+        suppliers = await registry.suppliers(broker.id)
+    except BrokerError as exc:
+        log.warning("AD list of %s unavailable: %s", broker.id, exc.diagnosis)
+        error = exc.diagnosis
+    return BrokerSuppliersOut(
+        broker=broker.id,
+        name=broker.name,
+        suppliers=[SupplierOut(entity_id=s.entity_id, display_name=s.display_name) for s in suppliers],
+        error=error,
+    )
 
 
 @router.get("/diagnose", response_class=HTMLResponse)

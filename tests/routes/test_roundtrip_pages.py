@@ -13,13 +13,14 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from lxml import etree
 
-from diagnostics import crypto
+from diagnostics import certs, crypto
 from diagnostics.app import create_app
 from diagnostics.brokers import BINDING_REDIRECT, MD, BrokerRegistry
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.keys import keys_for
 from diagnostics.simulator.metadata import ad_list, broker_metadata
 from diagnostics.store import Store
+from tests.broker_network import AsyncHandler, answering_only_together, pinned_brokers
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -35,7 +36,7 @@ def simulator_handler(settings: Settings, *, metadata: bytes | None = None) -> H
     return handler
 
 
-def client_for(settings: Settings, handler: Handler) -> TestClient:
+def client_for(settings: Settings, handler: Handler | AsyncHandler) -> TestClient:
     app = create_app(settings)
     app.state.broker_registry = BrokerRegistry(settings, transport=httpx.MockTransport(handler))
     return TestClient(app, follow_redirects=False)
@@ -74,7 +75,10 @@ def test_api_lists_the_suppliers(client: TestClient) -> None:
 
 
 def test_chooser_explains_an_unreachable_broker(settings: Settings) -> None:
+    asked: list[str] = []
+
     def down(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
         raise httpx.ConnectError("refused", request=request)
 
     with client_for(settings, down) as test_client:
@@ -86,6 +90,19 @@ def test_chooser_explains_an_unreachable_broker(settings: Settings) -> None:
         started = test_client.post("/diagnose/start", data={"broker": "simulator"})
         assert started.status_code == 502
         assert "broker-unreachable" in started.text
+    # Three pages, one attempt: the registry remembers for a while that the broker is down.
+    assert asked == ["/simulator/metadata"]
+
+
+def test_chooser_asks_all_brokers_at_once(write_config: Callable[..., Path], tmp_path: Path) -> None:
+    # Asked in turn, a broker that is down would make the page wait for it before it even asks the next.
+    pair = certs.generate("Makelaar", serial_number="00000009999999999001")
+    handler, arrived = answering_only_together(pair)
+    with client_for(pinned_brokers(write_config, tmp_path, pair), handler) as test_client:
+        page = soup(test_client.get("/diagnose"))
+    assert page.select('[role="alert"]') == []
+    assert [label.get_text(strip=True) for label in page.select("form.chooser label")] == ["Alfa", "Alfa"]
+    assert sorted(arrived) == [f"{host}.example{path}" for host in ("hm-a", "hm-b") for path in ("/listAD.xml", "/md")]
 
 
 def test_start_refuses_unknown_broker_and_supplier(client: TestClient) -> None:
