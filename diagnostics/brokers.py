@@ -3,10 +3,12 @@
 A broker's metadata comes from the embedded simulator, a file or a URL. It is fetched lazily on first
 use, never at startup (the embedded simulator is served by this same process), and cached per process
 for a short time: it is re-derivable data, not shared state. A failed fetch is remembered for a shorter
-time, and no page waits longer than ``WAIT_SECONDS`` for a broker (``diagnostics.timed_cache``). A signed document is only believed when
-its signature was made with a certificate we already trust: the simulator's own certificate on disk,
-or the ``metadata_signing_cert_file`` pinned in the configuration. The AD list (the user's suppliers)
-must be signed with one of the broker's signing certificates from that verified metadata.
+time, and no page waits longer than ``WAIT_SECONDS`` for a broker (``diagnostics.timed_cache``).
+
+A signed document is only believed when its signature was made with a certificate we already trust:
+the simulator's own certificate on disk, or the ``metadata_signing_cert_file`` pinned in the
+configuration. The AD list (the user's suppliers) must be signed with one of the broker's signing
+certificates from that verified metadata.
 """
 
 from __future__ import annotations
