@@ -1,0 +1,38 @@
+"""Times for Dutch readers: a moment shown in Dutch local time (Europe/Amsterdam), as "29-11-2026 12:10".
+
+Use this for what a person reads on a page (result page, waiting page, copy text, servicedesk screens).
+Keep UTC in technical traces: SAML times are UTC and that is what the servicedesk compares.
+
+API (small on purpose):
+- ``dutch_time(moment)`` → "29-11-2026 12:10"
+- ``dutch_time(moment, label=True)`` → "29-11-2026 12:10 (Nederlandse tijd)"
+- ``AMSTERDAM``: the ZoneInfo, for callers that need the local datetime itself.
+- ``register(env)``: adds the Jinja filter ``dutch_time`` (``{{ moment | dutch_time }}``, ``dutch_time(label=true)``).
+
+The time zone data comes from the ``tzdata`` package (a dependency), so it works without the OS database too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+LABEL = "(Nederlandse tijd)"
+
+
+def dutch_time(moment: datetime, *, label: bool = False) -> str:
+    """``moment`` in Dutch local time (winter and summer time), day-month-year hour:minute.
+
+    A naive ``moment`` is taken as UTC: that is how the store and the checks keep time.
+    """
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    text = aware.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
+    return f"{text} {LABEL}" if label else text
+
+
+def register(env: Environment) -> None:
+    """Make ``dutch_time`` available as a Jinja filter in ``env`` (e.g. ``Jinja2Templates(...).env``)."""
+    env.filters["dutch_time"] = dutch_time
