@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from bs4 import BeautifulSoup
@@ -208,6 +210,18 @@ def test_login_chain_picture_has_a_text_alternative(built: Path) -> None:
     steps = document.select_one("#inlogketen ~ ol")
     assert steps is not None and len(steps.find_all("li", recursive=False)) == 5
     assert (built / "assets" / "inlogketen.svg").is_file()
+    link = document.select_one("#inlogketen ~ figure figcaption a")
+    assert link is not None and link.get_text(strip=True) == "Open het plaatje apart"
+    assert (
+        helpers.target_file(built, urljoin("/eherkenning/", str(link["href"]))) == built / "assets" / "inlogketen.svg"
+    )
+
+
+def test_no_page_shows_raw_markdown(built: Path) -> None:
+    """A Markdown link inside raw HTML is not converted; the reader would see ``[text](url)``."""
+    raw_link = re.compile(r"\[[^\]]+\]\([^)\s]+\)")
+    for page in helpers.html_files(built):
+        assert raw_link.findall(helpers.page_text(page)) == [], helpers.site_path(built, page)
 
 
 def test_glossary_terms_are_tooltips(built: Path) -> None:
