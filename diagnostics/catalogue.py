@@ -75,6 +75,12 @@ _ID = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 _LINK = re.compile(r"^(?P<page>[a-z0-9][a-z0-9/_-]*\.md)(#(?P<anchor>[a-z0-9-]+))?$")
 # Words the writing rules forbid (domain.md §11): no officialese, no apology, no blame.
 FORBIDDEN_WORDS: tuple[str, ...] = ("ongeldig", "sorry", "oeps", "er is een fout opgetreden", "alstublieft")
+# One word for one thing across the site (docs/begrippen.md): the pattern found, and what to write instead.
+PREFERRED_WORDING: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bu heeft\b", re.IGNORECASE), "u hebt"),
+    (re.compile(r"\bheeft u\b", re.IGNORECASE), "hebt u"),
+    (re.compile(r"\bbeheermodule\b", re.IGNORECASE), "beheerdashboard"),
+)
 
 Text = Annotated[str, Field(min_length=10)]
 
@@ -174,6 +180,10 @@ def _text_problems(entry: Entry) -> list[str]:
     for word in FORBIDDEN_WORDS:
         if any(word in text.lower() for text in texts):
             problems.append(f"{entry.id}: tekst bevat {word!r} (schrijfregels) / text uses a forbidden word")
+    for pattern, preferred in PREFERRED_WORDING:
+        found = next((match[0] for text in texts if (match := pattern.search(text))), None)
+        if found is not None:
+            problems.append(f"{entry.id}: schrijf {preferred!r}, niet {found!r} / use the site's wording")
     return problems
 
 

@@ -88,3 +88,9 @@ def test_print_view_page(settings: Settings) -> None:
     assert soup.select_one("nav") is None
     assert soup.select_one(".bhk-card__print-link") is None
     assert _values(response.text) == {f.key: f.value for f in service_info(settings).card_fields()}
+
+
+def test_card_says_beheerdashboard_as_the_glossary_does(settings: Settings) -> None:
+    text = BeautifulSoup(render_card(settings), "html.parser").get_text()
+    assert "beheerdashboard" in text
+    assert "beheermodule" not in text

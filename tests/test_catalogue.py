@@ -210,3 +210,19 @@ def test_every_diagnosis_id_used_in_code_has_an_entry() -> None:
     catalogue = load_catalogue()
     unknown = {value: where for value, where in found.items() if value not in catalogue}
     assert unknown == {}
+
+
+def test_texts_use_the_sites_wording() -> None:
+    """'u hebt', not 'u heeft'; 'beheerdashboard' as in docs/begrippen.md, not 'beheermodule'."""
+    for entry in load_catalogue().entries:
+        texts = [entry.title, entry.seen, entry.cause, entry.reply, *entry.steps.model_dump().values()]
+        for text in texts:
+            assert not re.search(r"\b(u heeft|heeft u|beheermodule)\b", text, re.IGNORECASE), (entry.id, text)
+
+
+def test_other_wording_is_refused_with_the_preferred_words(raw: list[dict[str, Any]]) -> None:
+    raw[0]["cause"] = "U heeft nog geen machtiging in de beheermodule."
+    with pytest.raises(CatalogueError) as caught:
+        parse_catalogue(raw)
+    assert "schrijf 'u hebt', niet 'U heeft'" in str(caught.value)
+    assert "schrijf 'beheerdashboard', niet 'beheermodule'" in str(caught.value)
