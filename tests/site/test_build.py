@@ -260,3 +260,26 @@ def test_copy_check_detects_a_copied_sentence() -> None:
     assert [sentence for sentence in helpers.sentences(source) if sentence in site] == [
         "een eherkenningsmakelaar is geen onderdeel van de bro-dienstverlening"
     ]
+
+
+def table_rows(document: BeautifulSoup) -> list[str]:
+    return [
+        " | ".join(" ".join(cell.get_text().split()) for cell in row.find_all(["td", "th"]))
+        for row in document.select("article table tr")
+    ]
+
+
+def test_who_helps_when_the_sms_code_does_not_arrive(built: Path) -> None:
+    """One rule on every page: a wrong or old number is for the eHerkenningsbeheerder, the rest for the makelaar."""
+    row = next(r for r in table_rows(helpers.soup(built / "inloggen-lukt-niet/index.html")) if "geen sms" in r)
+    assert "| Uw eHerkenningsbeheerder als uw telefoonnummer niet klopt" in row
+    assert "Klopt het nummer wel? Dan uw eHerkenningsmakelaar" in row
+    rows = [r for r in table_rows(helpers.soup(built / "servicedesk/index.html")) if "Sms-code" in r]
+    assert len(rows) == 2, rows
+    assert "fout of oud" in rows[0] and rows[0].endswith("| eHerkenningsbeheerder: nummer veranderen")
+    assert "nummer klopt" in rows[1] and "(opnieuw) worden geactiveerd" in rows[1]
+    assert rows[1].endswith("| eHerkenningsmakelaar")
+    for page in ("eherkenning/index.html", "contact/index.html", "beheerder/index.html"):
+        text = helpers.page_text(built / page)
+        assert "fout of oud" in text, page
+        assert "terwijl uw nummer klopt" in text or "terwijl het nummer klopt" in text, page
