@@ -9,7 +9,10 @@ import secrets
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 PREFIX = "BHP"
 PATTERN = re.compile(rf"^{PREFIX}-[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}$")
-_LOOKALIKES = str.maketrans({"0": "O", "1": "I", "L": "I", "V": "U"})
+# Left out of ALPHABET because each looks or sounds like another character. Two of them stand for every
+# pair (0 and O, 1 and I and L, U and V), so a typed one cannot be mapped back: the reader must check it.
+LOOKALIKES = "0O1ILUV"
+LOOKALIKE_MESSAGE = "Een referentiecode bevat nooit de tekens 0, O, 1, I, L, U of V. Controleer de code."
 
 
 def new_reference() -> str:
@@ -26,3 +29,10 @@ def normalise(text: str) -> str | None:
         return None
     candidate = f"{PREFIX}-{compact[:4]}-{compact[4:]}"
     return candidate if PATTERN.fullmatch(candidate) else None
+
+
+def has_lookalikes(text: str) -> bool:
+    """Whether ``text`` has the shape of a code but holds a character no code has (e.g. ``BHP-0000-0000``)."""
+    compact = re.sub(r"[\s\-_.]", "", text.upper()).removeprefix(PREFIX)
+    allowed = set(ALPHABET) | set(LOOKALIKES)
+    return len(compact) == 8 and set(compact) <= allowed and any(character in LOOKALIKES for character in compact)

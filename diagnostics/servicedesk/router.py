@@ -175,7 +175,9 @@ def create_lookup(
             "periods": _counts(store, datetime.now(UTC)),
             "feedback": records.feedback_counts(store.engine),
             "reference_value": code,
-            "reference_error": "Vul een referentiecode in zoals BHP-7K3Q-9D2F.",
+            "reference_error": reference.LOOKALIKE_MESSAGE
+            if reference.has_lookalikes(code)
+            else "Vul een referentiecode in zoals BHP-7K3Q-9D2F.",
         }
         return _page(request, settings, "console.html", context, status_code=400)
     return RedirectResponse(f"/servicedesk/referentie/{ref}", status_code=303)

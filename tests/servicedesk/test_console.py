@@ -84,6 +84,18 @@ def test_reference_that_is_not_a_code_gets_a_message_and_keeps_the_input(logged_
     assert 'value="hallo"' in response.text
 
 
+@pytest.mark.parametrize("code", ["BHP-0000-0000", "bhp-7k3q-9d2o", "BHP 1LUV 2345"])
+def test_code_with_a_character_no_code_has_says_which_characters_never_occur(logged_in: TestClient, code: str) -> None:
+    page = logged_in.get("/servicedesk")
+    response = logged_in.post("/servicedesk/zoek", data={"code": code, "csrf_token": csrf_token(page.text)})
+    assert response.status_code == 400
+    error = BeautifulSoup(response.text, "html.parser").select_one("#code-error")
+    assert error is not None
+    assert error.get_text(" ", strip=True) == (
+        "Fout: Een referentiecode bevat nooit de tekens 0, O, 1, I, L, U of V. Controleer de code."
+    )
+
+
 @pytest.mark.parametrize("encode", ["xml", "base64"])
 def test_paste_gives_the_same_verdict_as_the_checker_and_stores_nothing(
     logged_in: TestClient, settings: Settings, store: Store, encode: str
