@@ -89,14 +89,22 @@ class ServiceInfo(BaseModel):
 
     def card_fields(self) -> list[CardField]:
         """The values on the card, in card order; the same list feeds the text block and the e-mail."""
-        example = self.example_values
+        from_config = (
+            ("provider_name", "Dienstverlener", self.provider_name),
+            ("provider_oin", "OIN van de dienstverlener", self.provider_oin),
+            ("service_name", "Dienst", self.service_name),
+            ("service_description", "Omschrijving", self.service_description),
+            ("service_uuid", "ServiceUUID", self.service_uuid),
+            ("service_id", "ServiceID", self.service_id),
+        )
+        # A value that already says "voorbeeld" is its own marker: "(voorbeeld) (voorbeeldwaarde)" says it twice.
         return [
-            CardField(key="provider_name", label="Dienstverlener", value=self.provider_name, example=example),
-            CardField(key="provider_oin", label="OIN van de dienstverlener", value=self.provider_oin, example=example),
-            CardField(key="service_name", label="Dienst", value=self.service_name, example=example),
-            CardField(key="service_description", label="Omschrijving", value=self.service_description, example=example),
-            CardField(key="service_uuid", label="ServiceUUID", value=self.service_uuid, example=example),
-            CardField(key="service_id", label="ServiceID", value=self.service_id, example=example),
+            *(
+                CardField(
+                    key=key, label=label, value=value, example=self.example_values and "voorbeeld" not in value.lower()
+                )
+                for key, label, value in from_config
+            ),
             CardField(key="required_loa_label", label="Minimaal niveau", value=self.required_loa_label, example=False),
             CardField(key="required_loa", label="Niveau (URN)", value=self.required_loa, example=False),
             CardField(key="brokers", label="Herkenningsmakelaar", value=self.broker_names, example=False),

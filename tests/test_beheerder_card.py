@@ -32,14 +32,8 @@ def test_example_values_are_labelled(settings: Settings, write_config: Callable[
     soup = BeautifulSoup(render_card(settings), "html.parser")
     assert soup.select_one("[data-bhk-example-notice]") is not None
     labelled = {row["data-bhk-row"] for row in soup.select("[data-bhk-row]") if row.select_one("[data-bhk-example]")}
-    assert labelled == {
-        "provider_name",
-        "provider_oin",
-        "service_name",
-        "service_description",
-        "service_uuid",
-        "service_id",
-    }
+    # The test config's name and description already say "voorbeeld"; the other values get the label.
+    assert labelled == {"provider_oin", "service_uuid", "service_id"}
     real = BeautifulSoup(
         render_card(load_settings(write_config({"service": {"example_values": False}}))), "html.parser"
     )
@@ -94,3 +88,20 @@ def test_card_says_beheerdashboard_as_the_glossary_does(settings: Settings) -> N
     text = BeautifulSoup(render_card(settings), "html.parser").get_text()
     assert "beheerdashboard" in text
     assert "beheermodule" not in text
+
+
+CONFIG_ROWS = ("provider_name", "provider_oin", "service_name", "service_description", "service_uuid", "service_id")
+
+
+def test_each_example_value_is_marked_once(settings: Settings) -> None:
+    """Not "Bronhouderportaal (voorbeeld) (voorbeeldwaarde)": on the card, in the text block and in the e-mail."""
+    soup = BeautifulSoup(render_card(settings), "html.parser")
+    for key in CONFIG_ROWS:
+        row = soup.select_one(f'[data-bhk-row="{key}"] dd')
+        assert row is not None
+        assert row.get_text().lower().count("voorbeeld") == 1, row.get_text()
+    info = service_info(settings)
+    lines = {line.split(": ", 1)[0]: line for line in info.as_text().splitlines() if ": " in line}
+    for field in info.card_fields():
+        if field.key in CONFIG_ROWS:
+            assert lines[field.label].lower().count("voorbeeld") == 1, lines[field.label]
