@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import textwrap
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from diagnostics import wizard
 from diagnostics.catalogue import GROUP_TITLES, HELP_PAGE, Catalogue, Entry, load_catalogue
@@ -27,6 +32,27 @@ BEHEERDER_HEADINGS: dict[str, str] = {
 }
 
 
+# The help pages; the site build runs from a checkout, with the pages next to the package.
+DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
+_FRONT_MATTER = re.compile(r"\A---\n(?P<meta>.*?)\n---\n", re.S)
+_FIRST_HEADING = re.compile(r"^# (?P<title>.+?)(\s*\{[^}]*\})?\s*$", re.M)
+
+
+@cache
+def page_title(page: str, docs_dir: Path = DOCS_DIR) -> str:
+    """The title a docs page shows as its heading: the front matter ``title``, else its first ``# `` heading."""
+    text = (docs_dir / page).read_text(encoding="utf-8")
+    front = _FRONT_MATTER.match(text)
+    meta = yaml.safe_load(front["meta"]) if front else None
+    title = meta.get("title") if isinstance(meta, dict) else None
+    if isinstance(title, str):
+        return title
+    heading = _FIRST_HEADING.search(text)
+    if heading is None:
+        raise ValueError(f"{docs_dir / page}: geen titel / no title and no '# ' heading")
+    return heading["title"]
+
+
 def _href(link: str) -> str:
     """A docs path as a link from the help page itself (same-page anchors stay short)."""
     page, _, anchor = link.partition("#")
@@ -39,7 +65,7 @@ def _link_title(catalogue: Catalogue, link: str) -> str:
     page, _, anchor = link.partition("#")
     if page == HELP_PAGE and anchor in catalogue:
         return catalogue.entry(anchor).title
-    return page.removesuffix(".md").replace("-", " ").capitalize()
+    return page_title(page)
 
 
 def beheerder_message(entry: Entry, page_url: str) -> tuple[str, str] | None:

@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 
 from diagnostics.catalogue import load_catalogue
-from diagnostics.catalogue_site import beheerder_message, snippets, storingen_markdown, wizard_data
+from diagnostics.catalogue_site import beheerder_message, page_title, snippets, storingen_markdown, wizard_data
 from diagnostics.settings import Settings
 from tests.site.helpers import build_site
 
@@ -90,3 +90,22 @@ def test_markdown_has_one_anchor_per_entry() -> None:
     text = storingen_markdown(load_catalogue(), PAGE_URL)
     for entry_id in load_catalogue().ids:
         assert text.count(f"{{ #{entry_id} }}") == 1, entry_id
+
+
+def test_see_also_labels_are_the_page_titles() -> None:
+    text = storingen_markdown(load_catalogue(), PAGE_URL)
+    assert "[Inloggen met eHerkenning](eherkenning.md)" in text
+    assert "[Inloggen met e-mailadres](email.md)" in text
+    assert "[Voor de eHerkenningsbeheerder](beheerder.md" in text
+    for made_up in ("[Eherkenning]", "[Email]", "[Beheerder]"):
+        assert made_up not in text
+
+
+def test_page_title_reads_front_matter_then_the_first_heading(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("---\ntitle: Titel uit de kop\n---\n\n# Andere kop\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("Inleiding\n\n# Eerste kop { #eerste }\n\n## Tweede\n", encoding="utf-8")
+    (tmp_path / "c.md").write_text("Geen kop.\n", encoding="utf-8")
+    assert page_title("a.md", tmp_path) == "Titel uit de kop"
+    assert page_title("b.md", tmp_path) == "Eerste kop"
+    with pytest.raises(ValueError, match="c.md"):
+        page_title("c.md", tmp_path)
