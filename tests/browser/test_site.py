@@ -72,6 +72,17 @@ def test_every_page_passes_axe(page: Page, site_url: str, built_site_dir: Path, 
     assert errors == []
 
 
+def test_not_found_page_is_dutch_and_passes_axe(page: Page, site_url: str, outside_requests: list[str]) -> None:
+    response = page.goto(f"{site_url}eherkenning/bestaat-niet/")
+    assert response is not None and response.status == 404
+    expect(page.locator("article h1")).to_have_text("Pagina niet gevonden")
+    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    assert result.violations_count == 0, result.generate_report()
+    page.locator("article").get_by_role("link", name="Inloggen lukt niet", exact=True).click()
+    expect(page).to_have_url(f"{site_url}inloggen-lukt-niet/")
+    assert outside_requests == []
+
+
 def test_start_page_passes_axe_on_a_phone(browser: Any, site_url: str) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     try:

@@ -283,3 +283,32 @@ def test_who_helps_when_the_sms_code_does_not_arrive(built: Path) -> None:
         text = helpers.page_text(built / page)
         assert "fout of oud" in text, page
         assert "terwijl uw nummer klopt" in text or "terwijl het nummer klopt" in text, page
+
+
+@pytest.mark.parametrize(
+    "path", ["/bestaat-niet", "/eherkenning/bestaat-niet/", "/assets/weg.png", "/eherkenning.html"]
+)
+def test_unknown_site_path_gets_the_dutch_404_page(built: Path, path: str) -> None:
+    from starlette.testclient import TestClient
+
+    from diagnostics.app import create_app
+    from diagnostics.settings import load_settings
+
+    settings = load_settings(built.parent / "inloghulp.toml")
+    assert settings.site_dir == built
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        response = client.get(path, headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    document = BeautifulSoup(response.text, "html.parser")
+    assert (
+        document.title is not None and document.title.get_text() == "Pagina niet gevonden - Inloghulp Bronhouderportaal"
+    )
+    assert document.select_one("article h1").get_text(strip=True) == "Pagina niet gevonden"
+    assert "Not found" not in response.text
+    links = {a.get_text(" ", strip=True): a["href"] for a in document.select("article a")}
+    # Root-relative: the page is served at any depth.
+    assert links["startpagina van de inloghulp"] == "/"
+    assert links["Inloggen lukt niet"] == "/inloggen-lukt-niet/"
+    assert links["inlogtest"] == "/diagnose"
+    assert document.select_one("article .inloghulp-contact") is not None
