@@ -67,6 +67,13 @@ class StartError(Exception):
         self.message = message
 
 
+class ChoiceError(StartError):
+    """The user chose no eHerkenningsmakelaar, or one the broker does not list: ask again, no problem page."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("config-error", message)
+
+
 @dataclass(frozen=True)
 class LoginStart:
     """A started test: its session and what the browser must be sent to reach the broker."""
@@ -124,7 +131,9 @@ async def start_login(
     except BrokerError as exc:
         raise StartError(exc.diagnosis, exc.message)
     if suppliers and supplier_id not in {supplier.entity_id for supplier in suppliers}:
-        raise StartError("config-error", "Kies een eHerkenningsmakelaar uit de lijst.")
+        raise ChoiceError(
+            "Kies uw eHerkenningsmakelaar." if not supplier_id else "Kies een eHerkenningsmakelaar uit de lijst."
+        )
     if not suppliers:
         supplier_id = None
     # Scenarios are a test mode of our own simulator; a real broker never sees the parameter.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -109,9 +110,22 @@ async def _supplier_list(broker: BrokerConfig, registry: BrokerRegistry) -> Brok
     )
 
 
-@router.get("/diagnose", response_class=HTMLResponse)
-async def read_chooser(request: Request, settings: SettingsDep, store: StoreDep, registry: RegistryDep) -> HTMLResponse:
-    """The chooser: pick your eHerkenningsmakelaar and test the login, with the beheerder card beside it."""
+@dataclass(frozen=True)
+class ChoiceProblem:
+    """A start refused because of the user's choice: shown inline on the chooser, in ``broker``'s form."""
+
+    broker: str
+    message: str
+
+
+async def _chooser(
+    request: Request,
+    settings: Settings,
+    store: Store,
+    registry: BrokerRegistry,
+    *,
+    problem: ChoiceProblem | None = None,
+) -> HTMLResponse:
     remembered_broker, remembered_supplier = _remembered(request)
     catalogue = load_catalogue()
     groups = [
@@ -119,6 +133,7 @@ async def read_chooser(request: Request, settings: SettingsDep, store: StoreDep,
             "ads": group,
             "error_entry": catalogue.entry(group.error) if group.error and group.error in catalogue else None,
             "selected": remembered_supplier if remembered_broker == group.broker else None,
+            "problem": problem.message if problem is not None and problem.broker == group.broker else None,
         }
         for group in await _supplier_lists(settings, registry)
     ]
@@ -133,8 +148,21 @@ async def read_chooser(request: Request, settings: SettingsDep, store: StoreDep,
     return TEMPLATES.TemplateResponse(
         request,
         "roundtrip/chooser.html",
-        {"groups": groups, "pending": pending, "info": service_info(settings)},
+        {
+            "groups": groups,
+            "pending": pending,
+            "info": service_info(settings),
+            "chooser_url": f"{settings.public_base_url.rstrip('/')}/diagnose",
+            "has_problem": problem is not None,
+        },
+        status_code=400 if problem is not None else 200,
     )
+
+
+@router.get("/diagnose", response_class=HTMLResponse)
+async def read_chooser(request: Request, settings: SettingsDep, store: StoreDep, registry: RegistryDep) -> HTMLResponse:
+    """The chooser: pick your eHerkenningsmakelaar and test the login, with the beheerder card beside it."""
+    return await _chooser(request, settings, store, registry)
 
 
 @router.get("/api/v1/suppliers", response_model=list[BrokerSuppliersOut])
@@ -158,12 +186,22 @@ async def create_test(
         started = await roundtrip.start_login(
             settings, store, registry, broker_id=broker, supplier_id=supplier or None, scenario=scenario
         )
+    except roundtrip.ChoiceError as exc:
+        # The user's own input: ask again on the same page, like any form, with the error beside the choice.
+        return await _chooser(request, settings, store, registry, problem=ChoiceProblem(broker, exc.message))
     except roundtrip.StartError as exc:
         entry = load_catalogue().entry(exc.diagnosis) if exc.diagnosis in load_catalogue() else None
         return TEMPLATES.TemplateResponse(
             request,
             "roundtrip/problem.html",
-            {"title": "De test kon niet beginnen", "message": exc.message, "entry": entry, "error_id": exc.diagnosis},
+            {
+                "title": "De test kon niet beginnen",
+                "message": exc.message,
+                "entry": entry,
+                "error_id": exc.diagnosis,
+                "action": "Probeer het over een paar minuten opnieuw. Lukt het dan nog niet? "
+                "Neem contact op met de BRO Servicedesk en noem de code hieronder.",
+            },
             status_code=400 if exc.diagnosis == "config-error" else 502,
         )
     outgoing = started.request
@@ -210,6 +248,8 @@ async def _receive(
                 "message": "Dit adres verwacht een SAML-artefact van de herkenningsmakelaar. Dat ontbreekt.",
                 "entry": load_catalogue().entry("malformed"),
                 "error_id": "malformed",
+                "action": "Begin een nieuwe test. Lukt het dan nog niet? "
+                "Neem contact op met de BRO Servicedesk en noem de code hieronder.",
             },
             status_code=400,
         )
@@ -224,6 +264,8 @@ async def _receive(
                 "Begin een nieuwe test.",
                 "entry": load_catalogue().entry("unsolicited"),
                 "error_id": "unsolicited",
+                "action": "Begin hieronder een nieuwe test. Gebruik geen bladwijzer naar de pagina van uw "
+                "eHerkenningsmakelaar.",
             },
             status_code=400,
         )

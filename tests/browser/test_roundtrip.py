@@ -62,6 +62,20 @@ def test_chooser_passes_axe(page: Page, server: LiveServer) -> None:
     assert_axe_clean(page)
 
 
+def test_chooser_without_a_choice_shows_the_error_and_passes_axe(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/diagnose")
+    # The browser's own check (required) would stop the form first; the server must handle it as well.
+    page.locator("form.chooser").first.evaluate("(f) => f.submit()")
+    expect(page).to_have_title(re.compile(r"^Fout: "))
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link", name="Kies uw eHerkenningsmakelaar.")).to_be_visible()
+    expect(page.get_by_role("radiogroup")).to_have_attribute("aria-invalid", "true")
+    assert_axe_clean(page)
+    summary.get_by_role("link").click()
+    expect(page.locator('input[name="supplier"]').first).to_be_focused()
+
+
 def test_keyboard_only_from_chooser_to_an_ok_result(page: Page, server: LiveServer) -> None:
     page.goto(f"{server.url}/diagnose")
     tab_to(page, 'input[name="supplier"]')

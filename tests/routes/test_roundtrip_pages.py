@@ -105,12 +105,48 @@ def test_chooser_asks_all_brokers_at_once(write_config: Callable[..., Path], tmp
     assert sorted(arrived) == [f"{host}.example{path}" for host in ("hm-a", "hm-b") for path in ("/listAD.xml", "/md")]
 
 
-def test_start_refuses_unknown_broker_and_supplier(client: TestClient) -> None:
-    for data in ({"broker": "elders"}, {"broker": "simulator", "supplier": "urn:etoegang:AD:evil"}):
-        response = client.post("/diagnose/start", data=data)
-        assert response.status_code == 400
-        assert "location" not in response.headers
-        assert "config-error" in response.text
+def test_start_refuses_an_unknown_broker_without_a_reference_code(client: TestClient) -> None:
+    # Not something the user chose (the broker is a hidden field): the problem page, but no test was made.
+    response = client.post("/diagnose/start", data={"broker": "elders"})
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert "config-error" in response.text
+    text = soup(response).get_text(" ", strip=True)
+    assert "noem uw referentiecode" not in text
+    assert "u hebt geen referentiecode" in text
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"broker": "simulator"}, "Kies uw eHerkenningsmakelaar."),
+        ({"broker": "simulator", "supplier": "urn:etoegang:AD:evil"}, "Kies een eHerkenningsmakelaar uit de lijst."),
+    ],
+)
+def test_start_without_a_valid_choice_asks_again_on_the_chooser(
+    client: TestClient, data: dict[str, str], message: str
+) -> None:
+    response = client.post("/diagnose/start", data=data)
+    assert response.status_code == 400
+    assert "location" not in response.headers and "inloghulp_laatste_test" not in response.cookies
+    page = soup(response)
+    assert page.title is not None and page.title.get_text().startswith("Fout: ")
+    # The form again, not a problem page: no diagnosis code, no referentiecode.
+    assert "config-error" not in response.text and "referentiecode" not in page.get_text().lower()
+    summary = page.select_one(".error-summary")
+    assert summary is not None and summary.has_attr("autofocus") and summary["tabindex"] == "-1"
+    link = summary.select_one("a")
+    assert link is not None and link.get_text(strip=True) == message
+    first_radio = page.select_one(str(link["href"]))
+    assert first_radio is not None and first_radio["name"] == "supplier"
+    group = page.select_one("fieldset[aria-invalid=true]")
+    assert group is not None and group["role"] == "radiogroup"
+    error = page.select_one(".error-message")
+    assert error is not None and message in error.get_text()
+    assert str(error["id"]) in str(group["aria-describedby"]).split()
+    assert str(error["id"]) in str(first_radio["aria-describedby"]).split()
+    # The broker choice stays: the same form posts to the same broker.
+    assert page.select_one('form.chooser input[name="broker"]')["value"] == "simulator"  # type: ignore[index]
 
 
 def test_start_redirects_to_the_broker_and_remembers_the_choice(client: TestClient) -> None:
