@@ -80,11 +80,16 @@ def element_ids(path: Path) -> set[str]:
     return ids | {str(tag["name"]) for tag in document.find_all("a", attrs={"name": True})}
 
 
-def references(document: BeautifulSoup) -> list[str]:
-    """Every URL in an attribute that fetches or navigates (srcset split into its URLs)."""
+def references(document: BeautifulSoup, *, links: bool = True) -> list[str]:
+    """Every URL in an attribute that fetches or navigates (srcset split into its URLs).
+
+    ``links=False`` leaves out the links a reader follows (``<a href>``): they fetch nothing by themselves.
+    """
     urls: list[str] = []
     for tag in document.find_all(True):
         for attribute in URL_ATTRIBUTES:
+            if not links and tag.name == "a" and attribute == "href":
+                continue
             value = tag.get(attribute)
             if isinstance(value, str) and value.strip():
                 urls.append(value.strip())
@@ -177,8 +182,20 @@ def referenced_assets(site_dir: Path, suffix: str) -> set[Path]:
     return found
 
 
+def external_links(site_dir: Path) -> list[str]:
+    """The links (``<a href>``) in built pages that lead to another host, as ``page: url``."""
+    found: list[str] = []
+    for page in html_files(site_dir):
+        document = soup(page)
+        name = site_path(site_dir, page)
+        found.extend(f"{name}: {a['href']}" for a in document.find_all("a", href=True) if is_external(str(a["href"])))
+    return found
+
+
 def external_references(site_dir: Path, theme_bundles: tuple[str, ...] = ("bundle.",)) -> list[str]:
-    """External hosts that built pages, their stylesheets and our own scripts reference.
+    """External hosts that built pages, their stylesheets and our own scripts fetch from.
+
+    A link the reader follows (``<a href>``) fetches nothing by itself: ``external_links()`` lists those.
 
     Material's minified ``bundle.*.js`` names unpkg.com for Mermaid, which it loads only for a page with a
     ``mermaid`` block; the caller checks that no page has one, so the bundle text itself is skipped.
@@ -187,7 +204,7 @@ def external_references(site_dir: Path, theme_bundles: tuple[str, ...] = ("bundl
     for page in html_files(site_dir):
         document = soup(page)
         name = site_path(site_dir, page)
-        problems.extend(f"{name}: {url}" for url in references(document) if is_external(url))
+        problems.extend(f"{name}: {url}" for url in references(document, links=False) if is_external(url))
         for script in document.find_all("script", src=False):
             problems.extend(f"{name}: inline script -> {host}" for host in js_hosts(script.get_text()))
     for css in referenced_assets(site_dir, ".css"):
