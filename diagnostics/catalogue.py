@@ -58,8 +58,12 @@ WHO_LABELS: dict[str, str] = {
     "gebruikersbeheerder": "de Gebruikersbeheerder van uw organisatie",
     "makelaar": "uw eHerkenningsmakelaar",
     "servicedesk": "de BRO Servicedesk",
-    "beheer": "het beheer van het Bronhouderportaal",
+    # A medewerker never reaches the beheer directly: name whom they contact, and where it goes from there.
+    "beheer": "de BRO Servicedesk; die geeft het door aan het beheer van het Bronhouderportaal",
 }
+# Whom the ``steps.beheerder`` text is for; an entry without one says NOTHING_TO_DO there.
+BeheerderRole = Literal["eHerkenningsbeheerder", "gebruikersbeheerder"]
+NOTHING_TO_DO = "U hoeft niets te doen"
 GROUP_TITLES: dict[str, str] = {
     "eherkenning": "Inloggen met eHerkenning",
     "email": "Inloggen met uw e-mailadres",
@@ -110,6 +114,7 @@ class Entry(BaseModel):
     seen: Text
     cause: Text
     who: Who
+    beheerder_role: BeheerderRole | None = None
     steps: Steps
     links: tuple[str, ...] = ()
     reply: Text
@@ -180,6 +185,11 @@ def _text_problems(entry: Entry) -> list[str]:
     for word in FORBIDDEN_WORDS:
         if any(word in text.lower() for text in texts):
             problems.append(f"{entry.id}: tekst bevat {word!r} (schrijfregels) / text uses a forbidden word")
+    if (entry.beheerder_role is None) != entry.steps.beheerder.startswith(NOTHING_TO_DO):
+        problems.append(
+            f"{entry.id}: beheerder_role hoort bij een beheerderstap; zonder rol begint de stap met {NOTHING_TO_DO!r}"
+            " / beheerder_role and steps.beheerder disagree"
+        )
     for pattern, preferred in PREFERRED_WORDING:
         found = next((match[0] for text in texts if (match := pattern.search(text))), None)
         if found is not None:

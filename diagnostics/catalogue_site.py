@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from diagnostics import wizard
-from diagnostics.catalogue import GROUP_TITLES, HELP_PAGE, Catalogue, Entry, load_catalogue
+from diagnostics.catalogue import GROUP_TITLES, HELP_PAGE, BeheerderRole, Catalogue, Entry, load_catalogue
 from diagnostics.settings import Settings
 
 # Who the "send this to your beheerder" text is for; other entries need no message from the user.
@@ -26,7 +26,7 @@ MAIL_ADDRESSEES: dict[str, str] = {
     "eHerkenningsbeheerder": "eHerkenningsbeheerder",
     "gebruikersbeheerder": "Gebruikersbeheerder",
 }
-BEHEERDER_HEADINGS: dict[str, str] = {
+BEHEERDER_HEADINGS: dict[BeheerderRole, str] = {
     "eHerkenningsbeheerder": "Voor de eHerkenningsbeheerder",
     "gebruikersbeheerder": "Voor de Gebruikersbeheerder",
 }
@@ -100,10 +100,11 @@ def _entry_markdown(catalogue: Catalogue, entry: Entry, page_url: str) -> str:
         "",
         f"**Wat u kunt doen:** {entry.steps.medewerker}",
         "",
-        f'??? info "{BEHEERDER_HEADINGS.get(entry.who, "Voor de beheerder")}"',
-        "",
-        _indent(entry.steps.beheerder),
-        "",
+    ]
+    # The beheerder step is headed with the role it is for; when no beheerder needs to act, it is left out.
+    if entry.beheerder_role is not None:
+        lines += [f'??? info "{BEHEERDER_HEADINGS[entry.beheerder_role]}"', "", _indent(entry.steps.beheerder), ""]
+    lines += [
         '??? info "Voor de BRO Servicedesk"',
         "",
         _indent(entry.steps.servicedesk),

@@ -226,3 +226,15 @@ def test_other_wording_is_refused_with_the_preferred_words(raw: list[dict[str, A
         parse_catalogue(raw)
     assert "schrijf 'u hebt', niet 'U heeft'" in str(caught.value)
     assert "schrijf 'beheerdashboard', niet 'beheermodule'" in str(caught.value)
+
+
+def test_beheerder_role_and_the_beheerder_step_agree(raw: list[dict[str, Any]]) -> None:
+    first = raw[0]
+    assert first["beheerder_role"] == "eHerkenningsbeheerder"
+    del first["beheerder_role"]
+    with pytest.raises(CatalogueError, match=f"{first['id']}: beheerder_role"):
+        parse_catalogue(raw)
+    first["beheerder_role"] = "gebruikersbeheerder"
+    first["steps"]["beheerder"] = "U hoeft niets te doen."
+    with pytest.raises(CatalogueError, match=f"{first['id']}: beheerder_role"):
+        parse_catalogue(raw)

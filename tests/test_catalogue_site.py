@@ -47,7 +47,10 @@ def test_every_entry_has_an_anchored_section_with_the_runtime_texts(help_page: B
         assert isinstance(heading, Tag) and heading.name == "h4", entry.id
         assert entry.title in heading.get_text()
         text = section_text(heading)
-        for value in (entry.seen, entry.cause, entry.who_label, *entry.steps.model_dump().values()):
+        shown = [entry.seen, entry.cause, entry.who_label, entry.steps.medewerker, entry.steps.servicedesk]
+        if entry.beheerder_role is not None:
+            shown.append(entry.steps.beheerder)
+        for value in shown:
             assert squash(value) in text, (entry.id, value)
         # The verdict's advice (what the API, explain and the console show) is the same sentence.
         assert squash(catalogue.diagnosis(entry.id).advice) in text
@@ -109,3 +112,35 @@ def test_page_title_reads_front_matter_then_the_first_heading(tmp_path: Path) ->
     assert page_title("b.md", tmp_path) == "Eerste kop"
     with pytest.raises(ValueError, match="c.md"):
         page_title("c.md", tmp_path)
+
+
+def entry_markdown(entry_id: str) -> str:
+    text = storingen_markdown(load_catalogue(), PAGE_URL)
+    return text.split(f"{{ #{entry_id} }}", 1)[1].split("\n#### ", 1)[0]
+
+
+def test_beheerder_steps_are_headed_with_the_role_they_are_for() -> None:
+    text = storingen_markdown(load_catalogue(), PAGE_URL)
+    assert "Voor de beheerder" not in text
+    # who is the medewerker (or the beheer), but the beheerder step is the eHerkenningsbeheerder's.
+    for entry_id in ("wrong-organisation", "request-unsupported"):
+        assert '??? info "Voor de eHerkenningsbeheerder"' in entry_markdown(entry_id), entry_id
+    assert '??? info "Voor de Gebruikersbeheerder"' in entry_markdown("email-locked")
+
+
+def test_no_beheerder_heading_when_no_beheerder_needs_to_act() -> None:
+    catalogue = load_catalogue()
+    idle = [entry for entry in catalogue.entries if entry.beheerder_role is None]
+    assert {"replay", "config-error", "bad-signature"} <= {entry.id for entry in idle}
+    for entry in idle:
+        section = entry_markdown(entry.id)
+        assert "U hoeft niets te doen" not in section, entry.id
+        assert 'beheerder"' not in section, entry.id
+
+
+def test_who_for_the_beheer_names_whom_the_medewerker_contacts() -> None:
+    section = entry_markdown("bad-signature")
+    assert (
+        "**Wie moet iets doen:** de BRO Servicedesk; die geeft het door aan het beheer van het Bronhouderportaal."
+        in section
+    )
