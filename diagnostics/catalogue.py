@@ -114,6 +114,8 @@ class Entry(BaseModel):
     seen: Text
     cause: Text
     who: Who
+    # When who acts depends on the case; ``who`` stays the role of the common case (the verdict's contract).
+    who_detail: Annotated[str, Field(min_length=10)] | None = None
     beheerder_role: BeheerderRole | None = None
     steps: Steps
     links: tuple[str, ...] = ()
@@ -129,7 +131,7 @@ class Entry(BaseModel):
 
     @property
     def who_label(self) -> str:
-        return WHO_LABELS[self.who]
+        return self.who_detail or WHO_LABELS[self.who]
 
     @property
     def anchor(self) -> str:

@@ -238,3 +238,18 @@ def test_beheerder_role_and_the_beheerder_step_agree(raw: list[dict[str, Any]]) 
     first["steps"]["beheerder"] = "U hoeft niets te doen."
     with pytest.raises(CatalogueError, match=f"{first['id']}: beheerder_role"):
         parse_catalogue(raw)
+
+
+def test_sms_code_names_both_roles_each_for_its_own_case() -> None:
+    """Wrong or old number: the eHerkenningsbeheerder. Right number, or (re)activation: the eHerkenningsmakelaar."""
+    entry = load_catalogue().entry("no-sms-code")
+    assert entry.who == "eHerkenningsbeheerder"  # the role id stays; the label says both
+    assert entry.who_label.startswith("uw eHerkenningsbeheerder als uw telefoonnummer niet klopt")
+    assert entry.who_label.endswith("Dan uw eHerkenningsmakelaar")
+    for text in (entry.steps.medewerker, entry.steps.servicedesk, entry.reply):
+        sentences = re.split(r"(?<=[.?!])\s+", text)
+        number = next(i for i, s in enumerate(sentences) if "fout of oud" in s)
+        assert "eHerkenningsbeheerder" in " ".join(sentences[number : number + 2]), text
+        right = next(i for i, s in enumerate(sentences) if "(opnieuw) worden geactiveerd" in s)
+        assert "eHerkenningsmakelaar" in " ".join(sentences[right : right + 2]), text
+        assert "Klopt het nummer" in text, text
