@@ -65,7 +65,7 @@ FACTS = [
     ("eherkenning/index.html", "Gegevens voor uw eHerkenningsbeheerder"),
     ("beheerder/index.html", "mandaatregister"),
     ("beheerder/index.html", "beheerdashboard"),
-    ("beheerder/index.html", "Gegevens voor uw eHerkenningsbeheerder"),
+    ("beheerder/index.html", "Gegevens om de machtiging in te stellen"),
     ("email/index.html", "Gebruikersbeheerder"),
     ("email/index.html", "zakelijk e-mailadres"),
     ("email/index.html", "bronhouderorganisatie"),
@@ -238,9 +238,16 @@ def test_glossary_terms_are_tooltips(built: Path) -> None:
 
 
 def test_stable_anchors_for_generated_sections(built: Path) -> None:
-    for page in ("eherkenning/index.html", "beheerder/index.html"):
-        heading = helpers.soup(built / page).find(id="gegevens-voor-uw-eherkenningsbeheerder")
-        assert heading is not None and heading.name == "h2", page
+    heading = helpers.soup(built / "eherkenning/index.html").find(id="gegevens-voor-uw-eherkenningsbeheerder")
+    assert heading is not None and heading.name == "h2"
+    # The beheerder's own page speaks to the beheerder; the section's old anchor still leads to it.
+    beheerder = helpers.soup(built / "beheerder/index.html")
+    heading = beheerder.find(id="gegevens-machtiging")
+    assert heading is not None and heading.name == "h2"
+    assert "Gegevens om de machtiging in te stellen" in heading.get_text()
+    old_anchor = beheerder.find(id="gegevens-voor-uw-eherkenningsbeheerder")
+    assert old_anchor is not None and old_anchor.find_next(["h2", "h3"]) is heading
+    assert "uw eHerkenningsbeheerder" not in " ".join(h.get_text() for h in beheerder.select("article h2"))
     assert helpers.soup(built / "inloggen-lukt-niet/index.html").find(id="wat-ziet-u") is not None
 
 
