@@ -310,6 +310,28 @@ def timeout_words(settings: Settings) -> str:
     return "1 minuut" if minutes == 1 else f"{minutes} minuten"
 
 
+@dataclass(frozen=True)
+class PendingNotice:
+    """The notice about an earlier test that did not come back (chooser and site widget say the same)."""
+
+    title: str
+    text: str
+    link_text: str = "Vertel ons wat u zag"
+
+
+def pending_notice(session: DiagSession) -> PendingNotice | None:
+    """What to tell a user whose last test is still waiting or never came back; None for any other state."""
+    if session.state == "started":
+        return PendingNotice(
+            "Uw vorige test is nog niet klaar",
+            "Wij hebben nog geen antwoord van uw eHerkenningsmakelaar. "
+            "Bent u daar gestopt, bijvoorbeeld door een melding?",
+        )
+    if session.state == "no-response":
+        return PendingNotice("Uw vorige test kwam niet terug", "Wij kregen geen antwoord van uw eHerkenningsmakelaar.")
+    return None
+
+
 def answer_option(key: str) -> AnswerOption | None:
     return next((option for option in NO_RESPONSE_ANSWERS if option.key == key), None)
 

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
-from diagnostics import reference, roundtrip
+from diagnostics import page_frame, reference, roundtrip
 from diagnostics.brokers import BrokerError, BrokerRegistry, Supplier
 from diagnostics.catalogue import Entry, load_catalogue
 from diagnostics.deps import RegistryDep, SettingsDep
@@ -27,6 +27,7 @@ from diagnostics.verdict import Verdict
 log = logging.getLogger(__name__)
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+page_frame.register(TEMPLATES.env)
 SUPPLIER_COOKIE = "inloghulp_leverancier"
 LAST_TEST_COOKIE = "inloghulp_laatste_test"
 ONE_YEAR = 365 * 24 * 3600
@@ -51,6 +52,14 @@ class BrokerSuppliersOut(BaseModel):
         description="De eHerkenningsmakelaars uit de ondertekende AD-lijst, op volgorde."
     )
     error: str | None = Field(description="Diagnose-id als de lijst nu niet op te halen is.")
+
+
+class OpenTestOut(BaseModel):
+    reference: str = Field(description="Referentiecode van de vorige test van deze browser.")
+    title: str = Field(description="Kop van de melding, zoals op /diagnose.")
+    text: str = Field(description="Tekst van de melding, zoals op /diagnose.")
+    link_text: str = Field(description="Tekst van de link naar de vraag wat de gebruiker zag.")
+    question_url: str = Field(description="De vraag op de uitslagpagina: /diagnose/{reference}#vraag.")
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -87,6 +96,17 @@ async def _session_or_404(store: Store, raw: str) -> DiagSession:
 
 
 # ── chooser ──
+
+
+async def _pending(request: Request, settings: Settings, store: Store) -> DiagSession | None:
+    """This browser's last test, when it still waits for the broker or never came back."""
+    last = reference.normalise(request.cookies.get(LAST_TEST_COOKIE) or "")
+    if not last:
+        return None
+    await _expire(settings, store)
+    session = await to_thread.run_sync(store.get_session, last)
+    # Still waiting for the broker, or given up on: either way the user can tell us what they saw.
+    return session if session is not None and roundtrip.pending_notice(session) is not None else None
 
 
 async def _supplier_lists(settings: Settings, registry: BrokerRegistry) -> list[BrokerSuppliersOut]:
@@ -137,20 +157,14 @@ async def _chooser(
         }
         for group in await _supplier_lists(settings, registry)
     ]
-    pending: DiagSession | None = None
-    last = reference.normalise(request.cookies.get(LAST_TEST_COOKIE) or "")
-    if last:
-        await _expire(settings, store)
-        session = await to_thread.run_sync(store.get_session, last)
-        # Still waiting for the broker, or given up on: either way the user can tell us what they saw.
-        if session is not None and session.state in ("started", "no-response"):
-            pending = session
+    pending = await _pending(request, settings, store)
     return TEMPLATES.TemplateResponse(
         request,
         "roundtrip/chooser.html",
         {
             "groups": groups,
             "pending": pending,
+            "notice": roundtrip.pending_notice(pending) if pending else None,
             "info": service_info(settings),
             "chooser_url": f"{settings.public_base_url.rstrip('/')}/diagnose",
             "has_problem": problem is not None,
@@ -163,6 +177,25 @@ async def _chooser(
 async def read_chooser(request: Request, settings: SettingsDep, store: StoreDep, registry: RegistryDep) -> HTMLResponse:
     """The chooser: pick your eHerkenningsmakelaar and test the login, with the beheerder card beside it."""
     return await _chooser(request, settings, store, registry)
+
+
+@router.get("/api/v1/open-test", response_model=OpenTestOut | None)
+async def read_open_test(
+    request: Request, response: Response, settings: SettingsDep, store: StoreDep
+) -> OpenTestOut | None:
+    """This browser's last test if it never came back (for the site widget), else null."""
+    response.headers["Cache-Control"] = "no-store"
+    session = await _pending(request, settings, store)
+    notice = roundtrip.pending_notice(session) if session else None
+    if session is None or notice is None:
+        return None
+    return OpenTestOut(
+        reference=session.reference,
+        title=notice.title,
+        text=notice.text,
+        link_text=notice.link_text,
+        question_url=f"{roundtrip.relay_state_for(session.reference)}#vraag",
+    )
 
 
 @router.get("/api/v1/suppliers", response_model=list[BrokerSuppliersOut])

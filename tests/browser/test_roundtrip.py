@@ -170,9 +170,20 @@ def test_widget_on_the_help_page_starts_a_test(page: Page, server: LiveServer) -
     expect(widget).to_have_count(1)
     expect(page.locator("[data-inloghulp-roundtrip-link]")).to_be_hidden()
     assert_axe_clean(page)
+    # Like the chooser: what to do when the eHerkenningsmakelaar never sends the user back.
+    expect(widget.locator(".inloghulp-roundtrip__come-back")).to_contain_text("vertel ons wat u zag")
+    expect(widget.get_by_role("link", name=f"{server.url}/diagnose")).to_have_attribute("href", "/diagnose")
+    expect(page.locator(".inloghulp-roundtrip__open-test")).to_have_count(0)
     widget.locator('input[name="supplier"]').first.check()
     widget.get_by_role("button", name="Test de inlog").click()
     page.wait_for_url(re.compile(r"/simulator/"))
+    # Back on the help page by themselves (the broker stopped them): the widget knows the test is open.
+    page.goto(f"{server.url}/eherkenning/")
+    notice = page.get_by_role("region", name=re.compile(r"^Uw vorige test"))
+    expect(notice).to_be_visible()
+    assert_axe_clean(page)
+    notice.get_by_role("link", name="Vertel ons wat u zag").click()
+    expect(page.get_by_role("heading", name="Wat zag u bij uw eHerkenningsmakelaar?")).to_be_visible()
 
 
 def test_help_page_without_javascript_links_to_the_test(browser: Browser, server: LiveServer) -> None:

@@ -149,6 +149,18 @@ def test_start_without_a_valid_choice_asks_again_on_the_chooser(
     assert page.select_one('form.chooser input[name="broker"]')["value"] == "simulator"  # type: ignore[index]
 
 
+def test_chooser_says_what_to_do_when_the_login_does_not_come_back(client: TestClient, settings: Settings) -> None:
+    form = soup(client.get("/diagnose")).select_one("form.chooser")
+    assert form is not None
+    note = form.select_one(".come-back")
+    assert note is not None and "niet terug" in note.get_text() and "vertel ons wat u zag" in note.get_text()
+    link = note.select_one("a")
+    assert link is not None and link["href"] == "/diagnose"
+    assert link.get_text(strip=True) == f"{settings.public_base_url.rstrip('/')}/diagnose"
+    # Before the button, so it is read before the user leaves.
+    assert note.find_next("button") is form.select_one("button[type=submit]")
+
+
 def test_start_redirects_to_the_broker_and_remembers_the_choice(client: TestClient) -> None:
     supplier = soup(client.get("/diagnose")).select('input[name="supplier"]')[2]["value"]
     response = client.post("/diagnose/start", data={"broker": "simulator", "supplier": supplier})
@@ -169,13 +181,30 @@ def test_back_before_the_timeout_the_user_can_say_what_they_saw(client: TestClie
     notice = soup(client.get("/diagnose")).select_one("#vorige-test-kop")
     assert notice is not None and notice.get_text() == "Uw vorige test is nog niet klaar"
     assert notice.find_parent().select_one("a")["href"] == f"/diagnose/{reference}#vraag"  # type: ignore[union-attr,index]
+    # The site widget asks the service, and says the same (the cookie is httpOnly).
+    open_test = client.get("/api/v1/open-test")
+    assert open_test.headers["cache-control"] == "no-store"
+    assert open_test.json() == {
+        "reference": reference,
+        "title": "Uw vorige test is nog niet klaar",
+        "text": notice.find_parent().select_one("p").get_text(" ", strip=True).split(" Vertel ons")[0],  # type: ignore[union-attr]
+        "link_text": "Vertel ons wat u zag",
+        "question_url": f"/diagnose/{reference}#vraag",
+    }
     answered = client.post(f"/diagnose/{reference}/antwoord", data={"antwoord": "geen-machtiging"})
     assert answered.status_code == 303
+    assert client.get("/api/v1/open-test").json() is None
     verdict = client.get(f"/api/v1/diagnose/{reference}").json()
     assert (verdict["verdict"], verdict["diagnosis"]["id"]) == ("failed", "no-authorisation")
     page = soup(client.get(f"/diagnose/{reference}"))
     assert page.select_one("#vraag") is None and verdict["diagnosis"]["title"] in page.get_text()
     assert soup(client.get("/diagnose")).select_one("#vorige-test-kop") is None
+
+
+def test_no_open_test_without_the_cookie(client: TestClient) -> None:
+    assert client.get("/api/v1/open-test").json() is None
+    client.cookies.set("inloghulp_laatste_test", "BHP-2345-6789")
+    assert client.get("/api/v1/open-test").json() is None
 
 
 def test_post_binding_when_the_broker_has_no_redirect_endpoint(settings: Settings) -> None:

@@ -4,6 +4,8 @@
   "use strict";
 
   var API = "/api/v1/suppliers";
+  var OPEN_TEST_API = "/api/v1/open-test";
+  var CHOOSER = "/diagnose";
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -30,11 +32,40 @@
     });
     fieldset.appendChild(choices);
     form.appendChild(fieldset);
+    form.appendChild(comeBack());
     form.appendChild(el("button", { type: "submit", "class": "md-button md-button--primary" }, "Test de inlog"));
     return form;
   }
 
+  // The same instruction as on /diagnose: a broker that refuses (no machtiging) never sends the user back.
+  function comeBack() {
+    var note = el("p", { "class": "inloghulp-roundtrip__come-back" },
+      "Komt u na het inloggen niet terug op deze site? Ga dan zelf terug naar ");
+    note.appendChild(el("a", { href: CHOOSER }, location.origin + CHOOSER));
+    note.appendChild(document.createTextNode(" en vertel ons wat u zag."));
+    return note;
+  }
+
+  // The last test of this browser that never came back (the cookie is httpOnly: the service tells us).
+  function showOpenTest(holder) {
+    fetch(OPEN_TEST_API, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (open) {
+        if (!open || !open.reference) return;
+        var notice = el("div", { "class": "admonition warning inloghulp-roundtrip__open-test", role: "region",
+          "aria-labelledby": "inloghulp-vorige-test" });
+        notice.appendChild(el("p", { id: "inloghulp-vorige-test", "class": "admonition-title" }, open.title));
+        var text = el("p", {}, open.text + " ");
+        text.appendChild(el("a", { href: open.question_url }, open.link_text));
+        text.appendChild(document.createTextNode(" (referentiecode " + open.reference + ")."));
+        notice.appendChild(text);
+        holder.insertBefore(notice, holder.firstChild);
+      })
+      .catch(function () { /* no notice: the chooser shows it too */ });
+  }
+
   function mount(holder) {
+    showOpenTest(holder);
     holder.dataset.mounted = "true";
     fetch(API, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
