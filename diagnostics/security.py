@@ -28,12 +28,14 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from diagnostics import page_frame
 from diagnostics.allow import allowed_methods
 from diagnostics.settings import Settings
 
 log = logging.getLogger(__name__)
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+page_frame.register(TEMPLATES.env)
 
 # Stable ids for machines; the Dutch texts for people are in the error templates.
 ERROR_IDS: dict[int, str] = {
