@@ -325,3 +325,17 @@ def test_unknown_site_path_gets_the_dutch_404_page(built: Path, path: str) -> No
     assert links["Inloggen lukt niet"] == "/inloggen-lukt-niet/"
     assert links["inlogtest"] == "/diagnose"
     assert document.select_one("article .inloghulp-contact") is not None
+
+
+def test_the_inlogtest_is_linked_from_start_page_nav_and_help_request(built: Path) -> None:
+    """The inlogtest (/diagnose, a page of the service on the same host) is easy to find."""
+    start = helpers.soup(built / "index.html")
+    assert start.select_one("#inlogtest") is not None
+    assert start.select('article a[href="/diagnose"]') != []
+    for page in PAGES:
+        nav = helpers.soup(built / page).select('nav.md-nav--primary a.md-nav__link[href="/diagnose"]')
+        assert [a.get_text(strip=True) for a in nav] == ["Test de inlog"], page
+    help_request = helpers.soup(built / "inloggen-lukt-niet/index.html").select_one("#voordat-u-hulp-vraagt")
+    assert help_request is not None
+    items = help_request.find_next("ul").find_all("li")
+    assert any(li.select_one('a[href="/diagnose"]') and "referentiecode" in li.get_text() for li in items)
