@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from diagnostics import checks
 from diagnostics.catalogue import load_catalogue
+from diagnostics.page_frame import SITE_NAME
 from diagnostics.servicedesk import records
 from diagnostics.servicedesk.paste import analyse
 from diagnostics.settings import Settings
@@ -74,6 +75,13 @@ def test_unknown_reference_is_a_clear_404_and_still_audited(logged_in: TestClien
     assert response.status_code == 404
     assert "Geen inlogtest gevonden" in response.text
     assert records.audit_lines(store.engine)[0].reference == "BHP-2345-6789"
+
+
+def test_console_pages_carry_the_product_name_of_the_help_site(client: TestClient) -> None:
+    page = BeautifulSoup(client.get("/servicedesk/login").text, "html.parser")
+    brand = page.select_one(".brand span")
+    assert brand is not None and brand.get_text() == SITE_NAME == "Inloghulp Bronhouderportaal"
+    assert page.title is not None and page.title.get_text().endswith(f"Servicedeskconsole {SITE_NAME}")
 
 
 def test_reference_that_is_not_a_code_gets_a_message_and_keeps_the_input(logged_in: TestClient) -> None:
