@@ -46,5 +46,6 @@ def build_site(settings: Settings, *, strict: bool = True, config_file: Path = P
     command = [sys.executable, "-m", "mkdocs", "build", "-f", str(config_file), "-d", str(settings.site_dir)]
     if strict:
         command.append("--strict")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    # mkdocs.yml reads site_url from MKDOCS_SITE_URL: canonical links and sitemap name the configured host.
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "MKDOCS_SITE_URL": f"{settings.public_base_url}/"}
     return subprocess.run(command, env=env, check=False).returncode

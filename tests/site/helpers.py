@@ -9,6 +9,7 @@ import sys
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import tomli_w
@@ -26,7 +27,11 @@ JS_URL = re.compile(r"""["'`](https?:)?//([^/"'`\s]+)""")
 
 
 def build_site(
-    site_dir: Path, key_pair: tuple[Path, Path], work_dir: Path, env: dict[str, str] | None = None
+    site_dir: Path,
+    key_pair: tuple[Path, Path],
+    work_dir: Path,
+    env: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the real ``inloghulp build`` (snippets + ``mkdocs build --strict``) into ``site_dir``."""
     key_file, cert_file = key_pair
@@ -37,6 +42,7 @@ def build_site(
             "database_url": f"sqlite:///{work_dir / 'inloghulp.sqlite3'}",
             "sp": {"key_file": str(key_file), "cert_file": str(cert_file)},
             "simulator": {"key_dir": str(work_dir / "simulator")},
+            **(overrides or {}),
         },
     )
     path = work_dir / "inloghulp.toml"

@@ -339,3 +339,17 @@ def test_the_inlogtest_is_linked_from_start_page_nav_and_help_request(built: Pat
     assert help_request is not None
     items = help_request.find_next("ul").find_all("li")
     assert any(li.select_one('a[href="/diagnose"]') and "referentiecode" in li.get_text() for li in items)
+
+
+def test_canonical_links_follow_the_configured_public_base_url(tmp_path: Path, sp_keypair: tuple[Path, Path]) -> None:
+    base = "https://inloghulp.example.nl"
+    result = helpers.build_site(tmp_path / "site", sp_keypair, tmp_path, overrides={"public_base_url": base})
+    assert result.returncode == 0, result.stdout + result.stderr
+    for page, path in (("index.html", "/"), ("eherkenning/index.html", "/eherkenning/")):
+        canonical = helpers.soup(tmp_path / "site" / page).find("link", rel="canonical")
+        assert canonical is not None and canonical["href"] == f"{base}{path}", page
+    sitemap = BeautifulSoup((tmp_path / "site" / "sitemap.xml").read_text(encoding="utf-8"), "xml")
+    assert {loc.get_text(strip=True).split("/")[2] for loc in sitemap.find_all("loc")} == {"inloghulp.example.nl"}
+    # The 404 page is served at any depth: its links stay root-relative, whatever the host.
+    start = helpers.soup(tmp_path / "site" / "404.html").select_one("article a")
+    assert start is not None and start["href"] == "/"
