@@ -10,10 +10,10 @@ import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from diagnostics import wizard
 from diagnostics.verdict import Diagnosis, Who
@@ -77,6 +77,7 @@ INDEX_IDS: tuple[str, ...] = ("org-not-registered", "wrong-environment", "portal
 
 _ID = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 _LINK = re.compile(r"^(?P<page>[a-z0-9][a-z0-9/_-]*\.md)(#(?P<anchor>[a-z0-9-]+))?$")
+_INLINE_LINK = re.compile(r"\[(?P<label>[^\[\]]+)\]\((?P<link>[^()\s]+)\)")
 # Words the writing rules forbid (domain.md §11): no officialese, no apology, no blame.
 FORBIDDEN_WORDS: tuple[str, ...] = ("ongeldig", "sorry", "oeps", "er is een fout opgetreden", "alstublieft")
 # One word for one thing across the site (docs/begrippen.md): the pattern found, and what to write instead.
@@ -91,6 +92,43 @@ Text = Annotated[str, Field(min_length=10)]
 
 class CatalogueError(ValueError):
     """The catalogue file cannot be used; the message names the entry and the field."""
+
+
+class InlineLink(BaseModel):
+    """A phrase in an entry's text that links to a help page, written ``[phrase](page.md#anchor)`` in the file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str
+    link: Annotated[str, Field(pattern=_LINK.pattern)]
+
+
+class Segment(NamedTuple):
+    """A piece of an entry's text; ``link`` (a docs path) is set when the piece is a link's phrase."""
+
+    text: str
+    link: str | None = None
+
+    @property
+    def site_path(self) -> str | None:
+        """The link as a path from the site root, e.g. ``beheerder/#gegevens``."""
+        return None if self.link is None else site_path(self.link)
+
+
+def site_path(link: str) -> str:
+    """A docs path (``beheerder.md#anker``) as the site's URL path from the root (``beheerder/#anker``)."""
+    page, _, anchor = link.partition("#")
+    path = page.removesuffix(".md").removesuffix("index")
+    path = f"{path}/" if path and not path.endswith("/") else path
+    return f"{path}#{anchor}" if anchor else path
+
+
+def _strip_inline_links(text: str, found: list[dict[str, str]]) -> str:
+    def phrase(match: re.Match[str]) -> str:
+        found.append({"label": match["label"], "link": match["link"]})
+        return match["label"]
+
+    return _INLINE_LINK.sub(phrase, text)
 
 
 class Steps(BaseModel):
@@ -120,6 +158,26 @@ class Entry(BaseModel):
     steps: Steps
     links: tuple[str, ...] = ()
     reply: Text
+    # Taken from the texts: they hold the plain phrase, so every caller that shows text as-is stays readable.
+    inline_links: tuple[InlineLink, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _take_inline_links(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        found: list[dict[str, str]] = []
+        data = dict(data)
+        for key in ("seen", "cause"):
+            if isinstance(data.get(key), str):
+                data[key] = _strip_inline_links(data[key], found)
+        if isinstance(data.get("steps"), dict):
+            data["steps"] = {
+                role: _strip_inline_links(text, found) if isinstance(text, str) else text
+                for role, text in data["steps"].items()
+            }
+        data["inline_links"] = found
+        return data
 
     @field_validator("links")
     @classmethod
@@ -136,6 +194,14 @@ class Entry(BaseModel):
     @property
     def anchor(self) -> str:
         return f"{HELP_PAGE}#{self.id}"
+
+    def segments(self, text: str) -> list[Segment]:
+        """One of this entry's texts in pieces, so a renderer can make the linked phrases into links."""
+        links = {inline.label: inline.link for inline in self.inline_links}
+        if not links:
+            return [Segment(text)]
+        pattern = "(" + "|".join(re.escape(label) for label in sorted(links, key=len, reverse=True)) + ")"
+        return [Segment(part, links.get(part)) for part in re.split(pattern, text) if part]
 
 
 class Catalogue:
@@ -203,7 +269,7 @@ def _link_problems(entries: list[Entry], docs_dir: Path | None) -> list[str]:
     ids = {entry.id for entry in entries}
     problems = []
     for entry in entries:
-        for link in entry.links:
+        for link in (*entry.links, *(inline.link for inline in entry.inline_links)):
             match = _LINK.fullmatch(link)
             assert match is not None  # shape checked by the model
             page, anchor = match["page"], match["anchor"]

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from diagnostics import wizard
-from diagnostics.catalogue import GROUP_TITLES, HELP_PAGE, BeheerderRole, Catalogue, Entry, load_catalogue
+from diagnostics.catalogue import GROUP_TITLES, HELP_PAGE, BeheerderRole, Catalogue, Entry, load_catalogue, site_path
 from diagnostics.settings import Settings
 
 # Who the "send this to your beheerder" text is for; other entries need no message from the user.
@@ -61,6 +61,19 @@ def _href(link: str) -> str:
     return link
 
 
+def _markdown(entry: Entry, text: str) -> str:
+    """One of the entry's texts with its linked phrases as Markdown links."""
+    return "".join(f"[{part.text}]({_href(part.link)})" if part.link else part.text for part in entry.segments(text))
+
+
+def _wizard_href(link: str) -> str:
+    """A docs path as a link from the help page's URL (``inloggen-lukt-niet/``), where the wizard runs."""
+    page, _, anchor = link.partition("#")
+    if page == HELP_PAGE:
+        return f"#{anchor}"
+    return f"../{site_path(link)}"
+
+
 def _link_title(catalogue: Catalogue, link: str) -> str:
     page, _, anchor = link.partition("#")
     if page == HELP_PAGE and anchor in catalogue:
@@ -92,22 +105,27 @@ def _entry_markdown(catalogue: Catalogue, entry: Entry, page_url: str) -> str:
     lines = [
         f"#### {entry.title} {{ #{entry.id} }}",
         "",
-        f"**Wat u ziet:** {entry.seen}",
+        f"**Wat u ziet:** {_markdown(entry, entry.seen)}",
         "",
-        f"**Waarschijnlijke oorzaak:** {entry.cause}",
+        f"**Waarschijnlijke oorzaak:** {_markdown(entry, entry.cause)}",
         "",
         f"**Wie moet iets doen:** {entry.who_label}.",
         "",
-        f"**Wat u kunt doen:** {entry.steps.medewerker}",
+        f"**Wat u kunt doen:** {_markdown(entry, entry.steps.medewerker)}",
         "",
     ]
     # The beheerder step is headed with the role it is for; when no beheerder needs to act, it is left out.
     if entry.beheerder_role is not None:
-        lines += [f'??? info "{BEHEERDER_HEADINGS[entry.beheerder_role]}"', "", _indent(entry.steps.beheerder), ""]
+        lines += [
+            f'??? info "{BEHEERDER_HEADINGS[entry.beheerder_role]}"',
+            "",
+            _indent(_markdown(entry, entry.steps.beheerder)),
+            "",
+        ]
     lines += [
         '??? info "Voor de BRO Servicedesk"',
         "",
-        _indent(entry.steps.servicedesk),
+        _indent(_markdown(entry, entry.steps.servicedesk)),
         "",
     ]
     message = beheerder_message(entry, page_url)
@@ -157,6 +175,10 @@ def wizard_data(catalogue: Catalogue, page_url: str) -> dict[str, Any]:
             "who_label": entry.who_label,
             "cause": entry.cause,
             "step": entry.steps.medewerker,
+            "step_parts": [
+                {"text": part.text, "href": _wizard_href(part.link) if part.link else None}
+                for part in entry.segments(entry.steps.medewerker)
+            ],
             "addressee": MAIL_ADDRESSEES.get(entry.who),
             "mail": {"subject": message[0], "body": message[1]} if message else None,
         }

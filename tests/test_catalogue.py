@@ -253,3 +253,34 @@ def test_sms_code_names_both_roles_each_for_its_own_case() -> None:
         right = next(i for i, s in enumerate(sentences) if "(opnieuw) worden geactiveerd" in s)
         assert "eHerkenningsmakelaar" in " ".join(sentences[right : right + 2]), text
         assert "Klopt het nummer" in text, text
+
+
+def test_a_linked_phrase_is_plain_text_with_its_link_kept_aside() -> None:
+    entry = load_catalogue().entry("no-authorisation")
+    assert "Die staan op de pagina voor eHerkenningsbeheerders." in entry.steps.medewerker
+    assert "[" not in entry.steps.medewerker
+    assert load_catalogue().diagnosis("no-authorisation").advice == entry.steps.medewerker
+    parts = entry.segments(entry.steps.medewerker)
+    assert "".join(part.text for part in parts) == entry.steps.medewerker
+    linked = [part for part in parts if part.link]
+    assert [(part.text, part.link, part.site_path) for part in linked] == [
+        ("pagina voor eHerkenningsbeheerders", "beheerder.md", "beheerder/")
+    ]
+
+
+def test_a_linked_phrase_must_point_to_an_existing_page(raw: list[dict[str, Any]]) -> None:
+    raw[0]["cause"] = "Lees de [pagina die er niet is](bestaat-niet.md) voor de uitleg."
+    with pytest.raises(CatalogueError, match="bestaat-niet.md"):
+        parse_catalogue(raw, docs_dir=ROOT / "docs")
+
+
+def test_explanation_partial_links_the_phrase() -> None:
+    from bs4 import BeautifulSoup
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    environment = Environment(loader=PackageLoader("diagnostics", "templates"), autoescape=select_autoescape())
+    html = environment.get_template("_partials/explanation.html").render(
+        entry=load_catalogue().entry("no-authorisation")
+    )
+    link = BeautifulSoup(html, "html.parser").find("a", string="pagina voor eHerkenningsbeheerders")
+    assert link is not None and link["href"] == "/beheerder/"

@@ -144,3 +144,21 @@ def test_who_for_the_beheer_names_whom_the_medewerker_contacts() -> None:
         "**Wie moet iets doen:** de BRO Servicedesk; die geeft het door aan het beheer van het Bronhouderportaal."
         in section
     )
+
+
+def test_help_texts_link_the_page_for_eherkenningsbeheerders() -> None:
+    assert "Die staan op de [pagina voor eHerkenningsbeheerders](beheerder.md)." in entry_markdown("no-authorisation")
+    assert "[pagina voor eHerkenningsbeheerders](beheerder.md)" in entry_markdown("wrong-service")
+    parts = wizard_data(load_catalogue(), PAGE_URL)["entries"]["no-authorisation"]["step_parts"]
+    assert {"text": "pagina voor eHerkenningsbeheerders", "href": "../beheerder/"} in parts
+
+
+def test_built_page_links_the_phrase(help_page: BeautifulSoup) -> None:
+    heading = help_page.find(id="no-authorisation")
+    assert isinstance(heading, Tag)
+    links = []
+    for sibling in heading.find_next_siblings():
+        if sibling.name in {"h2", "h3", "h4"}:
+            break
+        links += sibling.find_all("a", string="pagina voor eHerkenningsbeheerders")
+    assert links and links[0]["href"] == "../beheerder/"

@@ -71,6 +71,8 @@ def test_eherkenning_path_by_keyboard_ends_at_the_beheerder_message(browser: Bro
         expect(wizard(page).locator(".ih-wizard__title")).to_have_text(f"Stap 3 van 3: {entry.title}")
         expect(wizard(page)).to_contain_text("uw eHerkenningsbeheerder")
         expect(wizard(page)).to_contain_text(entry.steps.medewerker)
+        page_link = wizard(page).get_by_role("link", name="pagina voor eHerkenningsbeheerders")
+        expect(page_link).to_have_attribute("href", "../beheerder/")
         expect(wizard(page).get_by_text("Stuur dit naar uw eHerkenningsbeheerder")).to_be_visible()
         message = wizard(page).locator("textarea").input_value()
         assert entry.steps.beheerder in message

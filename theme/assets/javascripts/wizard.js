@@ -115,7 +115,11 @@
       show("Stap 3 van 3: " + entry.title, function (panel) {
         panel.appendChild(el("p", {}, [el("strong", { text: "Wie moet iets doen: " }), document.createTextNode(entry.who_label + ".")]));
         panel.appendChild(el("p", {}, [el("strong", { text: "Waarom: " }), document.createTextNode(entry.cause)]));
-        panel.appendChild(el("p", { class: "ih-wizard__next" }, [el("strong", { text: "Uw volgende stap: " }), document.createTextNode(entry.step)]));
+        // The step's linked phrases (e.g. the page for eHerkenningsbeheerders) stay links.
+        var stepNodes = (entry.step_parts || [{ text: entry.step }]).map(function (part) {
+          return part.href ? el("a", { href: part.href, text: part.text }) : document.createTextNode(part.text);
+        });
+        panel.appendChild(el("p", { class: "ih-wizard__next" }, [el("strong", { text: "Uw volgende stap: " })].concat(stepNodes)));
         if (entry.mail) {
           var boxId = "ih-wizard-mail-" + symptom.id;
           var text = "Onderwerp: " + entry.mail.subject + "\n\n" + entry.mail.body;
