@@ -398,58 +398,73 @@ def _check(verdict: Verdict, check_id: str) -> CheckResult | None:
 
 
 def timeline(session: DiagSession, verdict: Verdict, *, broker_name: str, supplier_name: str | None) -> list[Step]:
-    """The round trip as hops, each with a status that reads without colour."""
-    supplier = f"Uw eHerkenningsmakelaar ({supplier_name})" if supplier_name else "Uw eHerkenningsmakelaar"
+    """The round trip as hops in plain Dutch for the medewerker, each with a status that reads without colour.
+
+    No URNs, URLs or protocol words here: the servicedesk reads those in the check trace (the verdict's checks).
+    The broker is named by its name only, never as "herkenningsmakelaar": users know their supplier by
+    that word ("eHerkenningsmakelaar") and the two are easily confused.
+    """
+    supplier = (
+        f"Inloggen bij uw eHerkenningsmakelaar ({supplier_name})"
+        if supplier_name
+        else ("Inloggen bij uw eHerkenningsmakelaar")
+    )
+    back, fetch, checked = "Terug naar de test", f"Inloggegevens ophalen bij {broker_name}", "Controle van de inlog"
     steps = [
-        Step("Bronhouderportaal-test", "pass", "Het inlogverzoek is gemaakt en ondertekend."),
-        Step(f"Herkenningsmakelaar ({broker_name})", "pass", "U bent doorgestuurd naar de herkenningsmakelaar."),
+        Step("Test gestart", "pass", "De test heeft een beveiligd inlogverzoek voor u gemaakt."),
+        Step(
+            f"Doorgestuurd via {broker_name}",
+            "pass",
+            f"{broker_name} verbindt het Bronhouderportaal met eHerkenning. "
+            f"{broker_name} stuurde u door naar uw eHerkenningsmakelaar.",
+        ),
     ]
     diagnosis = verdict.diagnosis.id if verdict.diagnosis else None
     if session.state == "started":
         steps += [
             Step(supplier, "wait", "Wij wachten tot u terugkomt van het inloggen."),
-            Step("Terug met artefact", "wait", "Nog niet ontvangen."),
-            Step("Controle via SOAP", "wait", "Nog niet gedaan."),
-            Step("Controles", "wait", "Nog niet gedaan."),
+            Step(back, "wait", "U bent nog niet terug."),
+            Step(fetch, "wait", "Nog niet gedaan."),
+            Step(checked, "wait", "Nog niet gedaan."),
         ]
         return steps
     if session.state in ("no-response", "answered"):
         steps += [
-            Step(supplier, "fail", "U kwam niet via uw eHerkenningsmakelaar terug bij het Bronhouderportaal."),
-            Step("Terug met artefact", "fail", "Er kwam geen artefact terug."),
-            Step("Controle via SOAP", "skip", "Niet gedaan: er was geen artefact."),
-            Step("Controles", "skip", "Niet gedaan: er was geen antwoord."),
+            Step(supplier, "fail", "Uw eHerkenningsmakelaar stuurde u niet terug naar de test."),
+            Step(back, "fail", "U kwam niet terug. Wij weten daarom niet wat er gebeurde."),
+            Step(fetch, "skip", "Niet gedaan: u kwam niet terug."),
+            Step(checked, "skip", "Niet gedaan: er was niets om te controleren."),
         ]
         return steps
     artifact_check = _check(verdict, "artifact")
     resolve_check = _check(verdict, "artifact-resolve")
     at_supplier = diagnosis in SUPPLIER_DIAGNOSES
+    title = verdict.diagnosis.title if verdict.diagnosis else "Een controle is niet goed gegaan"
     steps.append(
-        Step(
-            supplier,
-            "fail" if at_supplier else "pass",
-            verdict.diagnosis.title if at_supplier and verdict.diagnosis else "U bent teruggestuurd.",
-        )
+        Step(supplier, "fail", f"{title}.")
+        if at_supplier
+        else Step(supplier, "pass", "U bent ingelogd en teruggestuurd.")
     )
     if artifact_check is None:
-        steps.append(Step("Terug met artefact", "skip", "Niet gedaan."))
+        steps.append(Step(back, "skip", "Niet gedaan."))
+    elif artifact_check.status == "fail":
+        steps.append(Step(back, "fail", f"U kwam terug, maar niet met een geldig bewijs van {broker_name}. {title}."))
     else:
-        status: StepStatus = "fail" if artifact_check.status == "fail" else "pass"
-        steps.append(Step("Terug met artefact", status, artifact_check.detail))
-    steps.append(
-        Step("Controle via SOAP", resolve_check.status, resolve_check.detail)
-        if resolve_check and resolve_check.status in ("pass", "fail")
-        else Step("Controle via SOAP", "skip", "Niet gedaan.")
-    )
+        steps.append(Step(back, "pass", f"U kwam terug met een bewijs van {broker_name} dat u hebt ingelogd."))
+    if resolve_check is not None and resolve_check.status == "pass":
+        steps.append(Step(fetch, "pass", f"De test heeft uw inloggegevens veilig opgehaald bij {broker_name}."))
+    elif resolve_check is not None and resolve_check.status == "fail":
+        steps.append(Step(fetch, "fail", f"Het ophalen van uw inloggegevens bij {broker_name} lukte niet. {title}."))
+    else:
+        steps.append(Step(fetch, "skip", "Niet gedaan."))
     if resolve_check is None or resolve_check.status != "pass":
-        steps.append(Step("Controles", "skip", "Niet gedaan: er was geen bericht om te controleren."))
+        steps.append(Step(checked, "skip", "Niet gedaan: er waren geen inloggegevens om te controleren."))
     elif verdict.verdict == "ok":
-        steps.append(Step("Controles", "pass", "Alle controles zijn goed."))
+        steps.append(Step(checked, "pass", "Alle controles zijn goed gegaan."))
     elif at_supplier:
-        steps.append(Step("Controles", "skip", "Er kwam geen inlog terug om te controleren."))
+        steps.append(Step(checked, "skip", "Niet gedaan: u bent niet ingelogd."))
     else:
-        failed = next((check for check in verdict.checks if check.status == "fail"), None)
-        steps.append(Step("Controles", "fail", failed.detail if failed else "Een controle is niet goed."))
+        steps.append(Step(checked, "fail", f"{title}."))
     return steps
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -243,7 +244,77 @@ def test_timeline_marks_the_hop_that_failed(settings: Settings, store: Store) ->
         waiting, roundtrip.session_verdict(settings, waiting), broker_name="B", supplier_name="S"
     )
     assert _statuses(steps) == ["pass", "pass", "wait", "wait", "wait", "wait"]
-    assert steps[2].title == "Uw eHerkenningsmakelaar (S)"
+    assert steps[2].title == "Inloggen bij uw eHerkenningsmakelaar (S)"
+
+
+JARGON = re.compile(r"artefact|artifact|SOAP|SAML|urn:|SourceID|Content-Type|https?://|\bherkenningsmakelaar", re.I)
+
+
+@pytest.mark.parametrize(
+    ("checks", "diagnosis"),
+    [
+        (
+            [
+                CheckResult(
+                    id="artifact",
+                    status="fail",
+                    detail="Het artefact komt niet van B: de SourceID past niet bij urn:etoegang:HM:1:entities:9.",
+                    diagnosis="wrong-issuer",
+                )
+            ],
+            "wrong-issuer",
+        ),
+        (
+            [
+                CheckResult(id="artifact", status="pass", detail="Artefact ontvangen; de SourceID hoort bij urn:x."),
+                CheckResult(
+                    id="artifact-resolve",
+                    status="fail",
+                    detail="De makelaar antwoordde met een SOAP-fout op https://hm.example/ars.",
+                    diagnosis="broker-error",
+                ),
+            ],
+            "broker-error",
+        ),
+        (
+            [
+                CheckResult(id="artifact", status="pass", detail="Artefact ontvangen; de SourceID hoort bij urn:x."),
+                CheckResult(
+                    id="artifact-resolve",
+                    status="pass",
+                    detail="Het bericht is via SOAP opgehaald bij https://hm.example/ars (Content-Type text/xml).",
+                ),
+                CheckResult(
+                    id="loa",
+                    status="fail",
+                    detail="AuthnContextClassRef urn:etoegang:core:assurance-class:loa2 is lager dan loa2plus.",
+                    diagnosis="loa-too-low",
+                ),
+            ],
+            "loa-too-low",
+        ),
+    ],
+)
+def test_timeline_speaks_plain_dutch_and_names_the_problem(
+    store: Store, checks: list[CheckResult], diagnosis: str
+) -> None:
+    verdict = Verdict(verdict="failed", diagnosis=load_catalogue().diagnosis(diagnosis), checks=checks)
+    steps = roundtrip.timeline(_finished(store, verdict), verdict, broker_name="B", supplier_name="S")
+    for step in steps:
+        assert JARGON.search(f"{step.title} {step.detail}") is None, step
+    failed = [step for step in steps if step.status == "fail"]
+    assert len(failed) == 1 and load_catalogue().entry(diagnosis).title in failed[0].detail
+
+
+def test_timeline_of_a_test_that_never_came_back_speaks_plain_dutch(settings: Settings, store: Store) -> None:
+    waiting = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)
+    store.expire_stale(settings.no_response_timeout_seconds, waiting.created_at + timedelta(days=1))
+    gone = store.get_session(waiting.reference)
+    assert gone is not None and gone.state == "no-response"
+    for session in (waiting, gone):
+        verdict = roundtrip.session_verdict(settings, session)
+        for step in roundtrip.timeline(session, verdict, broker_name="B", supplier_name=None):
+            assert JARGON.search(f"{step.title} {step.detail}") is None, step
 
 
 def test_an_unreachable_artifact_service_is_a_verdict_not_a_crash(settings: Settings, store: Store) -> None:

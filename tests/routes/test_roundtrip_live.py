@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from bs4 import BeautifulSoup
 
 from diagnostics.simulator.scenarios import SCENARIO_IDS
 from tests.conftest import LiveServer
@@ -58,6 +60,25 @@ def client(server: LiveServer) -> Iterator[httpx.Client]:
         yield http
 
 
+# Words a medewerker does not know; the check trace keeps them for the servicedesk. "herkenningsmakelaar" on its
+# own (the broker) is too easily confused with the user's eHerkenningsmakelaar.
+JARGON = re.compile(r"artefact|artifact|SOAP|SAML|urn:|SourceID|Content-Type|https?://|\bherkenningsmakelaar", re.I)
+
+
+def assert_plain_timeline_and_full_trace(html: str) -> int:
+    page = BeautifulSoup(html, "html.parser")
+    timeline = page.select_one("ol.timeline")
+    assert timeline is not None
+    assert JARGON.search(timeline.get_text(" ")) is None, timeline.get_text(" ", strip=True)
+    trace = page.select_one("ol.checks")
+    assert trace is not None
+    resolved = [item for item in trace.select("li.check-pass") if item.find("code", string="artifact-resolve")]
+    for item in resolved:
+        # What the servicedesk compares stays on the page: the SOAP address and the Content-Type used.
+        assert "Content-Type" in item.get_text() and "ars_url" in item.get_text()
+    return len(resolved)  # the number of successful SOAP resolves whose details the trace shows
+
+
 def wait_for_timeout() -> None:
     # The configured timeout is 1 s; a "never came back" test has to let it pass once.
     time.sleep(TIMEOUT_SECONDS + 0.2)
@@ -82,6 +103,9 @@ def test_round_trip_ends_in_the_expected_diagnosis(client: httpx.Client, scenari
     assert verdict["reference"] == reference
     html = client.get(f"/diagnose/{reference}").text
     assert reference in html
+    resolved = assert_plain_timeline_and_full_trace(html)
+    if expected[0] == "ok":
+        assert resolved == 1
     if expected[1] is not None:
         assert verdict["diagnosis"]["title"] in html
 
