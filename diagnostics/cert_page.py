@@ -80,6 +80,8 @@ class CertificateView:
     valid_until: str | None
     activation: str | None
     days_text: str
+    # The report's message only where it adds to the rows above it: why a certificate could not be read.
+    note: str | None
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ def view(item: CertificateStatus, key: str, title: str) -> CertificateView:
         valid_until=dutch_date(item.not_after) if item.not_after else None,
         activation=dutch_day(item.activation) if item.activation else None,
         days_text=days_text(item.days_left),
+        note=item.message if item.validity == "unreadable" else None,
     )
 
 

@@ -74,3 +74,18 @@ def test_without_javascript_every_fingerprint_shows(browser: Browser, server: An
     expect(page.locator("[data-fingerprint]")).to_have_text(fingerprints)
     expect(page.locator("main")).to_contain_text("Verloopt binnen 30 dagen")
     context.close()
+
+
+def test_copy_button_keeps_clear_of_its_fingerprint(page: Page, server: Any) -> None:
+    page.goto(f"{server.url}{PAGE}")
+    expect(page.locator("button[data-bhk-copy]").first).to_be_visible()
+    # Each line box of the fingerprint against the button, widened by 4 px: none may touch it.
+    touching = page.evaluate(
+        """() => [...document.querySelectorAll("[data-fingerprint]")].map((code) => {
+            const button = code.parentNode.querySelector("button[data-bhk-copy]").getBoundingClientRect();
+            return [...code.getClientRects()].some((line) =>
+                line.left < button.right + 4 && button.left - 4 < line.right &&
+                line.top < button.bottom && button.top < line.bottom);
+        })"""
+    )
+    assert touching and not any(touching), touching

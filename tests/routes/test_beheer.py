@@ -138,3 +138,33 @@ def test_page_is_open_like_the_json_and_refuses_other_methods(client: TestClient
     response = client.post(PAGE)
     assert response.status_code == 405
     assert response.headers["allow"] == "GET"
+
+
+def _rows(article: Tag) -> dict[str, str]:
+    return {
+        dt.get_text(strip=True): " ".join(dd.get_text(" ").split())
+        for dt, dd in ((row.find("dt"), row.find("dd")) for row in article.select("dl > div"))
+        if dt is not None and dd is not None
+    }
+
+
+def test_toelichting_only_says_what_the_rows_above_do_not(client: TestClient) -> None:
+    articles = {(a["data-owner"], a["data-role"]): a for a in _articles(client.get(PAGE).text)}
+    for key in [("sp", "current"), ("sp", "next"), ("hm", "signing")]:
+        rows = _rows(articles[key])
+        assert "Geldig tot:" in rows and "Toelichting:" not in rows, key
+    unreadable = _rows(articles[("gone", "signing")])
+    report = {(r["owner"], r["role"]): r for r in client.get("/api/v1/certificates").json()["certificates"]}
+    assert unreadable["Toelichting:"] == report[("gone", "signing")]["message"]
+
+
+def test_page_has_the_operators_navigation_not_the_medewerkers(client: TestClient) -> None:
+    page = BeautifulSoup(client.get(PAGE).text, "html.parser")
+    nav = page.select_one("header.site-header nav")
+    assert nav is not None and nav["aria-label"] == "Beheer"
+    current = nav.select_one('[aria-current="page"]')
+    assert current is not None and current["href"] == PAGE
+    links = [str(a["href"]) for a in nav.select("a")]
+    assert "/diagnose" not in links
+    for href in links:
+        assert client.get(href).status_code == 200, href
