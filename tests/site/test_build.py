@@ -353,3 +353,20 @@ def test_canonical_links_follow_the_configured_public_base_url(tmp_path: Path, s
     # The 404 page is served at any depth: its links stay root-relative, whatever the host.
     start = helpers.soup(tmp_path / "site" / "404.html").select_one("article a")
     assert start is not None and start["href"] == "/"
+
+
+def test_begrippen_explains_the_words_of_the_beheerder_card(built: Path) -> None:
+    document = helpers.soup(built / "begrippen/index.html")
+    terms = {" ".join(dt.get_text().split()): dt.find_next_sibling("dd") for dt in document.select("article dl dt")}
+    for term in ("OIN", "ServiceID", "ServiceUUID", "Vestigingsnummer", "Herkenningsmakelaar"):
+        assert term in terms and terms[term] is not None, term
+    # The broker is not the supplier the reader bought eHerkenning from: the entry says so.
+    assert "eHerkenningsmakelaar" in terms["Herkenningsmakelaar"].get_text()
+    assert "beheermodule" in terms["Beheerdashboard"].get_text()
+
+
+def test_the_site_says_u_hebt(built: Path) -> None:
+    """One form everywhere: 'u hebt', never 'u heeft' or 'heeft u'."""
+    wrong = re.compile(r"\b(u heeft|heeft u)\b", re.IGNORECASE)
+    for page in helpers.html_files(built):
+        assert wrong.findall(helpers.page_text(page)) == [], helpers.site_path(built, page)
