@@ -108,6 +108,20 @@ def test_failed_result_explains_and_passes_axe(page: Page, server: LiveServer) -
     assert_axe_clean(page)
 
 
+@pytest.mark.parametrize("scenario", ["success-loa2plus", "wrong-audience"])
+def test_result_page_fits_a_phone_screen(browser: Browser, server: LiveServer, scenario: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    start_with_scenario(page, server.url, scenario)
+    page.wait_for_url(RESULT_URL)
+    # Long URNs, addresses and codes wrap instead of widening the page, also with the check trace open.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.locator(".trace summary").click()
+    expect(page.locator("ol.checks")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+
 def test_copy_block_puts_the_servicedesk_text_on_the_clipboard(browser: Browser, server: LiveServer) -> None:
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
