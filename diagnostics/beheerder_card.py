@@ -7,11 +7,14 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from diagnostics.catalogue import SIGN_OFF, Entry, site_path
 from diagnostics.service_info import service_info
 from diagnostics.settings import Settings
 
 TEMPLATE = "_beheerder_kaart.html"
 SNIPPET = "beheerder-kaart.html"
+# The help page with the card; linked as a page, so a renamed section heading cannot break the link.
+BEHEERDER_PAGE = "beheerder.md"
 
 
 @lru_cache(maxsize=1)
@@ -37,3 +40,22 @@ def snippets(settings: Settings) -> dict[str, str]:
     # Markdown ends a raw HTML block at a blank line. A newline that would start an empty line is
     # written as a character reference instead, so the browser still shows (and copies) the same text.
     return {SNIPPET: re.sub(r"(?<=\n)\n", "&#10;", html).strip() + "\n"}
+
+
+def beheerder_page_url(settings: Settings) -> str:
+    """The public address of the page for eHerkenningsbeheerders."""
+    return f"{settings.public_base_url}/{site_path(BEHEERDER_PAGE)}"
+
+
+def card_text(settings: Settings) -> str:
+    """The card as text for a message: the "Kopieer alles" text (one source) and where the page is."""
+    return f"{service_info(settings).as_text()}\n\nDeze gegevens staan ook op: {beheerder_page_url(settings)}"
+
+
+def ticket_reply(entry: Entry, settings: Settings) -> str:
+    """The entry's ticket reply; where the eHerkenningsbeheerder needs them, with the card's values before the sign-off."""
+    if not entry.with_card_values:
+        return entry.reply
+    body, sign_off, signature = entry.reply.rpartition(SIGN_OFF)
+    values = f"Stuur deze gegevens voor de machtiging mee naar uw eHerkenningsbeheerder:\n\n{card_text(settings)}\n\n"
+    return f"{body}{values}{sign_off}{signature}"

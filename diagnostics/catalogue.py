@@ -64,6 +64,8 @@ WHO_LABELS: dict[str, str] = {
 # Whom the ``steps.beheerder`` text is for; an entry without one says NOTHING_TO_DO there.
 BeheerderRole = Literal["eHerkenningsbeheerder", "gebruikersbeheerder"]
 NOTHING_TO_DO = "U hoeft niets te doen"
+# Every ticket reply ends with this; text added to a reply goes just before it.
+SIGN_OFF = "Met vriendelijke groet,"
 GROUP_TITLES: dict[str, str] = {
     "eherkenning": "Inloggen met eHerkenning",
     "email": "Inloggen met uw e-mailadres",
@@ -155,6 +157,8 @@ class Entry(BaseModel):
     # When who acts depends on the case; ``who`` stays the role of the common case (the verdict's contract).
     who_detail: Annotated[str, Field(min_length=10)] | None = None
     beheerder_role: BeheerderRole | None = None
+    # The eHerkenningsbeheerder needs the machtiging values: the mail and the ticket reply carry the card's text.
+    with_card_values: bool = False
     steps: Steps
     links: tuple[str, ...] = ()
     reply: Text
@@ -258,6 +262,12 @@ def _text_problems(entry: Entry) -> list[str]:
             f"{entry.id}: beheerder_role hoort bij een beheerderstap; zonder rol begint de stap met {NOTHING_TO_DO!r}"
             " / beheerder_role and steps.beheerder disagree"
         )
+    if entry.with_card_values and entry.beheerder_role != "eHerkenningsbeheerder":
+        problems.append(
+            f"{entry.id}: with_card_values is voor de eHerkenningsbeheerder / only for eHerkenningsbeheerder"
+        )
+    if entry.with_card_values and SIGN_OFF not in entry.reply:
+        problems.append(f"{entry.id}: reply mist {SIGN_OFF!r} / the values go before the sign-off")
     for pattern, preferred in PREFERRED_WORDING:
         found = next((match[0] for text in texts if (match := pattern.search(text))), None)
         if found is not None:

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from diagnostics import wizard
+from diagnostics.beheerder_card import card_text
 from diagnostics.catalogue import GROUP_TITLES, HELP_PAGE, BeheerderRole, Catalogue, Entry, load_catalogue, site_path
 from diagnostics.settings import Settings
 
@@ -81,16 +82,22 @@ def _link_title(catalogue: Catalogue, link: str) -> str:
     return page_title(page)
 
 
-def beheerder_message(entry: Entry, page_url: str) -> tuple[str, str] | None:
-    """Subject and body of the message a medewerker sends when a beheerder must act; None otherwise."""
+def beheerder_message(entry: Entry, page_url: str, card: str | None = None) -> tuple[str, str] | None:
+    """Subject and body of the message a medewerker sends when a beheerder must act; None otherwise.
+
+    ``card`` is the beheerder card as text (``beheerder_card.card_text``); the message carries it when the
+    entry says the eHerkenningsbeheerder needs the machtiging values.
+    """
     addressee = MAIL_ADDRESSEES.get(entry.who)
     if addressee is None:
         return None
     subject = f"Inloggen in het Bronhouderportaal: {entry.title}"
+    values = f"{card}\n\n" if entry.with_card_values and card else ""
     body = (
         f"Beste {addressee},\n\n"
         f"Ik kan niet inloggen in het Bronhouderportaal. Het probleem: {entry.title}.\n\n"
         f"Wat u kunt doen: {entry.steps.beheerder}\n\n"
+        f"{values}"
         f"Meer informatie: {page_url}#{entry.id}\n\n"
         "Met vriendelijke groet,"
     )
@@ -101,7 +108,7 @@ def _indent(text: str) -> str:
     return textwrap.indent(text, "    ")
 
 
-def _entry_markdown(catalogue: Catalogue, entry: Entry, page_url: str) -> str:
+def _entry_markdown(catalogue: Catalogue, entry: Entry, page_url: str, card: str | None) -> str:
     lines = [
         f"#### {entry.title} {{ #{entry.id} }}",
         "",
@@ -128,7 +135,7 @@ def _entry_markdown(catalogue: Catalogue, entry: Entry, page_url: str) -> str:
         _indent(_markdown(entry, entry.steps.servicedesk)),
         "",
     ]
-    message = beheerder_message(entry, page_url)
+    message = beheerder_message(entry, page_url, card)
     if message is not None:
         subject, body = message
         wrapped = "\n".join(textwrap.fill(paragraph, width=88) if paragraph else "" for paragraph in body.split("\n"))
@@ -148,7 +155,7 @@ def _entry_markdown(catalogue: Catalogue, entry: Entry, page_url: str) -> str:
     return "\n".join(lines)
 
 
-def storingen_markdown(catalogue: Catalogue, page_url: str) -> str:
+def storingen_markdown(catalogue: Catalogue, page_url: str, card: str | None = None) -> str:
     """Every catalogue entry under its group heading, anchored by id."""
     parts = [
         "<!-- Gemaakt uit diagnostics/catalogue.yaml door `inloghulp build`; niet met de hand aanpassen. -->",
@@ -159,16 +166,16 @@ def storingen_markdown(catalogue: Catalogue, page_url: str) -> str:
         if not entries:
             continue
         parts += [f"### {title} {{ #groep-{group} }}", ""]
-        parts += [_entry_markdown(catalogue, entry, page_url) for entry in entries]
+        parts += [_entry_markdown(catalogue, entry, page_url, card) for entry in entries]
     return "\n".join(parts)
 
 
-def wizard_data(catalogue: Catalogue, page_url: str) -> dict[str, Any]:
+def wizard_data(catalogue: Catalogue, page_url: str, card: str | None = None) -> dict[str, Any]:
     """The wizard for ``wizard.js``: methods, symptoms and the texts of every target entry."""
     entries: dict[str, Any] = {}
     for target in sorted(wizard.targets()):
         entry = catalogue.entry(target)
-        message = beheerder_message(entry, page_url)
+        message = beheerder_message(entry, page_url, card)
         entries[target] = {
             "title": entry.title,
             "who": entry.who,
@@ -194,7 +201,7 @@ def wizard_data(catalogue: Catalogue, page_url: str) -> dict[str, Any]:
     return {"methods": methods, "entries": entries}
 
 
-def wizard_html(catalogue: Catalogue, page_url: str) -> str:
+def wizard_html(catalogue: Catalogue, page_url: str, card: str | None = None) -> str:
     """The wizard without JavaScript: per method a list of symptoms linking to the catalogue anchors."""
     esc = html.escape
     parts = ['<div class="ih-wizard" data-ih-wizard>']
@@ -209,7 +216,7 @@ def wizard_html(catalogue: Catalogue, page_url: str) -> str:
         parts.append("</ul>")
         parts.append("</section>")
     # The JSON must not close the script element early.
-    data = json.dumps(wizard_data(catalogue, page_url), ensure_ascii=False).replace("</", "<\\/")
+    data = json.dumps(wizard_data(catalogue, page_url, card), ensure_ascii=False).replace("</", "<\\/")
     parts.append(f'<script type="application/json" class="ih-wizard__data">{data}</script>')
     parts.append("</div>")
     return "\n".join(parts) + "\n"
@@ -219,7 +226,8 @@ def snippets(settings: Settings) -> dict[str, str]:
     """Snippet generator for ``diagnostics.sitebuild``: ``storingen.md`` and ``wizard.md``."""
     catalogue = load_catalogue()
     page_url = f"{settings.public_base_url}/{HELP_PAGE.removesuffix('.md')}/"
+    card = card_text(settings)
     return {
-        "storingen.md": storingen_markdown(catalogue, page_url),
-        "wizard.md": wizard_html(catalogue, page_url),
+        "storingen.md": storingen_markdown(catalogue, page_url, card),
+        "wizard.md": wizard_html(catalogue, page_url, card),
     }

@@ -105,3 +105,21 @@ def test_each_example_value_is_marked_once(settings: Settings) -> None:
     for field in info.card_fields():
         if field.key in CONFIG_ROWS:
             assert lines[field.label].lower().count("voorbeeld") == 1, lines[field.label]
+
+
+def test_ticket_reply_adds_the_card_text_where_the_beheerder_needs_it(settings: Settings) -> None:
+    from diagnostics.beheerder_card import card_text, ticket_reply
+    from diagnostics.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    for entry_id in ("no-authorisation", "no-response", "wrong-service"):
+        entry = catalogue.entry(entry_id)
+        reply = ticket_reply(entry, settings)
+        assert card_text(settings) in reply, entry_id
+        assert service_info(settings).as_text() in card_text(settings)  # one source: the card's own text
+        assert f"{settings.public_base_url}/beheerder/" in reply
+        assert reply.endswith("Met vriendelijke groet,\nBRO Servicedesk")
+        assert reply.startswith(entry.reply.split("Met vriendelijke groet,")[0])
+    assert "(voorbeeldwaarde)" in card_text(settings)
+    # Entries where the beheerder needs no values keep their reply as written.
+    assert ticket_reply(catalogue.entry("loa-too-low"), settings) == catalogue.entry("loa-too-low").reply

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup, Tag
 
+from diagnostics.beheerder_card import card_text
 from diagnostics.catalogue import load_catalogue
 from diagnostics.catalogue_site import beheerder_message, page_title, snippets, storingen_markdown, wizard_data
+from diagnostics.service_info import service_info
 from diagnostics.settings import Settings
 from tests.site.helpers import build_site
 
@@ -56,11 +58,11 @@ def test_every_entry_has_an_anchored_section_with_the_runtime_texts(help_page: B
         assert squash(catalogue.diagnosis(entry.id).advice) in text
 
 
-def test_the_page_wizard_data_is_the_catalogue(help_page: BeautifulSoup) -> None:
+def test_the_page_wizard_data_is_the_catalogue(help_page: BeautifulSoup, settings: Settings) -> None:
     script = help_page.find("script", class_="ih-wizard__data")
     assert isinstance(script, Tag)
     data = json.loads(script.string or "")
-    expected = wizard_data(load_catalogue(), PAGE_URL)
+    expected = wizard_data(load_catalogue(), PAGE_URL, card_text(settings))
     assert data == expected
 
 
@@ -162,3 +164,29 @@ def test_built_page_links_the_phrase(help_page: BeautifulSoup) -> None:
             break
         links += sibling.find_all("a", string="pagina voor eHerkenningsbeheerders")
     assert links and links[0]["href"] == "../beheerder/"
+
+
+@pytest.mark.parametrize("entry_id", ["no-authorisation", "no-response", "wrong-service"])
+def test_message_to_the_eherkenningsbeheerder_carries_the_card_values(settings: Settings, entry_id: str) -> None:
+    card = card_text(settings)
+    _, body = beheerder_message(load_catalogue().entry(entry_id), PAGE_URL, card) or ("", "")
+    assert card in body and body.index(card) < body.index("Met vriendelijke groet,")
+    assert f"ServiceUUID: {service_info(settings).service_uuid}" in body and "/beheerder/" in body
+    files = snippets(settings)
+    # The help page's "Stuur dit naar uw eHerkenningsbeheerder" block ...
+    section = files["storingen.md"].split(f"{{ #{entry_id} }}", 1)[1].split("\n#### ", 1)[0]
+    assert f"ServiceUUID: {service_info(settings).service_uuid}" in section
+    # ... and the wizard's mail in step 3 (no-response and no-authorisation are wizard targets).
+    script = files["wizard.md"].split('class="ih-wizard__data">', 1)[1].split("</script>", 1)[0]
+    mails = {key: value["mail"] for key, value in json.loads(script.replace("<\\/", "</"))["entries"].items()}
+    if entry_id in mails:
+        page_url = f"{settings.public_base_url}/inloggen-lukt-niet/"
+        assert mails[entry_id]["body"] == (beheerder_message(load_catalogue().entry(entry_id), page_url, card) or "")[1]
+
+
+def test_other_messages_carry_no_card_values(settings: Settings) -> None:
+    subject, body = beheerder_message(load_catalogue().entry("which-makelaar"), PAGE_URL, card_text(settings)) or (
+        "",
+        "",
+    )
+    assert "ServiceUUID" not in body

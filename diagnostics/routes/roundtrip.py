@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
-from diagnostics import page_frame, reference, roundtrip
+from diagnostics import localtime, page_frame, reference, roundtrip
 from diagnostics.brokers import BrokerError, BrokerRegistry, Supplier
 from diagnostics.catalogue import Entry, load_catalogue
 from diagnostics.deps import RegistryDep, SettingsDep
@@ -27,6 +27,7 @@ from diagnostics.verdict import Verdict
 log = logging.getLogger(__name__)
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+localtime.register(TEMPLATES.env)
 page_frame.register(TEMPLATES.env)
 SUPPLIER_COOKIE = "inloghulp_leverancier"
 LAST_TEST_COOKIE = "inloghulp_laatste_test"
@@ -378,7 +379,7 @@ def _copy_text(verdict: Verdict, session: DiagSession, supplier_name: str | None
     lines = [
         f"Referentiecode: {session.reference}",
         f"Uitslag inlogtest: {words[verdict.verdict]}",
-        f"Tijdstip: {session.created_at.astimezone(UTC).strftime('%Y-%m-%d %H:%M')} UTC",
+        f"Tijdstip: {localtime.dutch_time(session.created_at, label=True)}",
     ]
     if supplier_name:
         lines.append(f"eHerkenningsmakelaar: {supplier_name}")

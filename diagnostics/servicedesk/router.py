@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 
 from diagnostics import page_frame, reference, roundtrip
+from diagnostics.beheerder_card import ticket_reply
 from diagnostics.catalogue import load_catalogue
 from diagnostics.deps import SettingsDep
 from diagnostics.security import safe_redirect_target
@@ -57,7 +59,11 @@ def _page(
     request: Request, settings: Settings, name: str, context: dict[str, Any], *, status_code: int = 200
 ) -> Response:
     csrf = Csrf(request, settings)
-    response = TEMPLATES.TemplateResponse(request, name, {"csrf_token": csrf.token, **context}, status_code=status_code)
+    # The ticket reply carries the machtiging values where the eHerkenningsbeheerder needs them.
+    reply = partial(ticket_reply, settings=settings)
+    response = TEMPLATES.TemplateResponse(
+        request, name, {"csrf_token": csrf.token, "ticket_reply": reply, **context}, status_code=status_code
+    )
     response.headers["Cache-Control"] = "no-store"
     return csrf.apply(response)
 

@@ -16,6 +16,7 @@ from lxml import etree
 from diagnostics import certs, crypto
 from diagnostics.app import create_app
 from diagnostics.brokers import BINDING_REDIRECT, MD, BrokerRegistry
+from diagnostics.localtime import dutch_time
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.keys import keys_for
 from diagnostics.simulator.metadata import ad_list, broker_metadata
@@ -199,6 +200,21 @@ def test_back_before_the_timeout_the_user_can_say_what_they_saw(client: TestClie
     page = soup(client.get(f"/diagnose/{reference}"))
     assert page.select_one("#vraag") is None and verdict["diagnosis"]["title"] in page.get_text()
     assert soup(client.get("/diagnose")).select_one("#vorige-test-kop") is None
+
+
+def test_result_pages_show_dutch_local_time(client: TestClient, settings: Settings) -> None:
+    store = Store.from_settings(settings)
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)
+    local = dutch_time(session.created_at, label=True)
+    assert local.endswith(" (Nederlandse tijd)")
+    waiting = soup(client.get(f"/diagnose/{session.reference}"))
+    assert f"U begon deze test op {local}." in waiting.select_one("#uitslag").get_text(" ", strip=True)  # type: ignore[union-attr]
+    store.expire_stale(settings.no_response_timeout_seconds, session.created_at + timedelta(days=1))
+    page = soup(client.get(f"/diagnose/{session.reference}"))
+    copy_text = page.select_one("#kopieer-tekst").get_text()  # type: ignore[union-attr]
+    assert f"Tijdstip: {local}" in copy_text.splitlines()
+    assert "UTC" not in copy_text
+    assert f"U deed deze test op {local}." in page.select_one(".servicedesk").get_text(" ", strip=True)  # type: ignore[union-attr]
 
 
 def test_no_open_test_without_the_cookie(client: TestClient) -> None:

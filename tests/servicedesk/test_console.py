@@ -224,3 +224,22 @@ def test_lookup_names_the_first_failed_check(logged_in: TestClient, settings: Se
     assert verdict is not None and verdict.verdict is not None
     first = next(check for check in verdict.verdict.checks if check.status == "fail")
     assert first.id in term.find_next_sibling("dd").text
+
+
+def test_reply_carries_the_machtiging_values_where_the_beheerder_needs_them(
+    logged_in: TestClient, settings: Settings, store: Store
+) -> None:
+    """The medewerker is told to send the values along: the ticket reply gives them, from the beheerder card."""
+    from diagnostics.service_info import service_info
+
+    answered = store.create_session(broker_id="simulator", supplier_id=None, request_id="_no-values-yet")
+    store.answer_no_response(answered.reference, "geen-machtiging", "no-authorisation")
+    checked = finished_session(settings, store, "wrong-service")  # a verdict: the other reply template
+    for ref in (answered.reference, checked):
+        soup = BeautifulSoup(logged_in.get(f"/servicedesk/referentie/{ref}").text, "html.parser")
+        reply = soup.find("textarea", id="reply-text").text
+        assert service_info(settings).as_text() in reply, ref
+        assert f"{settings.public_base_url}/beheerder/" in reply
+        assert (
+            reply.index("ServiceUUID") < reply.index("Met vriendelijke groet,") < reply.index(f"Referentiecode: {ref}")
+        )
