@@ -13,8 +13,8 @@ from diagnostics.settings import Settings
 
 TEMPLATE = "_beheerder_kaart.html"
 SNIPPET = "beheerder-kaart.html"
-# The help page with the card; linked as a page, so a renamed section heading cannot break the link.
-BEHEERDER_PAGE = "beheerder.md"
+# The card's section on the help page for eHerkenningsbeheerders (the catalogue checks that the anchor exists).
+BEHEERDER_PAGE = "beheerder.md#gegevens-machtiging"
 
 
 @lru_cache(maxsize=1)

@@ -275,6 +275,12 @@ def _text_problems(entry: Entry) -> list[str]:
     return problems
 
 
+def _has_anchor(page: Path, anchor: str) -> bool:
+    """True when the Markdown page sets this id: ``{ #anchor }`` on a heading or ``id="anchor"`` in HTML."""
+    pattern = rf'\{{[^}}\n]*#{re.escape(anchor)}[\s}}]|id="{re.escape(anchor)}"'
+    return re.search(pattern, page.read_text(encoding="utf-8")) is not None
+
+
 def _link_problems(entries: list[Entry], docs_dir: Path | None) -> list[str]:
     ids = {entry.id for entry in entries}
     problems = []
@@ -288,6 +294,8 @@ def _link_problems(entries: list[Entry], docs_dir: Path | None) -> list[str]:
                     problems.append(f"{entry.id}: link {link!r} wijst naar een onbekend item / unknown anchor")
             elif docs_dir is not None and not (docs_dir / page).is_file():
                 problems.append(f"{entry.id}: link {link!r}: pagina bestaat niet / page not found in {docs_dir}")
+            elif docs_dir is not None and anchor is not None and not _has_anchor(docs_dir / page, anchor):
+                problems.append(f"{entry.id}: link {link!r}: anker bestaat niet / anchor not found in {page}")
     return problems
 
 

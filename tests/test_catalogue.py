@@ -264,7 +264,7 @@ def test_a_linked_phrase_is_plain_text_with_its_link_kept_aside() -> None:
     assert "".join(part.text for part in parts) == entry.steps.medewerker
     linked = [part for part in parts if part.link]
     assert [(part.text, part.link, part.site_path) for part in linked] == [
-        ("pagina voor eHerkenningsbeheerders", "beheerder.md", "beheerder/")
+        ("pagina voor eHerkenningsbeheerders", "beheerder.md#gegevens-machtiging", "beheerder/#gegevens-machtiging")
     ]
 
 
@@ -283,4 +283,12 @@ def test_explanation_partial_links_the_phrase() -> None:
         entry=load_catalogue().entry("no-authorisation")
     )
     link = BeautifulSoup(html, "html.parser").find("a", string="pagina voor eHerkenningsbeheerders")
-    assert link is not None and link["href"] == "/beheerder/"
+    assert link is not None and link["href"] == "/beheerder/#gegevens-machtiging"
+
+
+def test_a_link_must_point_to_an_existing_anchor(raw: list[dict[str, Any]]) -> None:
+    raw[0]["links"] = ["beheerder.md#gegevens-machtiging"]
+    parse_catalogue(copy.deepcopy(raw), docs_dir=ROOT / "docs")
+    raw[0]["links"] = ["beheerder.md#geen-anker"]
+    with pytest.raises(CatalogueError, match="anker bestaat niet"):
+        parse_catalogue(raw, docs_dir=ROOT / "docs")

@@ -149,10 +149,12 @@ def test_who_for_the_beheer_names_whom_the_medewerker_contacts() -> None:
 
 
 def test_help_texts_link_the_page_for_eherkenningsbeheerders() -> None:
-    assert "Die staan op de [pagina voor eHerkenningsbeheerders](beheerder.md)." in entry_markdown("no-authorisation")
-    assert "[pagina voor eHerkenningsbeheerders](beheerder.md)" in entry_markdown("wrong-service")
+    assert "Die staan op de [pagina voor eHerkenningsbeheerders](beheerder.md#gegevens-machtiging)." in entry_markdown(
+        "no-authorisation"
+    )
+    assert "[pagina voor eHerkenningsbeheerders](beheerder.md#gegevens-machtiging)" in entry_markdown("wrong-service")
     parts = wizard_data(load_catalogue(), PAGE_URL)["entries"]["no-authorisation"]["step_parts"]
-    assert {"text": "pagina voor eHerkenningsbeheerders", "href": "../beheerder/"} in parts
+    assert {"text": "pagina voor eHerkenningsbeheerders", "href": "../beheerder/#gegevens-machtiging"} in parts
 
 
 def test_built_page_links_the_phrase(help_page: BeautifulSoup) -> None:
@@ -163,7 +165,7 @@ def test_built_page_links_the_phrase(help_page: BeautifulSoup) -> None:
         if sibling.name in {"h2", "h3", "h4"}:
             break
         links += sibling.find_all("a", string="pagina voor eHerkenningsbeheerders")
-    assert links and links[0]["href"] == "../beheerder/"
+    assert links and links[0]["href"] == "../beheerder/#gegevens-machtiging"
 
 
 @pytest.mark.parametrize("entry_id", ["no-authorisation", "no-response", "wrong-service"])

@@ -72,7 +72,7 @@ def test_eherkenning_path_by_keyboard_ends_at_the_beheerder_message(browser: Bro
         expect(wizard(page)).to_contain_text("uw eHerkenningsbeheerder")
         expect(wizard(page)).to_contain_text(entry.steps.medewerker)
         page_link = wizard(page).get_by_role("link", name="pagina voor eHerkenningsbeheerders")
-        expect(page_link).to_have_attribute("href", "../beheerder/")
+        expect(page_link).to_have_attribute("href", "../beheerder/#gegevens-machtiging")
         expect(wizard(page).get_by_text("Stuur dit naar uw eHerkenningsbeheerder")).to_be_visible()
         message = wizard(page).locator("textarea").input_value()
         assert entry.steps.beheerder in message
