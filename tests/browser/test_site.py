@@ -73,6 +73,9 @@ def test_every_page_passes_axe(page: Page, site_url: str, built_site_dir: Path, 
 
 
 def test_not_found_page_is_dutch_and_passes_axe(page: Page, site_url: str, outside_requests: list[str]) -> None:
+    # The 404 page's inline scripts are allowed by the server's CSP like every other page's (no console errors).
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     response = page.goto(f"{site_url}eherkenning/bestaat-niet/")
     assert response is not None and response.status == 404
     expect(page.locator("article h1")).to_have_text("Pagina niet gevonden")
@@ -81,6 +84,8 @@ def test_not_found_page_is_dutch_and_passes_axe(page: Page, site_url: str, outsi
     page.locator("article").get_by_role("link", name="Inloggen lukt niet", exact=True).click()
     expect(page).to_have_url(f"{site_url}inloggen-lukt-niet/")
     assert outside_requests == []
+    # The 404 response itself is logged as a failed resource load; nothing else may fail.
+    assert [error for error in errors if "404" not in error] == []
 
 
 def test_start_page_passes_axe_on_a_phone(browser: Any, site_url: str) -> None:
