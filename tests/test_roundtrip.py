@@ -247,6 +247,8 @@ def test_timeline_marks_the_hop_that_failed(settings: Settings, store: Store) ->
     assert steps[2].title == "Inloggen bij uw eHerkenningsmakelaar (S)"
 
 
+# Words a medewerker does not know; the check trace keeps them for the servicedesk. "herkenningsmakelaar" on its
+# own (the broker) is too easily confused with the user's eHerkenningsmakelaar.
 JARGON = re.compile(r"artefact|artifact|SOAP|SAML|urn:|SourceID|Content-Type|https?://|\bherkenningsmakelaar", re.I)
 
 

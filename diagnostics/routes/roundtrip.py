@@ -279,8 +279,11 @@ async def _receive(
             "roundtrip/problem.html",
             {
                 "title": "Geen inlogbericht ontvangen",
-                "message": "Dit adres verwacht een SAML-artefact van de herkenningsmakelaar. Dat ontbreekt.",
-                "entry": load_catalogue().entry("malformed"),
+                "message": "Op deze pagina komt u terug na het inloggen bij uw eHerkenningsmakelaar. "
+                "Er is geen inlogbericht meegestuurd. Dat gebeurt bijvoorbeeld als u deze pagina als bladwijzer "
+                "hebt bewaard.",
+                # No catalogue entry: they all explain a message that arrived, and here none did.
+                "entry": None,
                 "error_id": "malformed",
                 "action": "Begin een nieuwe test. Lukt het dan nog niet? "
                 "Neem contact op met de BRO Servicedesk en noem de code hieronder.",
