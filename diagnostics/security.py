@@ -54,13 +54,13 @@ CROSS_SITE_ID = "cross-site-request"
 _MESSAGES: dict[str, str] = {
     "bad-request": "Dit verzoek kunnen wij niet verwerken.",
     "unauthorized": "U moet eerst inloggen.",
-    "forbidden": "U heeft geen toegang tot deze pagina.",
+    "forbidden": "U hebt geen toegang tot deze pagina.",
     "not-found": "Deze pagina of dit adres bestaat niet.",
     "method-not-allowed": "Deze actie kan niet op dit adres.",
     "too-large": "Het verzoek is te groot.",
     "unsupported-media-type": "Dit soort inhoud kunnen wij niet verwerken.",
     "invalid-request": "Het verzoek is niet volledig of niet goed ingevuld.",
-    "rate-limited": "U heeft het te vaak geprobeerd. Wacht even en probeer het daarna opnieuw.",
+    "rate-limited": "U hebt het te vaak geprobeerd. Wacht even en probeer het daarna opnieuw.",
     "internal-error": "Er is een probleem met de dienst. Probeer het later opnieuw.",
     CROSS_SITE_ID: "Dit formulier komt niet van deze website. Open de pagina opnieuw en probeer het nog eens.",
 }

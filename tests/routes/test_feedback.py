@@ -42,7 +42,7 @@ def test_post_over_the_limit_gets_429_and_stores_nothing(limited: tuple[TestClie
     assert refused.json() == {
         "error": {
             "id": "rate-limited",
-            "message": "U heeft het te vaak geprobeerd. Wacht even en probeer het daarna opnieuw.",
+            "message": "U hebt het te vaak geprobeerd. Wacht even en probeer het daarna opnieuw.",
             "retry_after": retry_after,
         }
     }

@@ -274,7 +274,7 @@ def test_broker_error_is_a_soap_fault(simulated: Simulated) -> None:
 def test_no_authorisation_never_returns(simulated: Simulated) -> None:
     _, page = start_login(simulated, params={"scenario": "no-authorisation"})
     assert page.status_code == 200
-    assert "U heeft geen machtiging voor deze dienst" in page.text
+    assert "U hebt geen machtiging voor deze dienst" in page.text
     assert "SAMLart" not in page.text
     assert simulated.settings.acs_url not in page.text
     assert "/simulator/login?state=" in page.text
