@@ -123,3 +123,12 @@ def test_ticket_reply_adds_the_card_text_where_the_beheerder_needs_it(settings: 
     assert "(voorbeeldwaarde)" in card_text(settings)
     # Entries where the beheerder needs no values keep their reply as written.
     assert ticket_reply(catalogue.entry("loa-too-low"), settings) == catalogue.entry("loa-too-low").reply
+
+
+def test_card_intro_fits_the_beheerder_too(settings: Settings) -> None:
+    # The card is on the beheerder's own page as well as on the medewerker's: "uw eHerkenningsbeheerder"
+    # would address the beheerder as someone else.
+    intro = BeautifulSoup(render_card(settings), "html.parser").select_one(".bhk-card__intro")
+    assert intro is not None
+    assert "uw eHerkenningsbeheerder" not in intro.get_text()
+    assert "eHerkenningsbeheerder van uw organisatie" in intro.get_text()
