@@ -1,8 +1,10 @@
 """The frame every page shares, help site and service alike: the product name and the templates both render.
 
-The help site (MkDocs) reads ``SITE_NAME`` in ``mkdocs.yml`` and includes the service's partials through
-``diagnostics.site_hooks``; the service's Jinja environments get ``site_name`` from ``register``. So the
-name, the "Hulp nodig?" block (WCAG 2.2 SC 3.2.6 Consistent help) and the footer links have one source.
+The help site's theme includes the service's partials through symbolic links (``theme/partials/help.html``
+and ``site_links.html`` point into ``diagnostics/templates/_partials/``), so the "Hulp nodig?" block (WCAG
+2.2 SC 3.2.6 Consistent help) and the footer links have one source, without MkDocs hooks (which Zensical
+does not run). The service's Jinja environments get ``site_name`` from ``register``; ``mkdocs.yml`` spells
+the same name, and a test keeps the two equal.
 """
 
 from __future__ import annotations

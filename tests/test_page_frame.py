@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup, Tag
 from fastapi.testclient import TestClient
 
 from diagnostics.app import create_app
+from diagnostics.page_frame import SITE_NAME
 from diagnostics.settings import load_settings
 from tests.site import helpers
 
@@ -87,3 +88,14 @@ def test_service_pages_carry_the_sites_name_and_icon(client: TestClient, built: 
         icon = urljoin(f"http://127.0.0.1:8000{path}", str(_one(page, "link[rel='icon']")["href"]))
         assert icon == site_icon, path
         assert client.get(icon).status_code == 200
+
+
+def test_the_theme_includes_the_service_partials_themselves_without_mkdocs_hooks() -> None:
+    # site.md's portability rules: no `hooks:` and no Python in mkdocs.yml (Zensical runs neither). The theme
+    # reaches the service's partials through symbolic links instead, so there is still one source.
+    root = Path(__file__).resolve().parent.parent
+    for name in ("help.html", "site_links.html"):
+        assert (root / "theme" / "partials" / name).samefile(root / "diagnostics" / "templates" / "_partials" / name)
+    config = (root / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "\nhooks:" not in config and "!!python" not in config
+    assert f"\nsite_name: {SITE_NAME}\n" in config
