@@ -15,9 +15,9 @@ from fastapi.templating import Jinja2Templates
 from diagnostics import page_frame, reference, roundtrip
 from diagnostics.beheerder_card import ticket_reply
 from diagnostics.catalogue import load_catalogue
-from diagnostics.deps import SettingsDep
+from diagnostics.deps import RegistryDep, SettingsDep
 from diagnostics.security import safe_redirect_target
-from diagnostics.servicedesk import accounts, chart, paste, records, sessions
+from diagnostics.servicedesk import accounts, chart, paste, records, sessions, wording
 from diagnostics.servicedesk.redact import redact
 from diagnostics.servicedesk.web_session import Csrf, csrf_valid, end_session, session_claims, start_session
 from diagnostics.settings import Settings
@@ -76,7 +76,7 @@ def _verdict_view(verdict: Verdict) -> dict[str, Any]:
     """The verdict as the templates show it: redacted trace plus the catalogue entry for the diagnosis."""
     data = redact(verdict.model_dump(mode="json"))
     entry = load_catalogue().entry(verdict.diagnosis.id) if verdict.diagnosis else None
-    return {"verdict": data, "entry": entry}
+    return {"verdict": data, "entry": entry, "who": wording.who_acts(entry) if entry else None}
 
 
 def _counts(store: Store, now: datetime) -> list[dict[str, Any]]:
@@ -86,7 +86,9 @@ def _counts(store: Store, now: datetime) -> list[dict[str, Any]]:
         counts = store.counts_by_diagnosis(now - timedelta(days=days))
         rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         titles = {key: catalogue.entry(key).title if key in catalogue else key for key in counts}
-        periods.append({"days": days, "rows": rows, "titles": titles, "chart": chart.bar_chart(rows)})
+        titles["ok"] = "Gelukt"
+        labelled = [(titles[key], count) for key, count in rows]
+        periods.append({"days": days, "rows": rows, "titles": titles, "chart": chart.bar_chart(labelled)})
     return periods
 
 
@@ -94,6 +96,12 @@ def _counts(store: Store, now: datetime) -> list[dict[str, Any]]:
 def read_stylesheet() -> FileResponse:
     """The console's stylesheet (no inline styles: the CSP forbids them)."""
     return FileResponse(HERE / "static" / "console.css", media_type="text/css")
+
+
+@router.get("/console.js")
+def read_script() -> FileResponse:
+    """The console's only script: a copy button for the ticket reply (the page works without it)."""
+    return FileResponse(HERE / "static" / "console.js", media_type="text/javascript")
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -191,14 +199,16 @@ def create_lookup(
 
 
 @router.get("/referentie/{code}", response_class=HTMLResponse)
-def read_reference(request: Request, settings: SettingsDep, store: StoreDep, code: str) -> Response:
+async def read_reference(
+    request: Request, settings: SettingsDep, store: StoreDep, registry: RegistryDep, code: str
+) -> Response:
     """One diagnostics session by reference code: times, broker, verdict, redacted check trace."""
-    user = current_user(request, settings)
+    user = await to_thread.run_sync(current_user, request, settings)
     if user is None:
         return _login_redirect(request)
     ref = reference.normalise(code)
-    records.audit(store.engine, user, "lookup", ref or code[:16])
-    session: DiagSession | None = store.get_session(ref) if ref else None
+    await to_thread.run_sync(records.audit, store.engine, user, "lookup", ref or code[:16])
+    session: DiagSession | None = await to_thread.run_sync(store.get_session, ref) if ref else None
     if session is None:
         return _page(request, settings, "not_found.html", {"user": user, "code": ref or code[:20]}, status_code=404)
     broker_name = next((b.name for b in settings.brokers if b.id == session.broker_id), session.broker_id)
@@ -206,9 +216,21 @@ def read_reference(request: Request, settings: SettingsDep, store: StoreDep, cod
     view: dict[str, Any] = _verdict_view(verdict) if verdict is not None else {"verdict": None, "entry": None}
     if verdict is None and session.diagnosis_id in load_catalogue():
         view["entry"] = load_catalogue().entry(session.diagnosis_id or "")
+        view["who"] = wording.who_acts(view["entry"])
     option = roundtrip.answer_option(session.no_response_answer) if session.no_response_answer else None
     answer = option.label if option else session.no_response_answer
-    context = {"user": user, "session": session, "broker_name": broker_name, "answer": answer, **view}
+    supplier = (
+        await wording.supplier_name(registry, session.broker_id, session.supplier_id) if session.supplier_id else None
+    )
+    context = {
+        "user": user,
+        "session": session,
+        "broker_name": broker_name,
+        "supplier": supplier,
+        "scenario": wording.scenario_text(settings, session.broker_id, session.scenario),
+        "answer": answer,
+        **view,
+    }
     return _page(request, settings, "reference.html", context)
 
 
@@ -271,7 +293,7 @@ async def create_saved_analysis(
     verdict = await _analyse(settings, message, broker_id)
 
     def save() -> str:
-        session = store.create_session(broker_id=broker_id, supplier_id=None, request_id=None, scenario="geplakt")
+        session = store.create_session(broker_id=broker_id, supplier_id=None, request_id=None, scenario=wording.PASTED)
         store.finish_session(session.reference, verdict)
         records.audit(store.engine, user, "save", session.reference)
         return session.reference

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from diagnostics.catalogue import load_catalogue
 from diagnostics.servicedesk import accounts
@@ -88,3 +88,52 @@ def test_keyboard_only_login_lookup_and_paste(page: Page, console: tuple[str, Se
     page.goto(f"{url}/servicedesk/logboek")
     expect(page.locator("table")).to_contain_text(session.reference)
     assert_axe_clean(page)
+
+
+def _log_in(page: Page, url: str) -> None:
+    page.goto(f"{url}/servicedesk/login")
+    page.locator("#name").fill(USER)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password").press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Servicedeskconsole")
+
+
+def test_copy_button_copies_the_ticket_reply_and_the_page_stays_axe_clean(
+    browser: Browser, console: tuple[str, Settings]
+) -> None:
+    url, settings = console
+    store = Store.from_settings(settings)
+    for scenario in ("loa-too-low", "expired"):
+        finished = store.create_session(broker_id="simulator", supplier_id=None, request_id=f"_copy-{scenario}")
+        verdict = issue(settings, scenario, request_id=f"_copy-{scenario}").decode()
+        store.finish_session(finished.reference, analyse(settings, verdict, "simulator"))
+    answered = store.create_session(broker_id="simulator", supplier_id=None, request_id="_copy-answered")
+    store.answer_no_response(answered.reference, "geen-machtiging", "no-authorisation")
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    _log_in(page, url)
+    expect(page.locator("svg.chart").first).to_contain_text(load_catalogue().entry("expired").title)
+    assert_axe_clean(page)  # the chart with Dutch titles
+    for reference in (finished.reference, answered.reference):
+        page.goto(f"{url}/servicedesk/referentie/{reference}")
+        button = page.get_by_role("button", name="Kopieer het antwoord")
+        button.click()
+        expect(page.locator("[data-copy-status]")).to_have_text("Het antwoord is gekopieerd.")
+        assert page.evaluate("navigator.clipboard.readText()") == page.locator("#reply-text").input_value()
+        assert_axe_clean(page)
+    context.close()
+
+
+def test_without_javascript_the_reply_is_a_selectable_text(browser: Browser, console: tuple[str, Settings]) -> None:
+    url, settings = console
+    store = Store.from_settings(settings)
+    answered = store.create_session(broker_id="simulator", supplier_id=None, request_id="_nojs-answered")
+    store.answer_no_response(answered.reference, "geen-machtiging", "no-authorisation")
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    _log_in(page, url)
+    page.goto(f"{url}/servicedesk/referentie/{answered.reference}")
+    expect(page.get_by_role("button", name="Kopieer het antwoord")).to_have_count(0)
+    expect(page.locator("#reply-text")).to_have_attribute("readonly", "")
+    expect(page.locator("#reply-text")).to_contain_text(f"Referentiecode: {answered.reference}")
+    context.close()  # no axe here: it runs as a script, which this context does not allow

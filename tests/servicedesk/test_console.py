@@ -163,13 +163,15 @@ def test_counts_chart_and_table_show_the_same_numbers(logged_in: TestClient, set
     svg = soup.find("svg")
     assert svg is not None and svg.get("role") == "img"
     assert svg.title is not None and "7 dagen" in svg.title.text
-    bars = {text.text: None for text in svg.find_all("text")}
-    assert "loa-too-low" in bars and "expired" in bars
+    catalogue = load_catalogue()
+    labels = {text.text for text in svg.find_all("text")} - {"2", "1"}
+    # The Dutch catalogue titles, not the English ids.
+    assert labels == {catalogue.entry("loa-too-low").title, catalogue.entry("expired").title}
     table = svg.find_parent("figure").find_next_sibling("table")
     numbers = {row.find("code").text: int(row.find("td", class_="num").text) for row in table.select("tbody tr")}
     assert numbers == {"loa-too-low": 2, "expired": 1}
     widths = {rect.find_previous_sibling("text").text: int(rect["width"]) for rect in svg.find_all("rect")}
-    assert widths["loa-too-low"] > widths["expired"]
+    assert widths[catalogue.entry("loa-too-low").title] > widths[catalogue.entry("expired").title]
 
 
 def test_feedback_api_counts_per_page_in_the_console(logged_in: TestClient, store: Store) -> None:
@@ -243,3 +245,84 @@ def test_reply_carries_the_machtiging_values_where_the_beheerder_needs_them(
         assert (
             reply.index("ServiceUUID") < reply.index("Met vriendelijke groet,") < reply.index(f"Referentiecode: {ref}")
         )
+
+
+def _facts(html: str) -> dict[str, str]:
+    page = BeautifulSoup(html, "html.parser")
+    return {
+        dt.get_text(strip=True): " ".join(dd.get_text(" ").split())
+        for dl in page.select("dl.facts")
+        for dt, dd in zip(dl.find_all("dt"), dl.find_all("dd"), strict=True)
+    }
+
+
+def test_lookup_says_who_acts_in_the_third_person(logged_in: TestClient, settings: Settings, store: Store) -> None:
+    # A user who never came back and says a machtiging was missing (the usual no-authorisation case).
+    answered = store.create_session(broker_id="simulator", supplier_id=None, request_id="_who-1")
+    store.answer_no_response(answered.reference, "geen-machtiging", "no-authorisation")
+    facts = _facts(logged_in.get(f"/servicedesk/referentie/{answered.reference}").text)
+    assert facts["Wie moet iets doen"] == "het eHerkenningsbeheer van de organisatie van de melder"
+    # A checked answer: the same words in the verdict block.
+    facts = _facts(logged_in.get(f"/servicedesk/referentie/{finished_session(settings, store, 'cancelled')}").text)
+    assert facts["Wie moet iets doen"] == "de melder zelf"
+
+
+def test_every_role_has_a_third_person_name_in_the_console() -> None:
+    from typing import get_args
+
+    from diagnostics.servicedesk.wording import WHO_IN_CONSOLE
+    from diagnostics.verdict import Who
+
+    assert set(WHO_IN_CONSOLE) == set(get_args(Who))
+    assert not any(name.startswith("uw ") for name in WHO_IN_CONSOLE.values())
+
+
+@pytest.mark.parametrize(
+    ("scenario", "shown"),
+    [
+        ("no-authorisation", "no-authorisation: Geen machtiging voor deze dienst (komt nooit terug)"),
+        (None, "gekozen op het inlogscherm van de simulator (niet bewaard)"),
+        ("geplakt", "geen: een geplakt bericht, gecontroleerd in de console"),
+    ],
+)
+def test_lookup_shows_the_real_scenario(logged_in: TestClient, store: Store, scenario: str | None, shown: str) -> None:
+    from diagnostics.simulator.scenarios import find_scenario
+
+    if scenario == "no-authorisation":
+        assert shown.endswith(find_scenario(scenario).label)
+    session = store.create_session(
+        broker_id="simulator", supplier_id=None, request_id=f"_s-{scenario}", scenario=scenario
+    )
+    facts = _facts(logged_in.get(f"/servicedesk/referentie/{session.reference}").text)
+    assert facts["Scenario"] == shown
+
+
+def test_lookup_names_the_ehrkenningsmakelaar_from_the_ad_list(
+    logged_in: TestClient, settings: Settings, store: Store
+) -> None:
+    import httpx
+
+    from diagnostics.brokers import BrokerRegistry
+    from diagnostics.simulator.entities import SUPPLIERS
+    from tests.routes.test_roundtrip_pages import simulator_handler
+
+    known, unknown = SUPPLIERS[1], "urn:etoegang:AD:00000009999999999999:entities:1"
+    app = logged_in.app
+    app.state.broker_registry = BrokerRegistry(settings, transport=httpx.MockTransport(simulator_handler(settings)))  # type: ignore[attr-defined]
+    for supplier, shown in [(known.entity_id, f"{known.display_name} ( {known.entity_id} )"), (unknown, unknown)]:
+        session = store.create_session(broker_id="simulator", supplier_id=supplier, request_id=f"_m-{supplier}")
+        facts = _facts(logged_in.get(f"/servicedesk/referentie/{session.reference}").text)
+        assert facts["eHerkenningsmakelaar"] == shown
+
+
+def test_ticket_reply_is_a_selectable_text_with_a_copy_status_for_the_script(
+    logged_in: TestClient, settings: Settings, store: Store
+) -> None:
+    ref = finished_session(settings, store, "loa-too-low")
+    page = BeautifulSoup(logged_in.get(f"/servicedesk/referentie/{ref}").text, "html.parser")
+    area = page.select_one("textarea#reply-text[readonly][data-copy]")
+    assert area is not None and area.get_text().endswith(f"Referentiecode: {ref}")
+    assert page.select_one('[data-copy-status][role="status"]') is not None
+    assert page.select_one('script[src="/servicedesk/console.js"]') is not None
+    script = logged_in.get("/servicedesk/console.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")

@@ -1,0 +1,54 @@
+"""The console's words for one inlogtest: who acts (said about the melder, not to them), scenario, makelaar.
+
+The catalogue speaks to the medewerker ("uw eHerkenningsbeheerder"); a servicedesk employee reads about
+someone else's organisation, so the console names each role in the third person.
+"""
+
+from __future__ import annotations
+
+from diagnostics.brokers import BrokerError, BrokerRegistry
+from diagnostics.catalogue import Entry
+from diagnostics.settings import Settings
+from diagnostics.simulator.scenarios import find_scenario
+from diagnostics.verdict import Who
+
+# The scenario the console stores for a pasted message it saved (no broker was asked).
+PASTED = "geplakt"
+WHO_IN_CONSOLE: dict[Who, str] = {
+    "medewerker": "de melder zelf",
+    "eHerkenningsbeheerder": "het eHerkenningsbeheer van de organisatie van de melder",
+    "gebruikersbeheerder": "de Gebruikersbeheerder van de organisatie van de melder",
+    "makelaar": "de eHerkenningsmakelaar van de organisatie van de melder",
+    "servicedesk": "de BRO Servicedesk (u)",
+    "beheer": "het beheer van het Bronhouderportaal; de BRO Servicedesk geeft het door",
+}
+
+
+def who_acts(entry: Entry) -> str:
+    """Who must act, in the third person; an entry whose answer depends on the case quotes the melder's text."""
+    who = WHO_IN_CONSOLE[entry.who]
+    if entry.who_detail:
+        return f'{who}, of een ander: dat hangt af van de situatie. De melder leest: "{entry.who_detail}"'
+    return who
+
+
+def scenario_text(settings: Settings, broker_id: str, scenario: str | None) -> str:
+    """The simulator scenario of a test, or what took its place (a real broker, a pasted message)."""
+    if scenario == PASTED:
+        return "geen: een geplakt bericht, gecontroleerd in de console"
+    if scenario:
+        try:
+            return f"{scenario}: {find_scenario(scenario).label}"
+        except KeyError:
+            return scenario
+    embedded = any(broker.id == broker_id and broker.embedded for broker in settings.brokers)
+    return "gekozen op het inlogscherm van de simulator (niet bewaard)" if embedded else "geen (echte makelaar)"
+
+
+async def supplier_name(registry: BrokerRegistry, broker_id: str, supplier_id: str) -> str:
+    """The eHerkenningsmakelaar's name from the broker's AD list; its entity id when the list has no answer."""
+    try:
+        suppliers = await registry.suppliers(broker_id)
+    except (BrokerError, KeyError):
+        return supplier_id
+    return next((s.display_name for s in suppliers if s.entity_id == supplier_id), supplier_id)
