@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from diagnostics import page_frame, reference, roundtrip
+from diagnostics import localtime, page_frame, reference, roundtrip
 from diagnostics.beheerder_card import ticket_reply
 from diagnostics.catalogue import load_catalogue
 from diagnostics.deps import RegistryDep, SettingsDep
@@ -27,6 +27,7 @@ from diagnostics.verdict import Verdict
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 page_frame.register(TEMPLATES.env)
+localtime.register(TEMPLATES.env)
 PERIODS = (7, 30)
 # A pasted message larger than this is refused before any parsing (the checker has its own limit too).
 MAX_PASTE_CHARS = 2_000_000

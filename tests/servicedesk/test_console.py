@@ -315,6 +315,22 @@ def test_lookup_names_the_ehrkenningsmakelaar_from_the_ad_list(
         assert facts["eHerkenningsmakelaar"] == shown
 
 
+def test_console_times_are_dutch_local_time_and_say_so(logged_in: TestClient, store: Store) -> None:
+    from datetime import datetime
+
+    from diagnostics.localtime import dutch_time
+
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_t-1")
+    facts = _facts(logged_in.get(f"/servicedesk/referentie/{session.reference}").text)
+    assert facts["Gestart"] == dutch_time(session.created_at, label=True)
+    assert facts["Gestart"].endswith("(Nederlandse tijd)")
+    audit = BeautifulSoup(logged_in.get("/servicedesk/logboek").text, "html.parser")
+    assert [th.get_text() for th in audit.select("thead th")][0] == "Tijd (Nederlandse tijd)"
+    first = records.audit_lines(store.engine, 1)[0]
+    assert audit.select_one("tbody td").get_text() == dutch_time(first.at)  # type: ignore[union-attr]
+    assert isinstance(first.at, datetime)
+
+
 def test_ticket_reply_is_a_selectable_text_with_a_copy_status_for_the_script(
     logged_in: TestClient, settings: Settings, store: Store
 ) -> None:
