@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from diagnostics import __version__, ops, retention, security
+from diagnostics import __version__, ops, page_frame, retention, security
 from diagnostics.routes import beheer, certificates, email_check, health, roundtrip, saml_metadata, service_info, status
 from diagnostics.routes import feedback as feedback_routes
 from diagnostics.servicedesk.router import router as servicedesk_router
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (default: the configuration file)."""
     settings = settings or load_settings()
     app = FastAPI(
-        title="Bronhouderportaal inloghulp",
+        title=page_frame.SITE_NAME,
         version=__version__,
         description="Inloghulp en inlogdiagnose voor het Bronhouderportaal.",
         generate_unique_id_function=_operation_id,

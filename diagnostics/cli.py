@@ -13,11 +13,11 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from diagnostics import certs
+from diagnostics import certs, page_frame
 from diagnostics.settings import Settings, config_path, load_settings
 from diagnostics.simulator.scenarios import SCENARIO_HELP
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Bronhouderportaal inloghulp.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=f"{page_frame.SITE_NAME}.")
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Configuratiebestand (standaard $INLOGHULP_CONFIG).")

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from diagnostics.app import create_app
 from diagnostics.beheerder_card import SNIPPET, render_card, snippets
+from diagnostics.page_frame import SITE_NAME
 from diagnostics.service_info import service_info
 from diagnostics.settings import Settings, load_settings
 from diagnostics.sitebuild import generators
@@ -82,6 +83,8 @@ def test_print_view_page(settings: Settings) -> None:
     assert soup.select_one("nav") is None
     assert soup.select_one(".bhk-card__print-link") is None
     assert _values(response.text) == {f.key: f.value for f in service_info(settings).card_fields()}
+    assert soup.title is not None
+    assert soup.title.get_text() == f"Machtiging voor het Bronhouderportaal - {SITE_NAME}"
 
 
 def test_card_says_beheerdashboard_as_the_glossary_does(settings: Settings) -> None:

@@ -62,7 +62,7 @@ def test_browser_gets_a_dutch_page(make_client: Callable[..., TestClient]) -> No
     response = client.post("/servicedesk/login", data={"name": "a", "password": "b"}, headers=HTML)
     assert response.status_code == 429
     assert response.headers["content-type"].startswith("text/html")
-    assert "U heeft het te vaak geprobeerd" in response.text
+    assert "U hebt het te vaak geprobeerd" in response.text
     assert '<html lang="nl">' in response.text
     assert f"Wacht {response.headers['retry-after']} seconden" in response.text
 
