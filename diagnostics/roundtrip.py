@@ -449,10 +449,14 @@ def timeline(session: DiagSession, verdict: Verdict, *, broker_name: str, suppli
         steps.append(Step(back, "skip", "Niet gedaan."))
     elif artifact_check.status == "fail":
         steps.append(Step(back, "fail", f"U kwam terug, maar niet met een geldig bewijs van {broker_name}. {title}."))
+    elif at_supplier:
+        # The broker sent the user back with a refusal (e.g. cancelled): an answer, not proof of a login.
+        steps.append(Step(back, "pass", f"U kwam terug met een antwoord van {broker_name}."))
     else:
         steps.append(Step(back, "pass", f"U kwam terug met een bewijs van {broker_name} dat u hebt ingelogd."))
     if resolve_check is not None and resolve_check.status == "pass":
-        steps.append(Step(fetch, "pass", f"De test heeft uw inloggegevens veilig opgehaald bij {broker_name}."))
+        fetched = "het antwoord over uw inlog" if at_supplier else "uw inloggegevens"
+        steps.append(Step(fetch, "pass", f"De test heeft {fetched} veilig opgehaald bij {broker_name}."))
     elif resolve_check is not None and resolve_check.status == "fail":
         steps.append(Step(fetch, "fail", f"Het ophalen van uw inloggegevens bij {broker_name} lukte niet. {title}."))
     else:
