@@ -115,6 +115,9 @@ def test_start_refuses_an_unknown_broker_without_a_reference_code(client: TestCl
     text = soup(response).get_text(" ", strip=True)
     assert "noem uw referentiecode" not in text
     assert "u hebt geen referentiecode" in text
+    # The catalogue entry's explanation (one partial with the result page), its step replaced by the page's action.
+    explanation = soup(response).select_one(".explanation")
+    assert explanation is not None and "Probeer het over een paar minuten opnieuw." in explanation.get_text(" ")
 
 
 @pytest.mark.parametrize(
