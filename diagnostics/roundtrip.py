@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from anyio import to_thread
 
 from diagnostics import checks, metrics, reference
-from diagnostics.brokers import BrokerError, BrokerInfo, BrokerRegistry, Supplier
+from diagnostics.brokers import BrokerError, BrokerInfo, BrokerRegistry
 from diagnostics.catalogue import load_catalogue
 from diagnostics.saml import artifact, authn
 from diagnostics.settings import Settings
@@ -472,7 +472,13 @@ def timeline(session: DiagSession, verdict: Verdict, *, broker_name: str, suppli
     return steps
 
 
-def supplier_name(suppliers: list[Supplier], entity_id: str | None) -> str | None:
+async def supplier_name(registry: BrokerRegistry, broker_id: str, entity_id: str | None) -> str | None:
+    """The eHerkenningsmakelaar's name from the broker's AD list (result page and servicedesk console alike);
+    its entity id when the list has no answer, None when no eHerkenningsmakelaar was chosen."""
     if entity_id is None:
         return None
+    try:
+        suppliers = await registry.suppliers(broker_id)
+    except (BrokerError, KeyError):
+        return entity_id
     return next((s.display_name for s in suppliers if s.entity_id == entity_id), entity_id)

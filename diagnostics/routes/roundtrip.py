@@ -338,13 +338,6 @@ async def create_acs(
 # ── result ──
 
 
-async def _supplier_names(registry: BrokerRegistry, broker_id: str) -> list[Supplier]:
-    try:
-        return await registry.suppliers(broker_id)
-    except (BrokerError, KeyError):
-        return []
-
-
 @router.get("/diagnose/{ref}", response_class=HTMLResponse)
 async def read_result(
     request: Request, ref: str, settings: SettingsDep, store: StoreDep, registry: RegistryDep
@@ -357,8 +350,7 @@ async def read_result(
         broker_name = settings.broker(session.broker_id).name
     except KeyError:
         broker_name = session.broker_id
-    suppliers = await _supplier_names(registry, session.broker_id)
-    supplier_name = roundtrip.supplier_name(suppliers, session.supplier_id)
+    supplier_name = await roundtrip.supplier_name(registry, session.broker_id, session.supplier_id)
     steps = roundtrip.timeline(session, verdict, broker_name=broker_name, supplier_name=supplier_name)
     return TEMPLATES.TemplateResponse(
         request,

@@ -220,9 +220,7 @@ async def read_reference(
         view["who"] = wording.who_acts(view["entry"])
     option = roundtrip.answer_option(session.no_response_answer) if session.no_response_answer else None
     answer = option.label if option else session.no_response_answer
-    supplier = (
-        await wording.supplier_name(registry, session.broker_id, session.supplier_id) if session.supplier_id else None
-    )
+    supplier = await roundtrip.supplier_name(registry, session.broker_id, session.supplier_id)
     context = {
         "user": user,
         "session": session,

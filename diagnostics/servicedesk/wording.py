@@ -1,4 +1,4 @@
-"""The console's words for one inlogtest: who acts (said about the melder, not to them), scenario, makelaar.
+"""The console's words for one inlogtest: who acts (said about the melder, not to them) and the scenario.
 
 The catalogue speaks to the medewerker ("uw eHerkenningsbeheerder"); a servicedesk employee reads about
 someone else's organisation, so the console names each role in the third person.
@@ -6,7 +6,6 @@ someone else's organisation, so the console names each role in the third person.
 
 from __future__ import annotations
 
-from diagnostics.brokers import BrokerError, BrokerRegistry
 from diagnostics.catalogue import Entry
 from diagnostics.settings import Settings
 from diagnostics.simulator.scenarios import find_scenario
@@ -43,12 +42,3 @@ def scenario_text(settings: Settings, broker_id: str, scenario: str | None) -> s
             return scenario
     embedded = any(broker.id == broker_id and broker.embedded for broker in settings.brokers)
     return "gekozen op het inlogscherm van de simulator (niet bewaard)" if embedded else "geen (echte makelaar)"
-
-
-async def supplier_name(registry: BrokerRegistry, broker_id: str, supplier_id: str) -> str:
-    """The eHerkenningsmakelaar's name from the broker's AD list; its entity id when the list has no answer."""
-    try:
-        suppliers = await registry.suppliers(broker_id)
-    except (BrokerError, KeyError):
-        return supplier_id
-    return next((s.display_name for s in suppliers if s.entity_id == supplier_id), supplier_id)
