@@ -252,8 +252,13 @@ def _field_errors(entry_id: str, exc: ValidationError) -> list[str]:
 
 
 def _text_problems(entry: Entry) -> list[str]:
-    texts = [entry.title, entry.seen, entry.cause, entry.reply, *entry.steps.model_dump().values()]
+    # who_detail is shown as it is (help page, result page, console): the same rules as the other texts.
+    plain = [entry.title, entry.reply, *([entry.who_detail] if entry.who_detail else [])]
+    texts = [*plain, entry.seen, entry.cause, *entry.steps.model_dump().values()]
     problems = []
+    # Links are taken only from seen, cause and steps; elsewhere the brackets would be shown to the reader.
+    if any(_INLINE_LINK.search(text) for text in plain):
+        problems.append(f"{entry.id}: een link [..](..) kan alleen in seen, cause en steps / link in a plain text")
     for word in FORBIDDEN_WORDS:
         if any(word in text.lower() for text in texts):
             problems.append(f"{entry.id}: tekst bevat {word!r} (schrijfregels) / text uses a forbidden word")

@@ -228,6 +228,16 @@ def test_other_wording_is_refused_with_the_preferred_words(raw: list[dict[str, A
     assert "schrijf 'beheerdashboard', niet 'beheermodule'" in str(caught.value)
 
 
+def test_who_detail_follows_the_writing_rules_and_plain_texts_hold_no_links(raw: list[dict[str, Any]]) -> None:
+    raw[0]["who_detail"] = "uw eHerkenningsbeheerder, als u heeft gewacht"
+    with pytest.raises(CatalogueError, match="schrijf 'u hebt'"):
+        parse_catalogue(raw)
+    del raw[0]["who_detail"]
+    raw[0]["reply"] = raw[0]["reply"] + " Zie de [pagina voor eHerkenningsbeheerders](beheerder.md)."
+    with pytest.raises(CatalogueError, match="link"):
+        parse_catalogue(raw)
+
+
 def test_beheerder_role_and_the_beheerder_step_agree(raw: list[dict[str, Any]]) -> None:
     first = raw[0]
     assert first["beheerder_role"] == "eHerkenningsbeheerder"
