@@ -120,7 +120,10 @@ class Segment(NamedTuple):
 def site_path(link: str) -> str:
     """A docs path (``beheerder.md#anker``) as the site's URL path from the root (``beheerder/#anker``)."""
     page, _, anchor = link.partition("#")
-    path = page.removesuffix(".md").removesuffix("index")
+    path = page.removesuffix(".md")
+    # Only a page named index is its folder's root: "zoekindex.md" stays "zoekindex/".
+    if path == "index" or path.endswith("/index"):
+        path = path.removesuffix("index")
     path = f"{path}/" if path and not path.endswith("/") else path
     return f"{path}#{anchor}" if anchor else path
 

@@ -20,6 +20,7 @@ from diagnostics.catalogue import (
     load_catalogue,
     parse_catalogue,
     read_catalogue,
+    site_path,
 )
 from diagnostics.verdict import Diagnosis
 
@@ -302,3 +303,10 @@ def test_a_link_must_point_to_an_existing_anchor(raw: list[dict[str, Any]]) -> N
     raw[0]["links"] = ["beheerder.md#geen-anker"]
     with pytest.raises(CatalogueError, match="anker bestaat niet"):
         parse_catalogue(raw, docs_dir=ROOT / "docs")
+
+
+def test_site_path_makes_only_index_pages_a_folder_root() -> None:
+    assert site_path("index.md") == ""
+    assert site_path("hulp/index.md#a") == "hulp/#a"
+    assert site_path("zoekindex.md") == "zoekindex/"
+    assert site_path("beheerder.md#gegevens-machtiging") == "beheerder/#gegevens-machtiging"
