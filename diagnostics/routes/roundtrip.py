@@ -171,6 +171,8 @@ async def _chooser(
             "has_problem": problem is not None,
         },
         status_code=400 if problem is not None else 200,
+        # Made for this browser (its last test's referentiecode, its remembered choice): no shared cache keeps it.
+        headers={"Cache-Control": "no-store"},
     )
 
 

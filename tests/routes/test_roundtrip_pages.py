@@ -182,7 +182,9 @@ def test_back_before_the_timeout_the_user_can_say_what_they_saw(client: TestClie
     supplier = soup(client.get("/diagnose")).select('input[name="supplier"]')[0]["value"]
     client.post("/diagnose/start", data={"broker": "simulator", "supplier": supplier})
     reference = client.cookies["inloghulp_laatste_test"]
-    notice = soup(client.get("/diagnose")).select_one("#vorige-test-kop")
+    chooser = client.get("/diagnose")
+    assert chooser.headers["cache-control"] == "no-store"  # this browser's referentiecode is on it
+    notice = soup(chooser).select_one("#vorige-test-kop")
     assert notice is not None and notice.get_text() == "Uw vorige test is nog niet klaar"
     assert notice.find_parent().select_one("a")["href"] == f"/diagnose/{reference}#vraag"  # type: ignore[union-attr,index]
     # The site widget asks the service, and says the same (the cookie is httpOnly).
