@@ -23,7 +23,6 @@ from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.templating import Jinja2Templates
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,8 +33,7 @@ from diagnostics.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-page_frame.register(TEMPLATES.env)
+TEMPLATES = page_frame.TEMPLATES
 
 # Stable ids for machines; the Dutch texts for people are in the error templates.
 ERROR_IDS: dict[int, str] = {

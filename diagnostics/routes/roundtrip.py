@@ -6,13 +6,11 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from diagnostics import localtime, page_frame, reference, roundtrip
@@ -26,9 +24,7 @@ from diagnostics.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
-localtime.register(TEMPLATES.env)
-page_frame.register(TEMPLATES.env)
+TEMPLATES = page_frame.TEMPLATES
 SUPPLIER_COOKIE = "inloghulp_leverancier"
 LAST_TEST_COOKIE = "inloghulp_laatste_test"
 ONE_YEAR = 365 * 24 * 3600

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from diagnostics import page_frame
 from diagnostics.deps import SettingsDep
 from diagnostics.service_info import ServiceInfo, service_info
 
 router = APIRouter(tags=["service-info"])
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
-page_frame.register(TEMPLATES.env)
+TEMPLATES = page_frame.TEMPLATES
 
 
 @router.get("/api/v1/service-info", response_model=ServiceInfo)

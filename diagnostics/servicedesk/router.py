@@ -10,9 +10,8 @@ from typing import Annotated, Any
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
-from diagnostics import localtime, page_frame, reference, roundtrip
+from diagnostics import page_frame, reference, roundtrip
 from diagnostics.beheerder_card import ticket_reply
 from diagnostics.catalogue import load_catalogue
 from diagnostics.deps import RegistryDep, SettingsDep
@@ -25,9 +24,7 @@ from diagnostics.store import DiagSession, Store
 from diagnostics.verdict import Verdict
 
 HERE = Path(__file__).parent
-TEMPLATES = Jinja2Templates(directory=HERE / "templates")
-page_frame.register(TEMPLATES.env)
-localtime.register(TEMPLATES.env)
+TEMPLATES = page_frame.templates(HERE / "templates")
 PERIODS = (7, 30)
 # A pasted message larger than this is refused before any parsing (the checker has its own limit too).
 MAX_PASTE_CHARS = 2_000_000
