@@ -13,6 +13,7 @@ certificates from that verified metadata.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -337,6 +338,7 @@ class BrokerRegistry:
     ) -> None:
         self.settings = settings
         self._transport = transport
+        self._wait = wait_seconds
 
         def cache(what: str) -> TimedCache[Any]:
             return TimedCache(
@@ -388,6 +390,9 @@ class BrokerRegistry:
         url = self.settings.broker_ad_list_url(config)
         if url is None:
             return []
+        # One deadline for both documents: the page waits at most ``wait_seconds`` in all, not per document.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._wait
         # Outside the list's own fetch: a broker that is down is remembered as such, once, in ``broker()``.
         info = await self.broker(broker_id)
 
@@ -396,7 +401,7 @@ class BrokerRegistry:
             data = await self._get(url, what, {"ServiceUUID": self.settings.service.uuid})
             return parse_ad_list(data, info)
 
-        return await self._suppliers.get(broker_id, fetch)
+        return await self._suppliers.get(broker_id, fetch, wait_seconds=max(0.0, deadline - loop.time()))
 
     def forget(self) -> None:
         """Drop every cached document and remembered failure (after a metadata change)."""

@@ -56,8 +56,13 @@ class TimedCache(Generic[T]):
         self._outcomes: dict[str, _Kept[T] | _Failed] = {}
         self._fetches: dict[str, asyncio.Task[T]] = {}
 
-    async def get(self, key: str, fetch: Callable[[], Coroutine[Any, Any, T]]) -> T:
-        """The kept value for ``key``, or the outcome of ``fetch()`` (shared with other callers)."""
+    async def get(
+        self, key: str, fetch: Callable[[], Coroutine[Any, Any, T]], *, wait_seconds: float | None = None
+    ) -> T:
+        """The kept value for ``key``, or the outcome of ``fetch()`` (shared with other callers).
+
+        ``wait_seconds`` shortens this caller's wait (e.g. what is left of a deadline for several documents).
+        """
         outcome = self._outcomes.get(key)
         if outcome is not None and outcome.until > self._clock():
             if isinstance(outcome, _Failed):
@@ -72,7 +77,7 @@ class TimedCache(Generic[T]):
             task.add_done_callback(_observe)
         try:
             # shield: a caller that gives up (or is cancelled) does not cancel the fetch the others share.
-            return await asyncio.wait_for(asyncio.shield(task), self._wait)
+            return await asyncio.wait_for(asyncio.shield(task), self._wait if wait_seconds is None else wait_seconds)
         except TimeoutError:
             raise self._on_wait_timeout(key, self._wait) from None
 

@@ -28,6 +28,7 @@ from diagnostics.brokers import (
     parse_metadata,
 )
 from diagnostics.settings import BrokerConfig, Settings, load_settings
+from diagnostics.timed_cache import TimedCache
 from tests.simulator.test_ars import split_by_comment
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -377,6 +378,46 @@ def test_registry_waits_at_most_wait_seconds_and_keeps_the_late_answer(
     assert late.message == "De metadata van HM is niet binnen 0.05 seconden opgehaald."
     assert entity_id == BROKER_ID
     assert asked == ["/md"]
+
+
+def test_suppliers_share_one_deadline_with_the_metadata(
+    write_config: Callable[..., Path], broker_pair: certs.KeyPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The chooser needs two documents; a slow metadata answer leaves less time for the AD list, so the
+    # page waits at most wait_seconds in all, not wait_seconds per document.
+    pin = tmp_path / "pin.pem"
+    pin.write_bytes(broker_pair.cert_pem)
+    brokers = [
+        {
+            "id": "hm",
+            "name": "HM",
+            "metadata_url": "https://hm.x/md",
+            "ad_list_url": "https://hm.x/ad",
+            "metadata_signing_cert_file": str(pin),
+        }
+    ]
+    settings = load_settings(write_config({"brokers": brokers}))
+    waits: list[float | None] = []
+    get = TimedCache.get
+
+    async def spy(cache: TimedCache[Any], key: str, fetch: Any, *, wait_seconds: float | None = None) -> Any:
+        waits.append(wait_seconds)
+        return await get(cache, key, fetch, wait_seconds=wait_seconds)
+
+    monkeypatch.setattr(TimedCache, "get", spy)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/md":
+            await asyncio.sleep(0.1)  # the metadata takes a while
+            return httpx.Response(200, content=metadata_xml(broker_pair))
+        return httpx.Response(200, content=ad_list_xml(broker_pair, [("urn:etoegang:AD:1:entities:1", "Alfa")]))
+
+    registry = BrokerRegistry(settings, transport=httpx.MockTransport(handler), wait_seconds=1.0)
+    suppliers = asyncio.run(registry.suppliers("hm"))
+    assert [supplier.display_name for supplier in suppliers] == ["Alfa"]
+    metadata_wait, list_wait = waits
+    assert metadata_wait is None  # the full wait
+    assert list_wait is not None and list_wait <= 0.9  # what the metadata left of the same 1 s
 
 
 def test_load_broker_builds_the_embedded_simulator_metadata_in_process(settings: Settings) -> None:
