@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -39,6 +39,15 @@ def sp_certificates(settings: Settings) -> list[SpCertificate]:
             SpCertificate("next", certs.load_cert(settings.sp.next_cert_file), settings.sp.next_cert_activation)
         )
     return result
+
+
+# Severity order: the worst of several statuses is the last of these that occurs.
+_SEVERITY: tuple[Status, ...] = ("ok", "warning", "error")
+
+
+def worst_status(statuses: Iterable[Status]) -> Status:
+    """The most severe of ``statuses``; ``ok`` when there are none."""
+    return max(statuses, key=_SEVERITY.index, default="ok")
 
 
 def status_for(days: int) -> Status:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from diagnostics.cert_status import CertificateStatus
+from diagnostics.cert_status import CertificateStatus, worst_status
 from diagnostics.metadata_watch import latest_refusal, latest_snapshot, warnings_for
 from diagnostics.settings import Settings
 from diagnostics.store import Store
@@ -76,14 +76,14 @@ def operator_status(
                 "warnings": warnings_for(snapshot, now),
             }
         )
-    worst = "ok"
-    for certificate in named:
-        if certificate["status"] == "error" or (certificate["status"] == "warning" and worst == "ok"):
-            worst = str(certificate["status"])
-    if any(b["refused"] for b in broker_status):
-        worst = "error"
-    elif worst == "ok" and any(b["changes"] or b["warnings"] for b in broker_status):
-        worst = "warning"
+    # A refused metadata fetch is an error; a change or warning in the last snapshot needs a look.
+    worst = worst_status(
+        [
+            *(certificate.status for certificate in certificates),
+            "error" if any(b["refused"] for b in broker_status) else "ok",
+            "warning" if any(b["changes"] or b["warnings"] for b in broker_status) else "ok",
+        ]
+    )
     return {
         "status": worst,
         "schema_version": store.schema_version,

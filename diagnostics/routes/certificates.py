@@ -15,6 +15,7 @@ from diagnostics.cert_status import (
     broker_statuses,
     sp_statuses,
     unavailable,
+    worst_status,
 )
 from diagnostics.deps import RegistryDep, SettingsDep
 from diagnostics.settings import BrokerConfig, Settings
@@ -49,8 +50,7 @@ async def certificate_report(settings: Settings, registry: BrokerRegistry) -> Ce
     # scrape of /metrics gives up after 10 s by default).
     for statuses in await asyncio.gather(*(_broker_report(broker, registry) for broker in settings.brokers)):
         result.extend(statuses)
-    order: tuple[Status, ...] = ("ok", "warning", "error")
-    worst: Status = max((item.status for item in result), key=order.index, default="ok")
+    worst = worst_status(item.status for item in result)
     return CertificateReport(status=worst, warning_days=WARNING_DAYS, certificates=result)
 
 
