@@ -21,10 +21,14 @@ def new_reference() -> str:
     return f"{PREFIX}-{body[:4]}-{body[4:]}"
 
 
+def _compact(text: str) -> str:
+    """The eight characters after the prefix, as typed: upper case, without spaces, dashes, dots or the prefix."""
+    return re.sub(r"[\s\-_.]", "", text.upper()).removeprefix(PREFIX)
+
+
 def normalise(text: str) -> str | None:
     """The canonical code for what someone typed (any case, spaces, missing dashes), or None."""
-    compact = re.sub(r"[\s\-_.]", "", text.upper())
-    compact = compact.removeprefix(PREFIX)
+    compact = _compact(text)
     if len(compact) != 8:
         return None
     candidate = f"{PREFIX}-{compact[:4]}-{compact[4:]}"
@@ -33,6 +37,6 @@ def normalise(text: str) -> str | None:
 
 def has_lookalikes(text: str) -> bool:
     """Whether ``text`` has the shape of a code but holds a character no code has (e.g. ``BHP-0000-0000``)."""
-    compact = re.sub(r"[\s\-_.]", "", text.upper()).removeprefix(PREFIX)
+    compact = _compact(text)
     allowed = set(ALPHABET) | set(LOOKALIKES)
     return len(compact) == 8 and set(compact) <= allowed and any(character in LOOKALIKES for character in compact)
