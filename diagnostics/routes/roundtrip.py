@@ -28,6 +28,8 @@ TEMPLATES = page_frame.TEMPLATES
 SUPPLIER_COOKIE = "inloghulp_leverancier"
 LAST_TEST_COOKIE = "inloghulp_laatste_test"
 ONE_YEAR = 365 * 24 * 3600
+# The last step on a problem page: the code on that page is what the servicedesk looks up.
+_STILL_NOT = "Lukt het dan nog niet? Neem contact op met de BRO Servicedesk en noem de code hieronder."
 ONE_DAY = 24 * 3600
 
 router = APIRouter(tags=["roundtrip"])
@@ -95,15 +97,18 @@ async def _session_or_404(store: Store, raw: str) -> DiagSession:
 # ── chooser ──
 
 
-async def _pending(request: Request, settings: Settings, store: Store) -> DiagSession | None:
-    """This browser's last test, when it still waits for the broker or never came back."""
+async def _pending(
+    request: Request, settings: Settings, store: Store
+) -> tuple[DiagSession, roundtrip.PendingNotice] | None:
+    """This browser's last test and the notice about it, when it still waits for the broker or never came back."""
     last = reference.normalise(request.cookies.get(LAST_TEST_COOKIE) or "")
     if not last:
         return None
     await _expire(settings, store)
     session = await to_thread.run_sync(store.get_session, last)
     # Still waiting for the broker, or given up on: either way the user can tell us what they saw.
-    return session if session is not None and roundtrip.pending_notice(session) is not None else None
+    notice = roundtrip.pending_notice(session) if session is not None else None
+    return (session, notice) if session is not None and notice is not None else None
 
 
 async def _supplier_lists(settings: Settings, registry: BrokerRegistry) -> list[BrokerSuppliersOut]:
@@ -154,14 +159,14 @@ async def _chooser(
         }
         for group in await _supplier_lists(settings, registry)
     ]
-    pending = await _pending(request, settings, store)
+    pending, notice = await _pending(request, settings, store) or (None, None)
     return TEMPLATES.TemplateResponse(
         request,
         "roundtrip/chooser.html",
         {
             "groups": groups,
             "pending": pending,
-            "notice": roundtrip.pending_notice(pending) if pending else None,
+            "notice": notice,
             "info": service_info(settings),
             "chooser_url": f"{settings.public_base_url.rstrip('/')}/diagnose",
             "has_problem": problem is not None,
@@ -184,10 +189,10 @@ async def read_open_test(
 ) -> OpenTestOut | None:
     """This browser's last test if it never came back (for the site widget), else null."""
     response.headers["Cache-Control"] = "no-store"
-    session = await _pending(request, settings, store)
-    notice = roundtrip.pending_notice(session) if session else None
-    if session is None or notice is None:
+    pending = await _pending(request, settings, store)
+    if pending is None:
         return None
+    session, notice = pending
     return OpenTestOut(
         reference=session.reference,
         title=notice.title,
@@ -231,8 +236,7 @@ async def create_test(
                 "message": exc.message,
                 "entry": entry,
                 "error_id": exc.diagnosis,
-                "action": "Probeer het over een paar minuten opnieuw. Lukt het dan nog niet? "
-                "Neem contact op met de BRO Servicedesk en noem de code hieronder.",
+                "action": f"Probeer het over een paar minuten opnieuw. {_STILL_NOT}",
             },
             status_code=400 if exc.diagnosis == "config-error" else 502,
         )
@@ -283,8 +287,7 @@ async def _receive(
                 # No catalogue entry: they all explain a message that arrived, and here none did.
                 "entry": None,
                 "error_id": "malformed",
-                "action": "Begin een nieuwe test. Lukt het dan nog niet? "
-                "Neem contact op met de BRO Servicedesk en noem de code hieronder.",
+                "action": f"Begin een nieuwe test. {_STILL_NOT}",
             },
             status_code=400,
         )
