@@ -404,11 +404,7 @@ def timeline(session: DiagSession, verdict: Verdict, *, broker_name: str, suppli
     The broker is named by its name only, never as "herkenningsmakelaar": users know their supplier by
     that word ("eHerkenningsmakelaar") and the two are easily confused.
     """
-    supplier = (
-        f"Inloggen bij uw eHerkenningsmakelaar ({supplier_name})"
-        if supplier_name
-        else ("Inloggen bij uw eHerkenningsmakelaar")
-    )
+    supplier = "Inloggen bij uw eHerkenningsmakelaar" + (f" ({supplier_name})" if supplier_name else "")
     back, fetch, checked = "Terug naar de test", f"Inloggegevens ophalen bij {broker_name}", "Controle van de inlog"
     steps = [
         Step("Test gestart", "pass", "De test heeft een beveiligd inlogverzoek voor u gemaakt."),
@@ -470,6 +466,15 @@ def timeline(session: DiagSession, verdict: Verdict, *, broker_name: str, suppli
     else:
         steps.append(Step(checked, "fail", f"{title}."))
     return steps
+
+
+def broker_name(settings: Settings, broker_id: str) -> str:
+    """The herkenningsmakelaar's configured name (result page and servicedesk console alike); its id when
+    it is no longer configured."""
+    try:
+        return settings.broker(broker_id).name
+    except KeyError:
+        return broker_id
 
 
 async def supplier_name(registry: BrokerRegistry, broker_id: str, entity_id: str | None) -> str | None:

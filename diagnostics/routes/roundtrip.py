@@ -347,10 +347,7 @@ async def read_result(
     await _expire(settings, store)
     session = await _session_or_404(store, ref)
     verdict = roundtrip.session_verdict(settings, session)
-    try:
-        broker_name = settings.broker(session.broker_id).name
-    except KeyError:
-        broker_name = session.broker_id
+    broker_name = roundtrip.broker_name(settings, session.broker_id)
     supplier_name = await roundtrip.supplier_name(registry, session.broker_id, session.supplier_id)
     steps = roundtrip.timeline(session, verdict, broker_name=broker_name, supplier_name=supplier_name)
     return TEMPLATES.TemplateResponse(

@@ -209,7 +209,7 @@ async def read_reference(
     session: DiagSession | None = await to_thread.run_sync(store.get_session, ref) if ref else None
     if session is None:
         return _page(request, settings, "not_found.html", {"user": user, "code": ref or code[:20]}, status_code=404)
-    broker_name = next((b.name for b in settings.brokers if b.id == session.broker_id), session.broker_id)
+    broker_name = roundtrip.broker_name(settings, session.broker_id)
     verdict = session.verdict
     view: dict[str, Any] = _verdict_view(verdict) if verdict is not None else {"verdict": None, "entry": None}
     if verdict is None and session.diagnosis_id in load_catalogue():
