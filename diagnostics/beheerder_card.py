@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from diagnostics.catalogue import SIGN_OFF, Entry, site_path
+from diagnostics.catalogue import SIGN_OFF, Entry, public_url
 from diagnostics.service_info import service_info
 from diagnostics.settings import Settings
 
@@ -42,14 +42,9 @@ def snippets(settings: Settings) -> dict[str, str]:
     return {SNIPPET: re.sub(r"(?<=\n)\n", "&#10;", html).strip() + "\n"}
 
 
-def beheerder_page_url(settings: Settings) -> str:
-    """The public address of the page for eHerkenningsbeheerders."""
-    return f"{settings.public_base_url}/{site_path(BEHEERDER_PAGE)}"
-
-
 def card_text(settings: Settings) -> str:
     """The card as text for a message: the "Kopieer alles" text (one source) and where the page is."""
-    return f"{service_info(settings).as_text()}\n\nDeze gegevens staan ook op: {beheerder_page_url(settings)}"
+    return f"{service_info(settings).as_text()}\n\nDeze gegevens staan ook op: {public_url(settings.public_base_url, BEHEERDER_PAGE)}"
 
 
 def ticket_reply(entry: Entry, settings: Settings) -> str:

@@ -128,6 +128,11 @@ def site_path(link: str) -> str:
     return f"{path}#{anchor}" if anchor else path
 
 
+def public_url(base_url: str, link: str) -> str:
+    """A docs path as the address people use: ``https://host/beheerder/#anker`` for ``beheerder.md#anker``."""
+    return f"{base_url}/{site_path(link)}"
+
+
 def _strip_inline_links(text: str, found: list[dict[str, str]]) -> str:
     def phrase(match: re.Match[str]) -> str:
         found.append({"label": match["label"], "link": match["link"]})

@@ -19,7 +19,16 @@ import yaml
 
 from diagnostics import wizard
 from diagnostics.beheerder_card import card_text
-from diagnostics.catalogue import GROUP_TITLES, HELP_PAGE, BeheerderRole, Catalogue, Entry, load_catalogue, site_path
+from diagnostics.catalogue import (
+    GROUP_TITLES,
+    HELP_PAGE,
+    BeheerderRole,
+    Catalogue,
+    Entry,
+    load_catalogue,
+    public_url,
+    site_path,
+)
 from diagnostics.settings import Settings
 
 # Who the "send this to your beheerder" text is for; other entries need no message from the user.
@@ -225,7 +234,7 @@ def wizard_html(catalogue: Catalogue, page_url: str, card: str | None = None) ->
 def snippets(settings: Settings) -> dict[str, str]:
     """Snippet generator for ``diagnostics.sitebuild``: ``storingen.md`` and ``wizard.md``."""
     catalogue = load_catalogue()
-    page_url = f"{settings.public_base_url}/{HELP_PAGE.removesuffix('.md')}/"
+    page_url = public_url(settings.public_base_url, HELP_PAGE)
     card = card_text(settings)
     return {
         "storingen.md": storingen_markdown(catalogue, page_url, card),

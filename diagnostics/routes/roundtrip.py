@@ -168,7 +168,7 @@ async def _chooser(
             "pending": pending,
             "notice": notice,
             "info": service_info(settings),
-            "chooser_url": f"{settings.public_base_url.rstrip('/')}/diagnose",
+            "chooser_url": f"{settings.public_base_url}/diagnose",
             "has_problem": problem is not None,
         },
         status_code=400 if problem is not None else 200,
