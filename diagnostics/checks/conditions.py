@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from diagnostics.checks.state import SAML_TAG, Run, make_result, parse_instant, show_time
+from diagnostics.checks.state import (
+    NO_ASSERTION,
+    NO_RESPONSE,
+    SAML_TAG,
+    Run,
+    make_result,
+    parse_instant,
+    show_time,
+)
 from diagnostics.verdict import CheckResult
 from diagnostics.xmltree import children, text_of
 
@@ -13,7 +21,7 @@ def check_destination(run: Run) -> CheckResult:
     """8. Destination and Recipient are our ACS address."""
     response = run.state.response
     if response is None:
-        return make_result("destination", "skip", "Overgeslagen: geen Response gevonden.")
+        return make_result("destination", "skip", NO_RESPONSE)
     expected = run.context.acs_url
     destination = response.get("Destination")
     data = {"expected": expected, "destination": destination or ""}
@@ -40,7 +48,7 @@ def check_audience(run: Run) -> CheckResult:
     """9. Every AudienceRestriction names our entity ID."""
     assertion = run.state.assertion
     if assertion is None:
-        return make_result("audience", "skip", "Overgeslagen: er is geen assertion.")
+        return make_result("audience", "skip", NO_ASSERTION)
     expected = run.context.sp_entity_id
     restrictions = children(assertion, SAML_TAG["Conditions"], SAML_TAG["AudienceRestriction"])
     audiences = [[text_of(a) for a in children(r, SAML_TAG["Audience"])] for r in restrictions]
@@ -62,7 +70,7 @@ def check_in_response_to(run: Run) -> CheckResult:
     """10. The answer belongs to the request we sent."""
     response = run.state.response
     if response is None:
-        return make_result("in-response-to", "skip", "Overgeslagen: geen Response gevonden.")
+        return make_result("in-response-to", "skip", NO_RESPONSE)
     values = {"Response": response.get("InResponseTo")}
     if run.state.assertion is not None:
         bearer = run.state.bearer
@@ -110,7 +118,7 @@ def check_time(run: Run) -> CheckResult:
     """11. Now (with the allowed clock skew) lies inside every validity window; the numbers are shown."""
     response = run.state.response
     if response is None:
-        return make_result("time", "skip", "Overgeslagen: geen Response gevonden.")
+        return make_result("time", "skip", NO_RESPONSE)
     skew = timedelta(seconds=run.context.allowed_skew_seconds)
     now = run.now
     issued = parse_instant(response.get("IssueInstant"))

@@ -12,6 +12,7 @@ from diagnostics.checks.state import (
     ACTING_SUBJECT,
     CLASS_REF_PATH,
     LEGAL_SUBJECT,
+    NO_ASSERTION,
     SAML_TAG,
     SERVICE_ID,
     SERVICE_UUID,
@@ -30,7 +31,7 @@ def check_loa(run: Run) -> CheckResult:
     """12. The level received is at least the level our service requires."""
     assertion = run.state.assertion
     if assertion is None:
-        return make_result("loa", "skip", "Overgeslagen: er is geen assertion.")
+        return make_result("loa", "skip", NO_ASSERTION)
     received = text_of(child(assertion, *CLASS_REF_PATH))
     required = run.context.required_loa
     data = {"required": required, "received": received}
@@ -50,7 +51,7 @@ def check_loa(run: Run) -> CheckResult:
 def check_service(run: Run) -> CheckResult:
     """13. The machtiging is for our ServiceID."""
     if run.state.assertion is None:
-        return make_result("service", "skip", "Overgeslagen: er is geen assertion.")
+        return make_result("service", "skip", NO_ASSERTION)
     expected = run.context.service_id
     found = [text_of(value) for value in run.state.attributes.get(SERVICE_ID, [])]
     uuids = [text_of(value) for value in run.state.attributes.get(SERVICE_UUID, [])]
@@ -69,7 +70,7 @@ def check_service(run: Run) -> CheckResult:
 def check_identifiers(run: Run) -> CheckResult:
     """14. LegalSubjectID and ActingSubjectID can be decrypted with our key; shown masked."""
     if run.state.assertion is None:
-        return make_result("identifiers", "skip", "Overgeslagen: er is geen assertion.")
+        return make_result("identifiers", "skip", NO_ASSERTION)
     legal = run.state.attributes.get(LEGAL_SUBJECT, [])
     acting = run.state.attributes.get(ACTING_SUBJECT, [])
     needs_key = any(child(value, SAML_TAG["EncryptedID"]) is not None for value in legal + acting)
@@ -136,7 +137,7 @@ def check_replay(run: Run) -> CheckResult:
     """15. This assertion ID was not used before (shared store, so across workers)."""
     assertion = run.state.assertion
     if assertion is None:
-        return make_result("replay", "skip", "Overgeslagen: er is geen assertion.")
+        return make_result("replay", "skip", NO_ASSERTION)
     remember = run.context.remember_assertion
     assertion_id = assertion.get("ID", "")
     if remember is None:

@@ -8,6 +8,8 @@ from diagnostics import crypto, xmlsafe
 from diagnostics.checks.state import (
     BEARER,
     CLASS_REF_PATH,
+    NO_MESSAGE,
+    NO_RESPONSE,
     SAML_TAG,
     SAMLP_TAG,
     STATUS,
@@ -178,7 +180,7 @@ def check_artifact_status(run: Run) -> CheckResult:
     if wrapper is None:
         if run.state.response is not None:
             return make_result("artifact-status", "skip", "Geen ArtifactResponse: het bericht is een losse Response.")
-        return make_result("artifact-status", "skip", "Overgeslagen: geen bruikbaar bericht.")
+        return make_result("artifact-status", "skip", NO_MESSAGE)
     code = _status_code(wrapper)
     if code != STATUS + "Success":
         return make_result(
@@ -195,7 +197,7 @@ def check_status(run: Run) -> CheckResult:
     """4. The Response status, mapped to cancelled, auth-failed, unknown-principal and so on."""
     response = run.state.response
     if response is None:
-        return make_result("status", "skip", "Overgeslagen: geen Response gevonden.")
+        return make_result("status", "skip", NO_RESPONSE)
     status = child(response, SAMLP_TAG["Status"])
     top = child(status, SAMLP_TAG["StatusCode"])
     top_code = top.get("Value", "") if top is not None else ""

@@ -89,6 +89,12 @@ class Run:
     state: State = field(default_factory=State)
 
 
+# Why a check did not run, for the checks that need the same missing part.
+NO_ASSERTION = "Overgeslagen: er is geen assertion."
+NO_RESPONSE = "Overgeslagen: geen Response gevonden."
+NO_MESSAGE = "Overgeslagen: geen bruikbaar bericht."
+
+
 def make_result(
     check_id: str,
     status: CheckStatus,

@@ -7,7 +7,7 @@ from collections import Counter
 from lxml import etree
 
 from diagnostics import crypto
-from diagnostics.checks.state import SAML_TAG, Run, make_result
+from diagnostics.checks.state import NO_MESSAGE, SAML_TAG, Run, make_result
 from diagnostics.verdict import CheckResult
 from diagnostics.xmltree import child, text_of
 
@@ -25,7 +25,7 @@ def check_issuer(run: Run) -> CheckResult:
         if element is not None
     ]
     if not elements:
-        return make_result("issuer", "skip", "Overgeslagen: geen bruikbaar bericht.")
+        return make_result("issuer", "skip", NO_MESSAGE)
     found = {name: text_of(child(element, SAML_TAG["Issuer"])) for name, element in elements}
     data = {f"issuer_{name.lower()}": value for name, value in found.items()}
     if not expected:
@@ -51,7 +51,7 @@ def check_issuer(run: Run) -> CheckResult:
 def check_signature(run: Run) -> CheckResult:
     """6. Signatures verify with the broker's configured certificates; the assertion must be signed."""
     if run.state.response is None:
-        return make_result("signature", "skip", "Overgeslagen: geen bruikbaar bericht.")
+        return make_result("signature", "skip", NO_MESSAGE)
     if not run.context.trusted_certs:
         run.state.missing_config.append("signature")
         return make_result(
