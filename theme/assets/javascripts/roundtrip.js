@@ -37,6 +37,14 @@
     return form;
   }
 
+  // The service's JSON; a failed request rejects, and the caller keeps what works without it.
+  function getJson(url) {
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    });
+  }
+
   // The same instruction as on /diagnose: a broker that refuses (no machtiging) never sends the user back.
   function comeBack() {
     var note = el("p", { "class": "inloghulp-roundtrip__come-back" },
@@ -48,8 +56,7 @@
 
   // The last test of this browser that never came back (the cookie is httpOnly: the service tells us).
   function showOpenTest(holder) {
-    fetch(OPEN_TEST_API, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.json() : null; })
+    getJson(OPEN_TEST_API)
       .then(function (open) {
         if (!open || !open.reference) return;
         var notice = el("div", { "class": "admonition warning inloghulp-roundtrip__open-test", role: "region",
@@ -67,11 +74,7 @@
   function mount(holder) {
     showOpenTest(holder);
     holder.dataset.mounted = "true";
-    fetch(API, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json();
-      })
+    getJson(API)
       .then(function (lists) {
         var usable = lists.filter(function (list) { return !list.error && list.suppliers.length > 0; });
         if (usable.length === 0) return; // keep the plain link
