@@ -352,13 +352,19 @@ def test_signed_assertion_moved_into_extensions(success: bytes, context: Callabl
     assert by_id(verdict)["wrapping"].status == "fail"
 
 
-def test_soap_envelope_and_fault(success: bytes, context: Callable[..., checks.CheckContext]) -> None:
-    body = success.split(b"?>", 1)[1]
-    envelope = (
-        b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
+def in_envelope(message: bytes, namespace: str, *, prefix: str, header: bool = False) -> bytes:
+    """``message`` (without its XML declaration) as the Body of a SOAP envelope of ``namespace``."""
+    body = message.split(b"?>", 1)[1]
+    head = f"<{prefix}:Header/>" if header else ""
+    return (
+        f'<{prefix}:Envelope xmlns:{prefix}="{namespace}">{head}<{prefix}:Body>'.encode()
         + body
-        + b"</soapenv:Body></soapenv:Envelope>"
+        + f"</{prefix}:Body></{prefix}:Envelope>".encode()
     )
+
+
+def test_soap_envelope_and_fault(success: bytes, context: Callable[..., checks.CheckContext]) -> None:
+    envelope = in_envelope(success, "http://schemas.xmlsoap.org/soap/envelope/", prefix="soapenv")
     assert checks.run(envelope, context()).verdict == "ok"
     fault = (
         b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault>'
@@ -510,10 +516,5 @@ def test_without_broker_entity_id_the_issuer_is_not_judged(
 
 
 def test_soap_1_2_envelope(success: bytes, context: Callable[..., checks.CheckContext]) -> None:
-    body = success.split(b"?>", 1)[1]
-    envelope = (
-        b'<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Header/><env:Body>'
-        + body
-        + b"</env:Body></env:Envelope>"
-    )
+    envelope = in_envelope(success, "http://www.w3.org/2003/05/soap-envelope", prefix="env", header=True)
     assert checks.run(envelope, context()).verdict == "ok"
