@@ -94,7 +94,7 @@ def test_the_theme_includes_the_service_partials_themselves_without_mkdocs_hooks
     # site.md's portability rules: no `hooks:` and no Python in mkdocs.yml (Zensical runs neither). The theme
     # reaches the service's partials through symbolic links instead, so there is still one source.
     root = Path(__file__).resolve().parent.parent
-    for name in ("help.html", "site_links.html"):
+    for name in ("help.html", "site_links.html", "not_found.html"):
         assert (root / "theme" / "partials" / name).samefile(root / "diagnostics" / "templates" / "_partials" / name)
     config = (root / "mkdocs.yml").read_text(encoding="utf-8")
     assert "\nhooks:" not in config and "!!python" not in config
