@@ -7,6 +7,7 @@ marked example values: BRO's real OIN and ServiceUUID are not public.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import uuid
@@ -14,6 +15,7 @@ from contextvars import ContextVar
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
@@ -59,6 +61,17 @@ _config_file: ContextVar[Path | None] = ContextVar("inloghulp_config_file", defa
 
 # Printable text only: names end up in XML, e-mail bodies and broker dashboards.
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _clean_text(value: str, *, multiline: bool = False) -> str:
@@ -253,6 +266,27 @@ class SimulatorConfig(_Section):
     key_dir: Path = Path("var/simulator")
     soap_content_type: SoapContentType = "text/xml"
     slow_delay_seconds: Annotated[float, Field(ge=0, le=60)] = 3.0
+    # Other diensten (SPs) that may use the simulator as their test broker: a metadata file, or an http(s)
+    # URL on this machine. Our own SP is always trusted and needs no entry.
+    trusted_sp_metadata: tuple[str, ...] = ()
+
+    @field_validator("trusted_sp_metadata")
+    @classmethod
+    def _sp_metadata_sources(cls, sources: tuple[str, ...]) -> tuple[str, ...]:
+        for source in sources:
+            _clean_text(source)
+            if not source:
+                raise ValueError("lege bron / empty source")
+            if "://" not in source:
+                continue  # a file path
+            parts = urlsplit(source)
+            # Loopback only: the simulator reads these on every login and must never reach the internet.
+            if parts.scheme not in ("http", "https") or not _is_loopback(parts.hostname):
+                raise ValueError(
+                    f"{source!r}: alleen een bestand of een http(s)-URL op deze machine (127.0.0.1, ::1, "
+                    "localhost) / only a file or a loopback http(s) URL"
+                )
+        return sources
 
 
 class RateLimitConfig(_Section):
