@@ -1,0 +1,94 @@
+"""What the start page costs in Chromium: at most 100 kB on a first visit, only the HTML on a second.
+
+Sizes are the browser's own Resource Timing figures (``transferSize``: the encoded body plus the
+headers as Chromium counts them, 0 for an answer from its cache), of the page and of its search
+worker. Byte counts, not times: they are the same on every run of the same site.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypedDict
+
+import pytest
+from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+FIRST_VISIT_BUDGET = 100_000
+
+# Everything the document and its workers fetched: the page itself, stylesheets, scripts, images,
+# fonts, the search index and the files the search worker loads.
+ENTRIES = """() => [
+  ...performance.getEntriesByType('navigation'),
+  ...performance.getEntriesByType('resource'),
+].map(e => ({name: e.name, type: e.initiatorType, transfer: e.transferSize,
+             encoded: e.encodedBodySize, decoded: e.decodedBodySize}))"""
+
+
+class Entry(TypedDict):
+    name: str
+    type: str
+    transfer: int
+    encoded: int
+    decoded: int
+
+
+@pytest.fixture
+def start_page(live_server: Callable[..., Any], built_site_dir: Path) -> str:
+    server = live_server({"site_dir": str(built_site_dir)})
+    return f"{server.url}/"
+
+
+def visit(page: Page, url: str) -> list[Entry]:
+    """Open ``url`` and wait until the page and its workers fetch nothing new."""
+    page.goto(url)
+    seen: list[str] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        page.wait_for_load_state("networkidle")
+        entries: list[Entry] = page.evaluate(ENTRIES)
+        for worker in page.workers:
+            entries += worker.evaluate(ENTRIES)
+        names = sorted(entry["name"] for entry in entries)
+        # The search worker starts after the page has loaded and then fetches its own files.
+        if page.workers and names == seen:
+            return entries
+        seen = names
+        page.wait_for_timeout(500)
+    raise AssertionError(f"the start page kept loading: {seen}")
+
+
+def listing(entries: list[Entry]) -> str:
+    return "\n".join(
+        f"{entry['transfer']:8} {entry['encoded']:8} {entry['decoded']:8}  {entry['name']}" for entry in entries
+    )
+
+
+def test_start_page_is_small_on_a_first_visit_and_only_its_html_travels_on_a_second(
+    page: Page, start_page: str
+) -> None:
+    first = visit(page, start_page)
+    names = {entry["name"].removeprefix(start_page) for entry in first}
+    # Everything counted: the theme's bundles, the search index and what the search worker loads.
+    assert {"", "search/search_index.json"} <= names, names
+    assert any(name.startswith("assets/javascripts/bundle.") for name in names), names
+    assert any(name.startswith("assets/javascripts/lunr/") for name in names), names
+    total = sum(entry["transfer"] for entry in first)
+    assert total <= FIRST_VISIT_BUDGET, f"first visit: {total} bytes\n{listing(first)}"
+    # Text came compressed (the favicon is a PNG and is sent as it is).
+    for entry in first:
+        if not entry["name"].endswith(".png"):
+            assert entry["encoded"] < entry["decoded"], listing([entry])
+
+    page.goto("about:blank")
+    second = visit(page, start_page)
+    assert {entry["name"] for entry in second} == {entry["name"] for entry in first}
+    html = [entry for entry in second if entry["type"] == "navigation"]
+    rest = [entry for entry in second if entry["type"] != "navigation"]
+    # The HTML is asked again (no-cache: a 304 when unchanged) ...
+    assert len(html) == 1 and html[0]["transfer"] > 0, listing(html)
+    # ... and everything else comes from the browser's cache.
+    assert [entry for entry in rest if entry["transfer"] != 0] == [], listing(rest)
