@@ -82,6 +82,9 @@ _LINK = re.compile(r"^(?P<page>[a-z0-9][a-z0-9/_-]*\.md)(#(?P<anchor>[a-z0-9-]+)
 _INLINE_LINK = re.compile(r"\[(?P<label>[^\[\]]+)\]\((?P<link>[^()\s]+)\)")
 # Words the writing rules forbid (domain.md §11): no officialese, no apology, no blame.
 FORBIDDEN_WORDS: tuple[str, ...] = ("ongeldig", "sorry", "oeps", "er is een fout opgetreden", "alstublieft")
+# The site speaks to the reader as "u", headings included (domain.md §11): no entry speaks as the user ("Ik kom
+# niet terug"), or a result page reads "Inloggen is niet gelukt: Ik kom niet terug".
+FIRST_PERSON = re.compile(r"\b(ik|mijn|mij|me)\b", re.IGNORECASE)
 # One word for one thing across the site (docs/begrippen.md): the pattern found, and what to write instead.
 PREFERRED_WORDING: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bu heeft\b", re.IGNORECASE), "u hebt"),
@@ -267,6 +270,9 @@ def _text_problems(entry: Entry) -> list[str]:
     # Links are taken only from seen, cause and steps; elsewhere the brackets would be shown to the reader.
     if any(_INLINE_LINK.search(text) for text in plain):
         problems.append(f"{entry.id}: een link [..](..) kan alleen in seen, cause en steps / link in a plain text")
+    found = next((match[0] for text in texts if (match := FIRST_PERSON.search(text))), None)
+    if found is not None:
+        problems.append(f"{entry.id}: tekst spreekt als de gebruiker ({found!r}); schrijf met 'u' / first person")
     for word in FORBIDDEN_WORDS:
         if any(word in text.lower() for text in texts):
             problems.append(f"{entry.id}: tekst bevat {word!r} (schrijfregels) / text uses a forbidden word")
@@ -302,7 +308,10 @@ def _link_problems(entries: list[Entry], docs_dir: Path | None) -> list[str]:
             match = _LINK.fullmatch(link)
             assert match is not None  # shape checked by the model
             page, anchor = match["page"], match["anchor"]
-            if page == HELP_PAGE:
+            if page == HELP_PAGE and anchor == entry.id:
+                # Shown under "Zie ook" (or as a phrase) in the entry itself: a link to where the reader already is.
+                problems.append(f"{entry.id}: link {link!r} wijst naar het item zelf / an entry links to itself")
+            elif page == HELP_PAGE:
                 if anchor is not None and anchor not in ids:
                     problems.append(f"{entry.id}: link {link!r} wijst naar een onbekend item / unknown anchor")
             elif docs_dir is not None and not (docs_dir / page).is_file():

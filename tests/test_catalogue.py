@@ -13,6 +13,7 @@ import yaml
 from diagnostics import wizard
 from diagnostics.catalogue import (
     CATALOGUE_FILE,
+    FIRST_PERSON,
     FORBIDDEN_WORDS,
     INDEX_IDS,
     REQUIRED_IDS,
@@ -165,6 +166,42 @@ def test_forbidden_word_fails(raw: list[dict[str, Any]]) -> None:
     raw[0]["cause"] = "Uw machtiging is ongeldig geworden door de makelaar."
     with pytest.raises(CatalogueError, match="ongeldig"):
         parse_catalogue(raw)
+
+
+def test_no_entry_links_to_itself() -> None:
+    for entry in load_catalogue().entries:
+        own = f"inloggen-lukt-niet.md#{entry.id}"
+        assert own not in entry.links, entry.id
+        assert own not in {inline.link for inline in entry.inline_links}, entry.id
+
+
+def test_a_link_to_the_entry_itself_fails(raw: list[dict[str, Any]]) -> None:
+    raw[0]["links"] = [f"inloggen-lukt-niet.md#{raw[0]['id']}"]
+    with pytest.raises(CatalogueError, match="wijst naar het item zelf"):
+        parse_catalogue(raw)
+
+
+def test_texts_speak_to_the_reader_not_as_the_reader() -> None:
+    # A result page heads "Inloggen is niet gelukt: <title>"; a title in the user's own voice mixes two voices.
+    for entry in load_catalogue().entries:
+        texts = [entry.title, entry.seen, entry.cause, entry.reply, *entry.steps.model_dump().values()]
+        for text in texts:
+            assert not FIRST_PERSON.search(text), (entry.id, text)
+
+
+def test_a_title_in_the_first_person_fails(raw: list[dict[str, Any]]) -> None:
+    raw[0]["title"] = "Ik kom niet terug in het Bronhouderportaal"
+    with pytest.raises(CatalogueError, match="spreekt als de gebruiker"):
+        parse_catalogue(raw)
+
+
+def test_a_locked_e_mail_account_names_no_waiting_time_without_a_source() -> None:
+    # Neither the BRO help page nor our reference gives a time after which a locked account opens again.
+    entry = load_catalogue().entry("email-locked")
+    texts = [entry.seen, entry.cause, entry.reply, *entry.steps.model_dump().values()]
+    for text in texts:
+        assert not re.search(r"kwartier|minuut|minuten|\buur\b|\bwacht\b", text, re.IGNORECASE), text
+    assert "Wachtwoord vergeten?" in entry.steps.medewerker
 
 
 def test_not_a_list_fails() -> None:
