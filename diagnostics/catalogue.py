@@ -50,6 +50,7 @@ REQUIRED_IDS: tuple[str, ...] = (
     "broker-unreachable",
     "artifact-resolve-failed",
     "config-error",
+    "stopped-at-broker",
 )
 
 WHO_LABELS: dict[str, str] = {

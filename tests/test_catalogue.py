@@ -204,6 +204,24 @@ def test_a_locked_e_mail_account_names_no_waiting_time_without_a_source() -> Non
     assert "Wachtwoord vergeten?" in entry.steps.medewerker
 
 
+@pytest.mark.parametrize(
+    ("entry_id", "who"),
+    [("stopped-at-broker", "medewerker")],
+)
+def test_new_diagnoses_have_entries(entry_id: str, who: str) -> None:
+    entry = load_catalogue().entry(entry_id)
+    assert entry.who == who
+    assert entry_id in REQUIRED_IDS
+
+
+def test_stopped_at_broker_claims_no_cause_and_names_each_possible_one() -> None:
+    entry = load_catalogue().entry("stopped-at-broker")
+    assert "zei niet waarom" in entry.cause
+    for cause in ("Annuleren", "wachtwoord of code", "machtiging"):
+        assert cause in entry.cause and cause in entry.steps.medewerker and cause in entry.reply
+    assert {"inloggen-lukt-niet.md#cancelled", "inloggen-lukt-niet.md#auth-failed"} <= set(entry.links)
+
+
 def test_not_a_list_fails() -> None:
     with pytest.raises(CatalogueError, match="lijst"):
         parse_catalogue({"id": "x"})

@@ -19,11 +19,11 @@ from diagnostics.checks.state import (
     parse_instant,
     short_status,
 )
+from diagnostics.checks.status_message import authn_failed_cause
 from diagnostics.verdict import CheckResult
 from diagnostics.xmltree import child, children, text_of
 
 SOAP_NAMESPACES = ("http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.org/2003/05/soap-envelope")
-_CANCEL_WORDS = ("cancel", "annule", "afgebroken")
 
 
 def check_input(run: Run) -> CheckResult:
@@ -211,12 +211,19 @@ def check_status(run: Run) -> CheckResult:
     if top_code == STATUS + "Success":
         return make_result("status", "pass", "De makelaar meldt Success: de gebruiker is ingelogd.", data=data)
     diagnosis = _status_diagnosis(top_code, second_code, message)
-    return make_result("status", "fail", f"De makelaar meldt status {shown}.", diagnosis, data)
+    detail = f"De makelaar meldt status {shown}."
+    if diagnosis == "stopped-at-broker":
+        detail += (
+            " Het bericht zegt niet duidelijk of de gebruiker annuleerde of een verkeerd wachtwoord of een"
+            " verkeerde code gebruikte. Vraag de gebruiker wat hij of zij zag."
+        )
+    return make_result("status", "fail", detail, diagnosis, data)
 
 
 def _status_diagnosis(top: str, second: str, message: str) -> str:
     if second == STATUS + "AuthnFailed":
-        return "cancelled" if any(word in message.lower() for word in _CANCEL_WORDS) else "auth-failed"
+        # Cancel and a wrong password or code both arrive like this; only the optional message can say which.
+        return authn_failed_cause(message)
     if second == STATUS + "UnknownPrincipal":
         return "unknown-principal"
     if second == STATUS + "RequestUnsupported":

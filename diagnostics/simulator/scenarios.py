@@ -59,6 +59,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         sub_status=STATUS + "AuthnFailed",
         status_message="Authentication failed: wrong credentials.",
     ),
+    # The afsprakenstelsel makes the StatusMessage optional: a broker may send a cancel (or a wrong password,
+    # or a cancel at "geen machtiging") as this bare pair, and the service cannot tell which.
+    Scenario(
+        "stopped-at-broker",
+        "U stopt bij de makelaar, die niet zegt waarom (AuthnFailed zonder StatusMessage)",
+        status=STATUS + "Responder",
+        sub_status=STATUS + "AuthnFailed",
+    ),
     Scenario(
         "unknown-principal",
         "Gebruiker onbekend (UnknownPrincipal)",

@@ -41,6 +41,7 @@ EXPECTED: dict[str, str | None] = {
     "loa-too-low": "loa-too-low",
     "cancelled": "cancelled",
     "auth-failed": "auth-failed",
+    "stopped-at-broker": "stopped-at-broker",
     "unknown-principal": "unknown-principal",
     "request-unsupported": "request-unsupported",
     "requester-error": "config-error",
@@ -449,7 +450,10 @@ def test_artifact_response_status_not_success(
     ("top", "second", "message", "diagnosis"),
     [
         ("Responder", "AuthnFailed", "Gebruiker heeft geannuleerd", "cancelled"),
-        ("Responder", "AuthnFailed", None, "auth-failed"),
+        # A bare AuthnFailed is a cancel as often as a wrong password: the user is asked, nothing is claimed.
+        ("Responder", "AuthnFailed", None, "stopped-at-broker"),
+        ("Responder", "AuthnFailed", "Onjuist wachtwoord", "auth-failed"),
+        ("Responder", "AuthnFailed", "Authentication failed", "stopped-at-broker"),
         ("Responder", None, None, "broker-error"),
         ("Requester", None, None, "config-error"),
         ("Requester", "RequestDenied", None, "config-error"),

@@ -122,7 +122,14 @@ def _scenario(scenario_id: str) -> Callable[[World], bytes]:
     return mutate
 
 
-def _status(code: str, sub_code: str | None = None, *, keep_assertion: bool = False) -> Callable[[World], bytes]:
+def _status(
+    code: str,
+    sub_code: str | None = None,
+    *,
+    message: str | None = None,
+    detail: str | None = None,
+    keep_assertion: bool = False,
+) -> Callable[[World], bytes]:
     def mutate(world: World) -> bytes:
         root = world.tree()
         response = world.response(root)
@@ -132,11 +139,68 @@ def _status(code: str, sub_code: str | None = None, *, keep_assertion: bool = Fa
         top = etree.SubElement(status, f"{{{SAMLP}}}StatusCode", Value=code)
         if sub_code:
             etree.SubElement(top, f"{{{SAMLP}}}StatusCode", Value=sub_code)
+        if message is not None:
+            etree.SubElement(status, f"{{{SAMLP}}}StatusMessage").text = message
+        if detail is not None:
+            etree.SubElement(etree.SubElement(status, f"{{{SAMLP}}}StatusDetail"), "Reason").text = detail
         if not keep_assertion:
             response.remove(world.assertion(root))
         return world.seal(root)
 
     return mutate
+
+
+# ── Responder + AuthnFailed: cancel and a wrong password or code look alike ──
+
+# (case id, StatusMessage, expected): the message may name the cause; only a plain, single statement counts.
+AUTHN_FAILED_MESSAGES: tuple[tuple[str, str | None, str], ...] = (
+    ("bare", None, "stopped-at-broker"),
+    ("empty-message", "", "stopped-at-broker"),
+    ("cancel-en", "The user cancelled.", "cancelled"),
+    ("cancel-en-us", "User canceled the login.", "cancelled"),
+    ("cancel-en-aborted", "Authentication aborted by the user.", "cancelled"),
+    ("cancel-nl", "De gebruiker heeft het inloggen geannuleerd.", "cancelled"),
+    ("cancel-nl-afgebroken", "Inloggen afgebroken door de gebruiker.", "cancelled"),
+    ("cancel-nl-annuleren", "Gebruiker koos Annuleren.", "cancelled"),
+    ("credentials-en", "Invalid username or password.", "auth-failed"),
+    ("credentials-en-code", "The SMS code is incorrect.", "auth-failed"),
+    ("credentials-en-wrong", "Authentication failed: wrong credentials.", "auth-failed"),
+    ("credentials-nl", "Onjuist wachtwoord.", "auth-failed"),
+    ("credentials-nl-code", "De ingevoerde code klopt niet.", "auth-failed"),
+    ("credentials-nl-gegevens", "Verkeerde gebruikersnaam of wachtwoord.", "auth-failed"),
+    ("vague-en", "Authentication failed.", "stopped-at-broker"),
+    ("vague-nl", "Inloggen mislukt.", "stopped-at-broker"),
+    ("negated-cancel-en", "The user did not cancel.", "stopped-at-broker"),
+    ("negated-cancel-nl", "Niet geannuleerd.", "stopped-at-broker"),
+    ("negated-credentials-nl", "Het wachtwoord was niet fout.", "stopped-at-broker"),
+    ("both-en", "Cancelled after a wrong password.", "stopped-at-broker"),
+    ("both-nl", "Geannuleerd na een verkeerde code.", "stopped-at-broker"),
+    ("status-code-is-not-a-user-code", "Invalid status code.", "stopped-at-broker"),
+)
+
+
+def _authn_failed_cases() -> list[Case]:
+    cases = [
+        Case(
+            f"authnfailed-{name}",
+            "status",
+            _status(STATUS + "Responder", STATUS + "AuthnFailed", message=message),
+            expected,
+        )
+        for name, message, expected in AUTHN_FAILED_MESSAGES
+    ]
+    return [
+        *cases,
+        # The simulator's silent cancel, signed as a broker sends it.
+        Case("authnfailed-scenario-bare", "status", _scenario("stopped-at-broker"), "stopped-at-broker"),
+        # Only the StatusMessage is read: a word elsewhere in the Status is no statement to the user.
+        Case(
+            "authnfailed-cancel-only-in-detail",
+            "status",
+            _status(STATUS + "Responder", STATUS + "AuthnFailed", detail="cancelled"),
+            "stopped-at-broker",
+        ),
+    ]
 
 
 # ── signature ──
@@ -1247,8 +1311,9 @@ CASES: tuple[Case, ...] = (
         "status-failed-with-assertion",
         "status",
         _status(STATUS + "Responder", STATUS + "AuthnFailed", keep_assertion=True),
-        "auth-failed",
+        "stopped-at-broker",
     ),
+    *_authn_failed_cases(),
     Case("status-loa-too-low", "status", _scenario("loa-too-low"), "loa-too-low"),
     Case("status-wrong-service", "status", _scenario("wrong-service"), "wrong-service"),
     # encryption

@@ -24,6 +24,7 @@ EXPECTED: dict[str, tuple[str, str | None] | None] = {
     "loa-too-low": ("failed", "loa-too-low"),
     "cancelled": ("failed", "cancelled"),
     "auth-failed": ("failed", "auth-failed"),
+    "stopped-at-broker": ("failed", "stopped-at-broker"),
     "unknown-principal": ("failed", "unknown-principal"),
     "request-unsupported": ("failed", "request-unsupported"),
     "requester-error": ("failed", "config-error"),

@@ -138,6 +138,7 @@ def test_post_binding_and_post_return(simulated: Simulated) -> None:
 EXPECTED_STATUS = {
     "cancelled": ([STATUS + "Responder", STATUS + "AuthnFailed"], "The user cancelled."),
     "auth-failed": ([STATUS + "Responder", STATUS + "AuthnFailed"], "wrong credentials"),
+    "stopped-at-broker": ([STATUS + "Responder", STATUS + "AuthnFailed"], None),
     "unknown-principal": ([STATUS + "Responder", STATUS + "UnknownPrincipal"], None),
     "request-unsupported": ([STATUS + "Responder", STATUS + "RequestUnsupported"], None),
     "requester-error": ([STATUS + "Requester"], "ServiceUUID"),
