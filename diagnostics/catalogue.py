@@ -51,6 +51,8 @@ REQUIRED_IDS: tuple[str, ...] = (
     "artifact-resolve-failed",
     "config-error",
     "stopped-at-broker",
+    "interrupted",
+    "metadata-unsigned",
 )
 
 WHO_LABELS: dict[str, str] = {

@@ -45,8 +45,12 @@ def test_required_ids_match_the_architecture_vocabulary() -> None:
         pytest.skip("../shared is not available")
     text = ARCHITECTURE.read_text(encoding="utf-8")
     vocabulary = text.split("The\nvocabulary:", 1)[1].split("Add ids", 1)[0]
+    # An id may carry a note in brackets: "stopped-at-broker (Responder/AuthnFailed that does not say why: ...)".
+    vocabulary = re.sub(r"\([^)]*\)", "", vocabulary)
     ids = {word.strip(" .\n") for word in vocabulary.replace("\n", " ").split(",")}
-    assert ids == set(REQUIRED_IDS)
+    assert "stopped-at-broker" in ids
+    # "Add ids when needed": the code may know more ids than that list, never fewer.
+    assert ids <= set(REQUIRED_IDS)
 
 
 def test_email_and_symptom_entries_exist() -> None:
@@ -206,7 +210,7 @@ def test_a_locked_e_mail_account_names_no_waiting_time_without_a_source() -> Non
 
 @pytest.mark.parametrize(
     ("entry_id", "who"),
-    [("stopped-at-broker", "medewerker")],
+    [("stopped-at-broker", "medewerker"), ("metadata-unsigned", "beheer"), ("interrupted", "beheer")],
 )
 def test_new_diagnoses_have_entries(entry_id: str, who: str) -> None:
     entry = load_catalogue().entry(entry_id)
@@ -220,6 +224,14 @@ def test_stopped_at_broker_claims_no_cause_and_names_each_possible_one() -> None
     for cause in ("Annuleren", "wachtwoord of code", "machtiging"):
         assert cause in entry.cause and cause in entry.steps.medewerker and cause in entry.reply
     assert {"inloggen-lukt-niet.md#cancelled", "inloggen-lukt-niet.md#auth-failed"} <= set(entry.links)
+
+
+def test_unsigned_broker_metadata_is_not_explained_as_an_unsigned_login_answer() -> None:
+    catalogue = load_catalogue()
+    metadata, answer = catalogue.entry("metadata-unsigned"), catalogue.entry("unsigned")
+    assert "inlogantwoord" in answer.cause and "inlogantwoord" not in metadata.cause
+    assert metadata.reply != answer.reply
+    assert "metadata" in metadata.steps.servicedesk
 
 
 def test_not_a_list_fails() -> None:
