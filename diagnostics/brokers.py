@@ -165,7 +165,10 @@ def _verify(root: etree._Element, trust: Trust, what: str) -> bool:
         try:
             crypto.verify(root, trust.certs)
         except crypto.SignatureError as exc:
-            raise BrokerError(exc.diagnosis, f"{what}: {exc.detail}")
+            # Unsigned metadata is the broker's document, not the login answer the catalogue's "unsigned" explains.
+            raise BrokerError(
+                "metadata-unsigned" if exc.diagnosis == "unsigned" else exc.diagnosis, f"{what}: {exc.detail}"
+            )
         return True
     if trust.require_signature:
         raise BrokerError(

@@ -156,7 +156,7 @@ def _with_comment_inside(root: etree._Element, tag: str) -> etree._Element:
         ),
         pytest.param(
             lambda b, o: etree.tostring(_strip_signature(etree.fromstring(metadata_xml(b)))),
-            "unsigned",
+            "metadata-unsigned",
             id="unsigned",
         ),
         pytest.param(
@@ -240,7 +240,7 @@ def test_ad_list_keeps_order_and_needs_the_broker_signature(
     names = [("urn:etoegang:AD:1:entities:2", "Zeta"), ("urn:etoegang:AD:1:entities:1", "Alfa")]
     suppliers = parse_ad_list(ad_list_xml(broker_pair, names), info)
     assert [(s.entity_id, s.display_name) for s in suppliers] == names
-    for signer, diagnosis in ((None, "unsigned"), (other_pair, "untrusted-certificate")):
+    for signer, diagnosis in ((None, "metadata-unsigned"), (other_pair, "untrusted-certificate")):
         with pytest.raises(BrokerError) as caught:
             parse_ad_list(ad_list_xml(signer, names), info)
         assert caught.value.diagnosis == diagnosis
