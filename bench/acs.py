@@ -57,10 +57,9 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
+from bench import floor as crypto_floor
 from diagnostics import certs, checks
 from diagnostics.saml.authn import new_id
 from diagnostics.settings import Settings, load_settings
@@ -349,20 +348,14 @@ def main() -> int:
         signatures = sum(1 for key in signature_check.data if key.endswith("_certificate_sha256"))
 
         # The floor: the bare RSA operations our check performs, on the same keys.
-        sp_key = serialization.load_pem_private_key(settings.sp.key_file.read_bytes(), password=None)
-        broker_key = serialization.load_pem_private_key(keys.broker.key_pem, password=None)
-        assert isinstance(sp_key, rsa.RSAPrivateKey) and isinstance(broker_key, rsa.RSAPrivateKey)
-        public = broker_key.public_key()
-        signed_info = b"<ds:SignedInfo>" + b"x" * 600 + b"</ds:SignedInfo>"
-        signature = broker_key.sign(signed_info, padding.PKCS1v15(), hashes.SHA256())
-        oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
-        wrapped = sp_key.public_key().encrypt(b"k" * 32, oaep)
-
-        def floor_once() -> None:
-            for _ in range(signatures):
-                public.verify(signature, signed_info, padding.PKCS1v15(), hashes.SHA256())
-            for _ in range(encrypted_ids):
-                sp_key.decrypt(wrapped, oaep)
+        sp_key = crypto_floor.private_key(settings.sp.key_file.read_bytes())
+        broker_key = crypto_floor.private_key(keys.broker.key_pem)
+        floor_once = crypto_floor.once(
+            [
+                crypto_floor.Operation("verify", "broker certificate", signatures, crypto_floor.verify(broker_key)),
+                crypto_floor.Operation("oaep-decrypt", "SP key", encrypted_ids, crypto_floor.oaep_decrypt(sp_key)),
+            ]
+        )
 
         # Ours and the floor take turns, so machine noise cannot favour either side of their ratio.
         ours, floor = timed_in_turns([lambda: checks.run(message, context), floor_once], args.runs)

@@ -1,12 +1,25 @@
 """Load figures: N concurrent complete round trips against the embedded simulator, SQLite vs PostgreSQL.
 
     .venv/bin/python -m bench.load [--concurrency 50] [--trips 200] [--workers 4] [--seconds 120]
+                                   [--idle-trips 100] [--backend sqlite|postgresql|both]
 
 Each round trip is what a browser does: POST /diagnose/start → the simulator's SSO (test mode, a
 scenario) → the ACS with the artifact (SOAP resolve, checks, store) → the result page → the verdict
 JSON. Loopback only; bounded in count (``--trips``) and time (``--seconds``). A session is "lost"
 when its verdict is not final after the run (still ``inconclusive`` or unknown). Prints round trips
-per second, p50/p95 latency, errors, lost sessions and resident memory per worker process.
+per second, p50/p95 latency, errors, lost sessions and resident memory per worker process, and:
+
+* the server's CPU per round trip: utime + stime of every process of the server (the supervisor and
+  its workers, children included, from ``/proc/<pid>/stat``) over the measured run, divided by the
+  round trips; PostgreSQL's own processes are shown on a row of their own;
+* the crypto floor per round trip (``bench.floor.round_trip``: the bare RSA and AES operations a
+  round trip needs, both sides, timed with ``cryptography`` on the keys this server used), and the
+  ratio of the two.
+
+First, on an idle server with one worker (``--idle-trips`` sequential round trips, 0 skips it), the
+server's CPU and the client's wall time per step, and their sum. CPU is read from ``/proc`` in clock
+ticks (10 ms); summed over many trips that is exact to 10 ms / trips per step.
+Benchmarks print figures; nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -18,7 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +58,13 @@ class Trip:
     acs_url: str | None = None
     # step -> pid of the worker that answered (only with INLOGHULP_WORKER_HEADER=1)
     workers: dict[str, str] = field(default_factory=dict)
+    # step -> wall seconds as the client saw it, in STEPS order
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+# The steps of a round trip; the first four are what a browser does, the verdict is the JSON API.
+STEPS = ("start", "broker", "acs", "result", "verdict")
+BROWSER_STEPS = STEPS[:4]
 
 
 def _location(response: httpx.Response, step: str) -> str:
@@ -71,34 +91,49 @@ async def round_trip(
     scenario: str = "success-loa3",
     broker: str = "simulator",
     supplier: str | None = None,
+    after_step: Callable[[str], None] | None = None,
 ) -> Trip:
-    """Walk one complete round trip; failures are recorded on the Trip, not raised."""
+    """Walk one complete round trip; failures are recorded on the Trip, not raised.
+
+    ``after_step(step)`` is called when each step's answer is in (before the next request goes out).
+    """
     trip = Trip(scenario=scenario)
-    started = time.perf_counter()
+    started = step_started = time.perf_counter()
     step = "start"
+
+    def done(name: str, response: httpx.Response) -> None:
+        nonlocal step_started
+        trip.workers[name] = response.headers.get("x-worker", "")
+        now = time.perf_counter()
+        trip.steps[name] = now - step_started
+        step_started = now
+        if after_step is not None:
+            after_step(name)
+
     form = {"broker": broker, "scenario": scenario, "supplier": supplier or default_supplier()}
     try:
         response = await client.post(f"{base_url}/diagnose/start", data=form)
-        trip.workers["start"] = response.headers.get("x-worker", "")
+        done("start", response)
         sso = _location(response, "start")
         step = "broker"
         response = await client.get(_absolute(base_url, sso))
-        trip.workers["broker"] = response.headers.get("x-worker", "")
+        done("broker", response)
         acs = _location(response, "broker")
         trip.acs_url = _absolute(base_url, acs)
         trip.artifact = parse_qs(urlsplit(acs).query)["SAMLart"][0]
         step = "acs"
         response = await client.get(trip.acs_url)
-        trip.workers["acs"] = response.headers.get("x-worker", "")
+        done("acs", response)
         result = _location(response, "acs")
         trip.reference = urlsplit(result).path.rstrip("/").rsplit("/", 1)[-1]
         step = "result"
         response = await client.get(_absolute(base_url, result))
-        trip.workers["result"] = response.headers.get("x-worker", "")
+        done("result", response)
         if response.status_code != 200 or trip.reference not in response.text:
             raise RuntimeError(f"result page: HTTP {response.status_code}")
         step = "verdict"
         verdict = await client.get(f"{base_url}/api/v1/diagnose/{trip.reference}")
+        done("verdict", verdict)
         verdict.raise_for_status()
         body = verdict.json()
         trip.verdict = body["verdict"]
@@ -118,22 +153,51 @@ async def final_verdict(client: httpx.AsyncClient, base_url: str, reference: str
     return value
 
 
-def worker_pids(parent: int) -> list[int]:
-    """The uvicorn worker processes below the server process (children, or grandchildren)."""
+def _stat_fields(pid: int) -> list[str] | None:
+    """``/proc/<pid>/stat`` from field 3 (state) on; the command name may contain spaces and ')'."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def descendants(parent: int) -> list[int]:
+    """Every process below ``parent`` (children, grandchildren, ...)."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        fields = _stat_fields(int(stat.parent.name))
+        if fields is not None:
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
     found, todo = [], list(children.get(parent, []))
     while todo:
         pid = todo.pop()
         found.append(pid)
         todo.extend(children.get(pid, []))
+    return found
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The uvicorn worker processes below the server process (children, or grandchildren)."""
     # uvicorn's multiprocessing also starts a resource tracker; workers are the ones serving.
-    return sorted(pid for pid in found if b"resource_tracker" not in _cmdline(pid))
+    return sorted(pid for pid in descendants(parent) if b"resource_tracker" not in _cmdline(pid))
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds (user + system) of ``root`` and every process below it, finished children included.
+
+    A live process counts its own utime + stime; the cutime + cstime of a parent hold the children it
+    has already reaped, so nothing is counted twice.
+    """
+    ticks = 0
+    for pid in [root, *descendants(root)]:
+        fields = _stat_fields(pid)
+        if fields is not None:
+            # utime, stime, cutime, cstime: fields 14-17 of stat(5), here from field 3 on.
+            ticks += sum(int(value) for value in fields[11:15])
+    return ticks / CLOCK_TICKS
 
 
 def _cmdline(pid: int) -> bytes:
@@ -160,6 +224,10 @@ class Figures:
     lost: int
     rss: list[float]
     first_error: str | None
+    # milliseconds per round trip
+    server_cpu: float = 0.0
+    database_cpu: float | None = None
+    floor: float = 0.0
 
     @property
     def per_second(self) -> float:
@@ -208,6 +276,24 @@ async def count_lost(base_url: str, trips: list[Trip]) -> int:
     return sum(1 for verdict in verdicts if verdict not in ("ok", "failed"))
 
 
+def floor_for(directory: Path, runs: int = 100) -> float:
+    """CPU milliseconds of the bare crypto of one round trip, on the keys the server in ``directory`` used."""
+    from bench import floor
+    from bench.acs import timed
+    from diagnostics.simulator.entities import SUPPLIERS
+    from diagnostics.simulator.keys import keys_for
+
+    simulator = keys_for(directory / "simulator")
+    supplier = SUPPLIERS[0].entity_id  # the one round_trip logs in with
+    operations = floor.round_trip(
+        sp=floor.private_key((directory / "keys" / "sp-key.pem").read_bytes()),
+        broker=floor.private_key(simulator.broker.key_pem),
+        mr=floor.private_key(simulator.mr.key_pem),
+        supplier=floor.private_key(simulator.supplier(supplier).key_pem),
+    )
+    return timed(floor.once(operations), runs).cpu
+
+
 @contextmanager
 def serve(database_url: str, workers: int, directory: Path) -> Iterator[Any]:
     """The app on ``workers`` processes with a generated SP key and a fresh configuration."""
@@ -254,16 +340,24 @@ def serve(database_url: str, workers: int, directory: Path) -> Iterator[Any]:
         server.stop()
 
 
-def measure(backend: str, database_url: str, args: argparse.Namespace, directory: Path) -> Figures:
+def measure(
+    backend: str, database_url: str, args: argparse.Namespace, directory: Path, database_pid: int | None = None
+) -> Figures:
     with serve(database_url, args.workers, directory) as server:
         # Warm-up: metadata fetched and schema created on every worker before the clock starts.
         asyncio.run(run_load(server.url, concurrency=args.workers * 2, trips=args.workers * 4, seconds=30))
+        pid = server.process.pid
+        cpu_before = tree_cpu_seconds(pid)
+        database_before = tree_cpu_seconds(database_pid) if database_pid else 0.0
         trips, elapsed = asyncio.run(
             run_load(server.url, concurrency=args.concurrency, trips=args.trips, seconds=args.seconds)
         )
+        cpu = tree_cpu_seconds(pid) - cpu_before
+        database = tree_cpu_seconds(database_pid) - database_before if database_pid else None
         lost = asyncio.run(count_lost(server.url, trips))
         rss = [rss_mib(pid) for pid in worker_pids(server.process.pid)]
     errors = [trip for trip in trips if trip.error or trip.verdict != "ok"]
+    per_trip = 1000 / max(len(trips), 1)
     return Figures(
         backend=backend,
         trips=len(trips),
@@ -273,17 +367,104 @@ def measure(backend: str, database_url: str, args: argparse.Namespace, directory
         lost=lost,
         rss=rss,
         first_error=(errors[0].error or f"verdict {errors[0].verdict} {errors[0].diagnosis}") if errors else None,
+        server_cpu=cpu * per_trip,
+        database_cpu=database * per_trip if database is not None else None,
+        # After the server stopped: the floor does not compete with it for a CPU.
+        floor=floor_for(directory),
     )
 
 
+@dataclass
+class IdleFigures:
+    trips: int
+    errors: int
+    cpu: dict[str, float]  # step -> server CPU ms per round trip
+    wall: dict[str, list[float]]  # step -> client wall ms of each round trip
+    floor: float
+    first_error: str | None
+
+
+def measure_idle(database_url: str, trips: int, directory: Path) -> IdleFigures:
+    """``trips`` round trips one after the other on an otherwise idle server with one worker."""
+    with serve(database_url, 1, directory) as server:
+        pid = server.process.pid
+        cpu = dict.fromkeys(STEPS, 0.0)
+        last = 0.0
+
+        def after_step(step: str) -> None:
+            nonlocal last
+            now = tree_cpu_seconds(pid)
+            cpu[step] += now - last
+            last = now
+
+        async def run() -> list[Trip]:
+            nonlocal last
+            async with httpx.AsyncClient(timeout=60) as client:
+                # Warm-up: metadata, schema, first-use caches.
+                for _ in range(3):
+                    await round_trip(client, server.url)
+                done = []
+                for _ in range(trips):
+                    last = tree_cpu_seconds(pid)
+                    done.append(await round_trip(client, server.url, after_step=after_step))
+                return done
+
+        results = asyncio.run(run())
+    errors = [trip for trip in results if trip.error or trip.verdict != "ok"]
+    good = [trip for trip in results if trip not in errors]
+    return IdleFigures(
+        trips=len(results),
+        errors=len(errors),
+        cpu={step: seconds * 1000 / max(len(results), 1) for step, seconds in cpu.items()},
+        wall={step: [trip.steps[step] * 1000 for trip in good] for step in STEPS},
+        floor=floor_for(directory),
+        first_error=(errors[0].error or f"verdict {errors[0].verdict}") if errors else None,
+    )
+
+
+def idle_table(figures: IdleFigures) -> str:
+    def median(values: list[float]) -> float:
+        return statistics.median(values) if values else 0.0
+
+    lines = [
+        f"One round trip on an idle server (1 worker, SQLite; {figures.trips} sequential round trips, "
+        f"{figures.errors} errors): per step, server CPU (mean) and client wall time (median)",
+        f"{'step':28} {'server CPU ms':>14} {'wall ms':>10}",
+    ]
+    names = {
+        "start": "POST /diagnose/start",
+        "broker": "GET /simulator/sso",
+        "acs": "GET /saml/acs (+ ARS)",
+        "result": "result page",
+        "verdict": "verdict JSON (API)",
+    }
+    for step in STEPS:
+        lines.append(f"{names[step]:28} {figures.cpu[step]:14.1f} {median(figures.wall[step]):10.1f}")
+    cpu = sum(figures.cpu[step] for step in BROWSER_STEPS)
+    # The sum of the medians: each step's typical time, as one trip would take it.
+    wall = sum(median(figures.wall[step]) for step in BROWSER_STEPS)
+    lines.append(f"{'sum: start → result page':28} {cpu:14.1f} {wall:10.1f}")
+    lines.append(
+        f"crypto floor per round trip {figures.floor:.2f} ms CPU; server CPU / floor {cpu / figures.floor:.1f}x"
+        f" (target <= 4x); server CPU of the trip {cpu:.1f} ms (target <= 25 ms)"
+    )
+    if figures.first_error:
+        lines.append(f"first error: {figures.first_error}")
+    return "\n".join(lines)
+
+
 def table(figures: list[Figures], args: argparse.Namespace) -> str:
-    rows = [
+    rows: list[tuple[str, Callable[[Figures], str]]] = [
         ("round trips", lambda f: f"{f.trips}"),
         ("round trips/s", lambda f: f"{f.per_second:.1f}"),
         ("p50 latency (ms)", lambda f: f"{f.percentile(0.5) * 1000:.0f}"),
         ("p95 latency (ms)", lambda f: f"{f.percentile(0.95) * 1000:.0f}"),
         ("errors", lambda f: f"{f.errors}"),
         ("lost sessions", lambda f: f"{f.lost}"),
+        ("server CPU per trip (ms)", lambda f: f"{f.server_cpu:.1f}"),
+        ("crypto floor per trip (ms)", lambda f: f"{f.floor:.2f}"),
+        ("server CPU / floor", lambda f: f"{f.server_cpu / f.floor:.1f}x" if f.floor else "?"),
+        ("PostgreSQL CPU per trip (ms)", lambda f: f"{f.database_cpu:.1f}" if f.database_cpu is not None else "-"),
         ("RSS per worker (MiB)", lambda f: " / ".join(f"{value:.0f}" for value in f.rss) or "?"),
         ("mean RSS (MiB)", lambda f: f"{statistics.fmean(f.rss):.0f}" if f.rss else "?"),
     ]
@@ -299,6 +480,11 @@ def table(figures: list[Figures], args: argparse.Namespace) -> str:
     for f in figures:
         if f.first_error:
             lines.append(f"{f.backend}: first error: {f.first_error}")
+    lines.append(
+        "Targets: >= 60 round trips/s, p95 <= 1500 ms, 0 errors, 0 lost, server CPU <= 4x the floor."
+        " Server CPU: the server's processes (/proc utime+stime, children included) over the measured run,"
+        " PostgreSQL's own processes not included; floor: bench.floor.round_trip on this server's keys."
+    )
     return "\n".join(lines)
 
 
@@ -309,26 +495,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--idle-trips", type=int, default=100, help="sequential round trips on an idle server")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from tests.pg import PostgresCluster
 
     figures = []
+    idle: IdleFigures | None = None
     with tempfile.TemporaryDirectory(prefix="inloghulp-bench-") as tmp:
         directory = Path(tmp)
-        if args.backend in ("sqlite", "both"):
+        if args.idle_trips > 0:
+            (directory / "idle").mkdir()
+            url = f"sqlite:///{directory / 'idle' / 'bench.sqlite3'}"
+            idle = measure_idle(url, args.idle_trips, directory / "idle")
+            print(idle_table(idle), flush=True)
+        if args.backend in ("sqlite", "both") and args.trips > 0:
             (directory / "sqlite").mkdir()
             url = f"sqlite:///{directory / 'sqlite' / 'bench.sqlite3'}"
             figures.append(measure("SQLite (WAL)", url, args, directory / "sqlite"))
-        if args.backend in ("postgresql", "both"):
+        if args.backend in ("postgresql", "both") and args.trips > 0:
             cluster = PostgresCluster(Path(tempfile.mkdtemp(prefix="inloghulp-bench-pg-"))).start()
             try:
                 (directory / "pg").mkdir()
-                figures.append(measure("PostgreSQL", cluster.url, args, directory / "pg"))
+                postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+                figures.append(measure("PostgreSQL", cluster.url, args, directory / "pg", database_pid=postmaster))
             finally:
                 cluster.stop()
-    print(table(figures, args))
-    bad = [f for f in figures if f.errors or f.lost]
+    if figures:
+        print(table(figures, args))
+    bad = [f for f in figures if f.errors or f.lost] or (idle is not None and idle.errors)
     return 1 if bad else 0
 
 
