@@ -7,6 +7,7 @@ API (small on purpose):
 - ``dutch_time(moment)`` → "29-11-2026 12:10"
 - ``dutch_time(moment, label=True)`` → "29-11-2026 12:10 (Nederlandse tijd)"
 - ``AMSTERDAM``: the ZoneInfo, for callers that need the local datetime itself.
+- ``duration_words(seconds)`` → "30 seconden", "1 minuut", "1 uur en 30 minuten": a length of time in Dutch words.
 - ``register(env)``: adds the Jinja filter ``dutch_time`` (``{{ moment | dutch_time }}``, ``dutch_time(label=true)``).
 
 The time zone data comes from the ``tzdata`` package (a dependency), so it works without the OS database too.
@@ -31,6 +32,32 @@ def dutch_time(moment: datetime, *, label: bool = False) -> str:
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     text = aware.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
     return f"{text} {LABEL}" if label else text
+
+
+def _count(number: int, one: str, more: str) -> str:
+    return f"{number} {one if number == 1 else more}"
+
+
+def duration_words(seconds: float) -> str:
+    """A length of time as people say it, exactly: "30 seconden", "10 minuten", "1 minuut en 30 seconden".
+
+    Never rounded to whole minutes: a 30-second timeout worded as "1 minuut" tells the user to wait twice as long.
+    """
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [
+        text
+        for number, text in (
+            (hours, _count(hours, "uur", "uur")),
+            (minutes, _count(minutes, "minuut", "minuten")),
+            (secs, _count(secs, "seconde", "seconden")),
+        )
+        if number
+    ]
+    if not parts:
+        return "0 seconden"
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} en {parts[-1]}"
 
 
 def register(env: Environment) -> None:

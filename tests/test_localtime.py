@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from jinja2 import Environment
 
 from diagnostics import localtime
@@ -42,3 +43,23 @@ def test_jinja_filter() -> None:
     assert template.render(t=datetime(2026, 3, 29, 1, 30, tzinfo=UTC)) == (
         "29-03-2026 03:30 / 29-03-2026 03:30 (Nederlandse tijd)"
     )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (1, "1 seconde"),
+        (30, "30 seconden"),
+        (59, "59 seconden"),
+        (60, "1 minuut"),
+        (90, "1 minuut en 30 seconden"),
+        (600, "10 minuten"),
+        (3600, "1 uur"),
+        (5400, "1 uur en 30 minuten"),
+        (7261, "2 uur, 1 minuut en 1 seconde"),
+        (0, "0 seconden"),
+    ],
+)
+def test_durations_are_worded_exactly(seconds: int, words: str) -> None:
+    # Under a minute is seconds, never "1 minuut".
+    assert localtime.duration_words(seconds) == words
