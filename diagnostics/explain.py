@@ -18,8 +18,8 @@ from pathlib import Path
 from cryptography import x509
 from pydantic import ValidationError
 
-from diagnostics import checks, metrics, xmlsafe
-from diagnostics.catalogue import WHO_LABELS
+from diagnostics import checks, metrics, user_answer, xmlsafe
+from diagnostics.catalogue import WHO_LABELS, load_catalogue
 from diagnostics.saml import inputs
 from diagnostics.settings import LOA_ORDER, Settings, load_settings
 from diagnostics.verdict import CheckResult, Verdict
@@ -229,6 +229,7 @@ def render_text(verdict: Verdict, *, source: str | None = None, name: str | None
         who = verdict.diagnosis.who
         lines.append(f"Wie moet iets doen: {WHO_LABELS.get(who, who)} ({who})")
         lines.append(f"Code: {verdict.diagnosis.id}")
+        lines += _question_lines(verdict.diagnosis.id)
     else:
         lines.append(f"Uitslag: {VERDICT_WORDS[verdict.verdict]}")
         if verdict.verdict == "inconclusive":
@@ -251,6 +252,18 @@ def render_text(verdict: Verdict, *, source: str | None = None, name: str | None
     lines.append("")
     lines.append("Tekens: ✓ geslaagd, ✗ mislukt, ! let op, – overgeslagen.")
     return "\n".join(lines) + "\n"
+
+
+def _question_lines(diagnosis_id: str) -> list[str]:
+    """For a diagnosis only the user can complete: the question the result page asks, and where each answer leads."""
+    if diagnosis_id not in user_answer.ASKED_FOR:
+        return []
+    catalogue = load_catalogue()
+    lines = ["", f'Vraag de melder: "{user_answer.QUESTION}" Het antwoord bepaalt de uitkomst:']
+    for option in user_answer.ANSWERS:
+        target = user_answer.refined(option, diagnosis_id)
+        lines.append(f"  - {option.label} → {catalogue.entry(target).title} ({target})")
+    return lines
 
 
 def command(file: Path, options: Options, *, as_json: bool) -> int:

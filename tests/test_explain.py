@@ -90,6 +90,33 @@ def test_failure_report_names_who_acts(settings_for: Settings, config: Path, tmp
     assert "✗ mislukt" in out
 
 
+def test_a_silent_authn_failed_names_no_cause_and_tells_what_to_ask(
+    settings_for: Settings, config: Path, tmp_path: Path
+) -> None:
+    message = responses.issue(settings_for, "stopped-at-broker", request_id=REQUEST_ID)
+    file = write(tmp_path, "ar.xml", message)
+    code, out, _ = invoke(file, "--config", str(config))
+    assert code == 1
+    catalogue = load_catalogue()
+    assert f"Uitslag: MISLUKT: {catalogue.entry('stopped-at-broker').title}" in out
+    assert "Code: stopped-at-broker" in out
+    assert 'Vraag de melder: "Wat zag u bij uw eHerkenningsmakelaar?"' in out
+    for label, target in (
+        ("Ik heb zelf op Annuleren of Terug geklikt.", "cancelled"),
+        ("Mijn wachtwoord of code werkte niet.", "auth-failed"),
+        ("Ik kon inloggen, maar kreeg een melding over een machtiging.", "no-authorisation"),
+        ("Ik weet het niet.", "stopped-at-broker"),
+    ):
+        line = next(line for line in out.splitlines() if label in line)
+        assert line.endswith(f"{catalogue.entry(target).title} ({target})"), line
+    _, as_json, _ = invoke(file, "--config", str(config), "--json")
+    assert json.loads(as_json)["diagnosis"]["id"] == "stopped-at-broker"
+    # A message that says why needs no question.
+    cancelled = responses.issue(settings_for, "cancelled", request_id=REQUEST_ID)
+    _, out, _ = invoke(write(tmp_path, "cancelled.xml", cancelled), "--config", str(config))
+    assert "Code: cancelled" in out and "Vraag de melder" not in out
+
+
 @pytest.mark.parametrize(
     ("flags", "diagnosis"),
     [
