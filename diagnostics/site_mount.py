@@ -42,6 +42,7 @@ from pathlib import Path, PurePath
 import anyio
 from anyio import to_thread
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.staticfiles import PathLike, StaticFiles
@@ -236,7 +237,11 @@ class SiteFiles(StaticFiles):
             async with self._once(("read", full_path)):
                 file = self._files.get(full_path)
                 if file is None or file.version != version:
-                    file = self._files[full_path] = await to_thread.run_sync(_File.read, full_path)
+                    try:
+                        file = self._files[full_path] = await to_thread.run_sync(_File.read, full_path)
+                    except FileNotFoundError:
+                        # Removed since the lookup (a rebuild of the site in place): gone, not a server error.
+                        raise HTTPException(status_code=404)
         return file
 
     async def _encoded(self, full_path: str, file: _File, coding: str) -> bytes | None:

@@ -425,6 +425,18 @@ def test_a_file_too_big_to_keep_is_streamed_with_its_cache_policy(
     assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
 
 
+def test_a_file_removed_after_the_lookup_is_not_found(cdn: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from diagnostics import site_mount
+
+    def vanished(path: str) -> site_mount._File:
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(site_mount._File, "read", staticmethod(vanished))
+    response = cdn.get("/assets/stylesheets/card.css")
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
+
+
 @pytest.mark.parametrize(
     ("accept", "expected"),
     [
