@@ -20,6 +20,7 @@ from anyio import to_thread
 from diagnostics import checks, metrics, reference
 from diagnostics.brokers import BrokerError, BrokerInfo, BrokerRegistry
 from diagnostics.catalogue import load_catalogue
+from diagnostics.localtime import duration_words
 from diagnostics.saml import artifact, authn
 from diagnostics.settings import Settings
 from diagnostics.store import DiagSession, Store
@@ -305,9 +306,8 @@ def expire_stale(settings: Settings, store: Store, now: datetime | None = None) 
 
 
 def timeout_words(settings: Settings) -> str:
-    """The no-response timeout in Dutch words, rounded to minutes: "1 minuut", "10 minuten"."""
-    minutes = max(1, round(settings.no_response_timeout_seconds / 60))
-    return "1 minuut" if minutes == 1 else f"{minutes} minuten"
+    """The no-response timeout in Dutch words: "30 seconden", "10 minuten"."""
+    return duration_words(settings.no_response_timeout_seconds)
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,7 @@ def test_each_answer_leads_to_its_diagnosis(settings: Settings, store: Store, an
     verdict = roundtrip.session_verdict(settings, answered)
     assert verdict.diagnosis is not None and verdict.diagnosis.id == diagnosis
     assert verdict.checks[-1].id == "user-answer"
-    assert verdict.checks[0].detail.startswith("Binnen 1 minuut kwam er geen antwoord terug")
+    assert verdict.checks[0].detail.startswith("Binnen 1 seconde kwam er geen antwoord terug")
 
 
 def test_an_answer_before_the_timeout_says_the_user_stopped(settings: Settings, store: Store) -> None:
@@ -343,6 +343,8 @@ def test_an_unreachable_artifact_service_is_a_verdict_not_a_crash(settings: Sett
     assert [step.status for step in steps][3:] == ["pass", "fail", "skip"]
 
 
-@pytest.mark.parametrize(("seconds", "words"), [(1, "1 minuut"), (60, "1 minuut"), (600, "10 minuten")])
+@pytest.mark.parametrize(
+    ("seconds", "words"), [(1, "1 seconde"), (30, "30 seconden"), (60, "1 minuut"), (600, "10 minuten")]
+)
 def test_timeout_in_words(settings: Settings, seconds: int, words: str) -> None:
     assert roundtrip.timeout_words(settings.model_copy(update={"no_response_timeout_seconds": seconds})) == words
