@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from anyio import to_thread
 
-from diagnostics import checks, metrics, reference
+from diagnostics import checks, metrics, reference, user_answer
 from diagnostics.brokers import BrokerError, BrokerInfo, BrokerRegistry
 from diagnostics.catalogue import load_catalogue
 from diagnostics.localtime import duration_words
@@ -30,31 +30,23 @@ RESOLVE_TIMEOUT_SECONDS = 15.0
 RELAY_PREFIX = "/diagnose/"
 _RELAY_RE = re.compile(rf"^{RELAY_PREFIX}(?P<reference>{reference.PATTERN.pattern.strip('^$')})$")
 
-# What the user saw at the broker when nothing came back, and the diagnosis each answer leads to.
-# Order = order on the page. "weet-niet" keeps ``no-response``: the servicedesk route.
-NoResponseAnswer = Literal["geen-machtiging", "geannuleerd", "code-werkte-niet", "weet-niet"]
-
-
-@dataclass(frozen=True)
-class AnswerOption:
-    key: NoResponseAnswer
-    label: str
-    diagnosis: str
-
-
-NO_RESPONSE_ANSWERS: tuple[AnswerOption, ...] = (
-    AnswerOption(
-        "geen-machtiging",
-        "Ik kon inloggen, maar kreeg een melding over een machtiging. Of ik kwam daarna niet verder.",
-        "no-authorisation",
-    ),
-    AnswerOption("geannuleerd", "Ik heb zelf op Annuleren of Terug geklikt.", "cancelled"),
-    AnswerOption("code-werkte-niet", "Mijn wachtwoord of code werkte niet.", "auth-failed"),
-    AnswerOption("weet-niet", "Ik weet het niet.", "no-response"),
-)
+# The answers to "Wat zag u?" (diagnostics.user_answer), where the pages and the console have long found them.
+NO_RESPONSE_ANSWERS = user_answer.ANSWERS
+answer_option = user_answer.answer_option
 
 # Diagnoses that happen at the user's supplier (the authenticatiedienst), not in our checks.
-SUPPLIER_DIAGNOSES = frozenset({"cancelled", "auth-failed", "unknown-principal", "no-authorisation", "no-response"})
+SUPPLIER_DIAGNOSES = frozenset(
+    {"cancelled", "auth-failed", "stopped-at-broker", "unknown-principal", "no-authorisation", "no-response"}
+)
+
+# The round trip's own steps in the check trace, beside the checker's: the names people read for them.
+HOP_TITLES: dict[str, str] = {
+    "broker-metadata": "Gegevens van de herkenningsmakelaar",
+    "artifact": "Terug van de eHerkenningsmakelaar",
+    "artifact-resolve": "Inlogantwoord ophalen",
+    "response": "Antwoord van de eHerkenningsmakelaar",
+    "user-answer": "Wat de gebruiker zag",
+}
 
 StepStatus = Literal["pass", "fail", "skip", "wait"]
 
@@ -332,16 +324,62 @@ def pending_notice(session: DiagSession) -> PendingNotice | None:
     return None
 
 
-def answer_option(key: str) -> AnswerOption | None:
-    return next((option for option in NO_RESPONSE_ANSWERS if option.key == key), None)
+def asked_for(session: DiagSession) -> str | None:
+    """The diagnosis the user's answer to "Wat zag u?" completes for this session; None when there is nothing to ask.
+
+    A test that has not come back (yet) is ``no-response`` once answered. One that came back finished stays as the
+    broker's checked answer, unless that answer did not say why the login stopped (``stopped-at-broker``).
+    """
+    if session.state != "finished":
+        return "no-response"
+    verdict = session.verdict
+    diagnosis = verdict.diagnosis.id if verdict is not None and verdict.diagnosis is not None else None
+    return diagnosis if diagnosis in user_answer.ASKED_FOR else None
 
 
-def answer_no_response(store: Store, ref: str, key: str) -> DiagSession | None:
-    """Record what the user saw; None when the answer is unknown or the broker's answer already came back."""
+def question_open(session: DiagSession) -> bool:
+    """True when the result page asks "Wat zag u bij uw eHerkenningsmakelaar?" (not yet answered)."""
+    if session.state == "finished":
+        return asked_for(session) is not None and session.no_response_answer is None
+    return session.state in ("started", "no-response")
+
+
+def record_answer(store: Store, ref: str, key: str) -> DiagSession | None:
+    """Record what the user saw, for a test that did not come back or came back as ``stopped-at-broker``.
+
+    None when the answer is unknown, or the session takes none: the broker's checked answer said why.
+    """
     option = answer_option(key)
-    if option is None:
+    session = store.get_session(ref) if option is not None else None
+    asked = asked_for(session) if session is not None else None
+    if option is None or session is None or asked is None:
         return None
-    return store.answer_no_response(ref, option.key, option.diagnosis)
+    return store.answer_no_response(
+        ref, option.key, user_answer.refined(option, asked), finished=session.state == "finished"
+    )
+
+
+def _with_answer(verdict: Verdict, session: DiagSession) -> Verdict:
+    """The user's answer on top of what the test found: one more line in the trace, and the diagnosis it leads to.
+
+    Only where the answer was asked for: a broker's answer that came back late, after the user's, outranks it.
+    """
+    option = answer_option(session.no_response_answer or "")
+    asked = asked_for(session)
+    if option is None or asked is None:
+        return verdict
+    diagnosis = user_answer.refined(option, asked)
+    answer = CheckResult(
+        id="user-answer", status="warn", detail=f"Wat de gebruiker zag: {option.label}", diagnosis=diagnosis
+    )
+    return verdict.model_copy(
+        update={"diagnosis": load_catalogue().diagnosis(diagnosis), "checks": [*verdict.checks, answer]}
+    )
+
+
+def check_title(check_id: str) -> str:
+    """The Dutch name of a check in a verdict's trace (the checker's and the round trip's own)."""
+    return HOP_TITLES.get(check_id) or checks.CHECK_TITLES.get(check_id, check_id)
 
 
 # ── presenting a session ──
@@ -351,7 +389,7 @@ def session_verdict(settings: Settings, session: DiagSession) -> Verdict:
     """The verdict contract for any session state (finished, waiting, never came back, answered)."""
     verdict = session.verdict
     if session.state == "finished" and verdict is not None:
-        return verdict.model_copy(update={"reference": session.reference})
+        return _with_answer(verdict.model_copy(update={"reference": session.reference}), session)
     if session.state == "started":
         return Verdict(
             verdict="inconclusive",
@@ -374,23 +412,13 @@ def session_verdict(settings: Settings, session: DiagSession) -> Verdict:
     else:
         waited = f"Binnen {timeout_words(settings)} kwam er geen antwoord terug van de herkenningsmakelaar."
     trace = [CheckResult(id="response", status="fail", detail=waited, diagnosis="no-response")]
-    option = answer_option(session.no_response_answer or "")
-    if option is not None:
-        trace.append(
-            CheckResult(
-                id="user-answer",
-                status="warn",
-                detail=f"Wat de gebruiker zag: {option.label}",
-                diagnosis=option.diagnosis,
-            )
-        )
-    diagnosis_id = session.diagnosis_id or "no-response"
-    return Verdict(
+    unanswered = Verdict(
         verdict="failed",
-        diagnosis=load_catalogue().diagnosis(diagnosis_id),
+        diagnosis=load_catalogue().diagnosis("no-response"),
         checks=trace,
         reference=session.reference,
     )
+    return _with_answer(unanswered, session)
 
 
 def _check(verdict: Verdict, check_id: str) -> CheckResult | None:

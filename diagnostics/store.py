@@ -280,20 +280,29 @@ class Store:
                 connection, SessionRow.created_at < now - timedelta(seconds=timeout_seconds), now, "timeout"
             )
 
-    def answer_no_response(self, reference: str, answer: str, diagnosis_id: str) -> DiagSession | None:
+    def answer_no_response(
+        self, reference: str, answer: str, diagnosis_id: str, *, finished: bool = False
+    ) -> DiagSession | None:
         """What the user saw at the broker; None when the session is unknown or came back from the broker.
 
         A session still waiting for the broker may be answered too: the user says they stopped there (the
         most common case, a missing machtiging), so it becomes ``no-response`` now instead of at the timeout.
         Not once it is claimed: then the broker's answer is in and being checked, and its verdict must stand.
+
+        ``finished``: the broker's answer came back but did not say why the login stopped (stopped-at-broker).
+        The session stays finished with its checked verdict; the answer is kept beside it.
         """
         with self.engine.begin() as connection:
-            waiting = and_(SessionRow.reference == reference, SessionRow.claimed_at.is_(None))
-            _mark_no_response(connection, waiting, _now(), "user answered")
+            if finished:
+                answerable, state = SessionRow.state == "finished", {}
+            else:
+                waiting = and_(SessionRow.reference == reference, SessionRow.claimed_at.is_(None))
+                _mark_no_response(connection, waiting, _now(), "user answered")
+                answerable, state = SessionRow.state.in_(("no-response", "answered")), {"state": "answered"}
             result = connection.execute(
                 update(SessionRow)
-                .where(SessionRow.reference == reference, SessionRow.state.in_(("no-response", "answered")))
-                .values(state="answered", no_response_answer=answer[:64], diagnosis_id=diagnosis_id)
+                .where(SessionRow.reference == reference, answerable)
+                .values(no_response_answer=answer[:64], diagnosis_id=diagnosis_id, **state)
             )
             changed = result.rowcount == 1
         return self.get_session(reference) if changed else None

@@ -158,7 +158,7 @@ def test_each_answer_leads_to_its_diagnosis(settings: Settings, store: Store, an
     settings = settings.model_copy(update={"no_response_timeout_seconds": 1})
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id=f"_req-{answer}")
     roundtrip.expire_stale(settings, store, now=session.created_at + timedelta(seconds=2))
-    answered = roundtrip.answer_no_response(store, session.reference, answer)
+    answered = roundtrip.record_answer(store, session.reference, answer)
     assert answered is not None
     verdict = roundtrip.session_verdict(settings, answered)
     assert verdict.diagnosis is not None and verdict.diagnosis.id == diagnosis
@@ -168,7 +168,7 @@ def test_each_answer_leads_to_its_diagnosis(settings: Settings, store: Store, an
 
 def test_an_answer_before_the_timeout_says_the_user_stopped(settings: Settings, store: Store) -> None:
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_req-early")
-    answered = roundtrip.answer_no_response(store, session.reference, "geen-machtiging")
+    answered = roundtrip.record_answer(store, session.reference, "geen-machtiging")
     assert answered is not None
     verdict = roundtrip.session_verdict(settings, answered)
     assert verdict.diagnosis is not None and verdict.diagnosis.id == "no-authorisation"
@@ -179,7 +179,7 @@ def test_an_answer_before_the_timeout_says_the_user_stopped(settings: Settings, 
 def test_an_unknown_answer_is_refused(settings: Settings, store: Store) -> None:
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_req3")
     roundtrip.expire_stale(settings, store, now=session.created_at + timedelta(days=1))
-    assert roundtrip.answer_no_response(store, session.reference, "iets-anders") is None
+    assert roundtrip.record_answer(store, session.reference, "iets-anders") is None
     still = store.get_session(session.reference)
     assert still is not None and still.state == "no-response"
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from diagnostics import localtime, page_frame, reference, roundtrip
+from diagnostics import localtime, page_frame, reference, roundtrip, user_answer
 from diagnostics.brokers import BrokerError, BrokerRegistry, Supplier
 from diagnostics.catalogue import Entry, load_catalogue
 from diagnostics.deps import RegistryDep, SettingsDep
@@ -358,7 +358,10 @@ async def read_result(
             "verdict": verdict,
             "entry": _entry(verdict),
             "steps": steps,
-            "answers": roundtrip.NO_RESPONSE_ANSWERS,
+            # "Wat zag u?": for a test that has not come back, or came back without saying why.
+            "ask": roundtrip.question_open(session),
+            "question": user_answer.QUESTION,
+            "answers": user_answer.ANSWERS,
             "supplier_name": supplier_name,
             "timeout": roundtrip.timeout_words(settings),
             "copy_text": _copy_text(verdict, session, supplier_name),
@@ -377,10 +380,11 @@ def _copy_text(verdict: Verdict, session: DiagSession, supplier_name: str | None
     if supplier_name:
         lines.append(f"eHerkenningsmakelaar: {supplier_name}")
     if verdict.diagnosis is not None:
-        lines.append(f"Diagnose: {verdict.diagnosis.title} ({verdict.diagnosis.id})")
+        lines.append(f"Diagnose: {verdict.diagnosis.title}")
     failed = next((check for check in verdict.checks if check.status == "fail"), None)
     if failed is not None:
-        lines.append(f"Eerste controle die niet goed ging: {failed.id}")
+        # Its Dutch name: the servicedesk finds the test (and every id) by the referentiecode.
+        lines.append(f"Eerste controle die niet goed ging: {roundtrip.check_title(failed.id)}")
     return "\n".join(lines)
 
 
@@ -391,14 +395,14 @@ async def create_answer(
     store: StoreDep,
     antwoord: Annotated[str, Form(max_length=32)],
 ) -> Response:
-    """What the user saw at the eHerkenningsmakelaar when the login never came back."""
+    """What the user saw at the eHerkenningsmakelaar when the login never came back, or came back without a reason."""
     await _expire(settings, store)
     session = await _session_or_404(store, ref)
-    if roundtrip.answer_option(antwoord) is None:
+    if user_answer.answer_option(antwoord) is None:
         raise HTTPException(status_code=400, detail="Kies een van de antwoorden.")
     # Refused only when the broker's answer came back after all (it outranks the user's): then the result
     # page shows that verdict, which is what the user needs to see, not an error.
-    await to_thread.run_sync(roundtrip.answer_no_response, store, session.reference, antwoord)
+    await to_thread.run_sync(roundtrip.record_answer, store, session.reference, antwoord)
     return RedirectResponse(f"{roundtrip.relay_state_for(session.reference)}#uitslag", status_code=303)
 
 

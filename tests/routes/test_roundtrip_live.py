@@ -10,6 +10,7 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
+from diagnostics.catalogue import load_catalogue
 from diagnostics.simulator.scenarios import SCENARIO_IDS
 from tests.conftest import LiveServer
 from tests.routes.roundtrip_server import REFERENCE_RE, first_supplier, roundtrip_server, run_test
@@ -130,6 +131,54 @@ def test_never_came_back_asks_what_the_user_saw(client: httpx.Client, answer: st
     verdict = client.get(f"/api/v1/diagnose/{reference}").json()
     assert verdict["diagnosis"]["id"] == diagnosis
     assert [check["id"] for check in verdict["checks"]] == ["response", "user-answer"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "diagnosis"),
+    [
+        ("geen-machtiging", "no-authorisation"),
+        ("geannuleerd", "cancelled"),
+        ("code-werkte-niet", "auth-failed"),
+        ("weet-niet", "stopped-at-broker"),
+    ],
+)
+def test_a_silent_authn_failed_asks_what_the_user_saw(client: httpx.Client, answer: str, diagnosis: str) -> None:
+    # Responder/AuthnFailed without a StatusMessage: a cancel as often as a wrong password, so nothing is claimed.
+    reference, page = run_test(client, "stopped-at-broker")
+    assert page.status_code == 200
+    result = BeautifulSoup(page.text, "html.parser")
+    heading = result.select_one("#uitslag-kop")
+    title = load_catalogue().entry("stopped-at-broker").title
+    assert heading is not None and heading.get_text(" ", strip=True).endswith(f"Inloggen is niet gelukt. {title}")
+    question = result.select_one("#vraag")
+    assert question is not None and "Wat zag u bij uw eHerkenningsmakelaar?" in question.get_text()
+    assert "stuurde u terug, maar zei niet waarom" in question.get_text()
+    # The text for the servicedesk names the check in Dutch, not by its internal id.
+    copy_text = result.select_one("#kopieer-tekst")
+    assert copy_text is not None
+    assert "Eerste controle die niet goed ging: Status van de makelaar" in copy_text.get_text()
+    assert "stopped-at-broker" not in copy_text.get_text()
+    answered = client.post(f"/diagnose/{reference}/antwoord", data={"antwoord": answer})
+    assert answered.status_code == 200
+    assert BeautifulSoup(answered.text, "html.parser").select_one("#vraag") is None
+    verdict = client.get(f"/api/v1/diagnose/{reference}").json()
+    assert verdict["diagnosis"]["id"] == diagnosis
+    # The checked answer stays in the trace; the user's answer is added after it.
+    assert verdict["checks"][-1]["id"] == "user-answer"
+    assert any(check["id"] == "status" and check["diagnosis"] == "stopped-at-broker" for check in verdict["checks"])
+
+
+def test_the_copy_text_of_a_test_that_never_came_back_names_no_internal_check_id(client: httpx.Client) -> None:
+    reference, _ = run_test(client, "no-authorisation")
+    wait_for_timeout()
+    page = BeautifulSoup(client.get(f"/diagnose/{reference}").text, "html.parser")
+    copy_text = page.select_one("#kopieer-tekst")
+    assert copy_text is not None
+    lines = copy_text.get_text().splitlines()
+    assert "Eerste controle die niet goed ging: Antwoord van de eHerkenningsmakelaar" in lines
+    # A timeout of 1 second is worded as one, not rounded up to "1 minuut".
+    verdict = client.get(f"/api/v1/diagnose/{reference}").json()
+    assert verdict["checks"][0]["detail"].startswith("Binnen 1 seconde kwam er geen antwoord terug")
 
 
 def test_a_broker_answer_after_the_users_answer_decides(server: LiveServer) -> None:
