@@ -213,7 +213,10 @@ def wizard_data(catalogue: Catalogue, page_url: str, card: str | None = None) ->
 def wizard_html(catalogue: Catalogue, page_url: str, card: str | None = None) -> str:
     """The wizard without JavaScript: per method a list of symptoms linking to the catalogue anchors."""
     esc = html.escape
-    parts = ['<div class="ih-wizard" data-ih-wizard>']
+    # The data rides in an attribute, not in a <script> block: Material's instant navigation re-creates every
+    # script in the page without its type, so the CSP blocked the JSON as code and the widget never came.
+    data = json.dumps(wizard_data(catalogue, page_url, card), ensure_ascii=False)
+    parts = [f'<div class="ih-wizard" data-ih-wizard data-ih-wizard-data="{esc(data)}">']
     for method in wizard.METHODS:
         parts.append(f'<section class="ih-wizard__method" aria-labelledby="ih-wizard-{method.id}">')
         parts.append(
@@ -224,9 +227,6 @@ def wizard_html(catalogue: Catalogue, page_url: str, card: str | None = None) ->
             parts.append(f'<li><a href="#{symptom.entry}" data-symptom="{symptom.id}">{esc(symptom.label)}</a></li>')
         parts.append("</ul>")
         parts.append("</section>")
-    # The JSON must not close the script element early.
-    data = json.dumps(wizard_data(catalogue, page_url, card), ensure_ascii=False).replace("</", "<\\/")
-    parts.append(f'<script type="application/json" class="ih-wizard__data">{data}</script>')
     parts.append("</div>")
     return "\n".join(parts) + "\n"
 

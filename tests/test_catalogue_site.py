@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -59,9 +60,9 @@ def test_every_entry_has_an_anchored_section_with_the_runtime_texts(help_page: B
 
 
 def test_the_page_wizard_data_is_the_catalogue(help_page: BeautifulSoup, settings: Settings) -> None:
-    script = help_page.find("script", class_="ih-wizard__data")
-    assert isinstance(script, Tag)
-    data = json.loads(script.string or "")
+    root = help_page.find(attrs={"data-ih-wizard-data": True})
+    assert isinstance(root, Tag)
+    data = json.loads(str(root["data-ih-wizard-data"]))
     expected = wizard_data(load_catalogue(), PAGE_URL, card_text(settings))
     assert data == expected
 
@@ -179,8 +180,8 @@ def test_message_to_the_eherkenningsbeheerder_carries_the_card_values(settings: 
     section = files["storingen.md"].split(f"{{ #{entry_id} }}", 1)[1].split("\n#### ", 1)[0]
     assert f"ServiceUUID: {service_info(settings).service_uuid}" in section
     # ... and the wizard's mail in step 3 (no-response and no-authorisation are wizard targets).
-    script = files["wizard.md"].split('class="ih-wizard__data">', 1)[1].split("</script>", 1)[0]
-    mails = {key: value["mail"] for key, value in json.loads(script.replace("<\\/", "</"))["entries"].items()}
+    attribute = files["wizard.md"].split('data-ih-wizard-data="', 1)[1].split('"', 1)[0]
+    mails = {key: value["mail"] for key, value in json.loads(html.unescape(attribute))["entries"].items()}
     if entry_id in mails:
         page_url = f"{settings.public_base_url}/inloggen-lukt-niet/"
         assert mails[entry_id]["body"] == (beheerder_message(load_catalogue().entry(entry_id), page_url, card) or "")[1]

@@ -1,6 +1,7 @@
 /* "Inloggen lukt niet": turns the plain list of links (wizard.md) into a step-by-step widget.
- * The data comes from the catalogue, rendered into the page at build time; without JavaScript the
- * list of links to the catalogue anchors stays. Initialised on every page through document$. */
+ * The data comes from the catalogue, rendered into the page at build time (data-ih-wizard-data); without
+ * JavaScript the list of links to the catalogue anchors stays. Initialised on every page through document$,
+ * so the widget also comes when Material's instant navigation brings the page. */
 (function () {
   "use strict";
 
@@ -64,9 +65,14 @@
   }
 
   function mount(root) {
-    var script = root.querySelector("script.ih-wizard__data");
-    if (!script) return;
-    var data = JSON.parse(script.textContent);
+    // The data is an attribute: a <script> data block would not survive instant navigation under the CSP.
+    var data;
+    try {
+      data = JSON.parse(root.getAttribute("data-ih-wizard-data"));
+    } catch (error) {
+      return; // the plain list of links stays
+    }
+    if (!data || !Array.isArray(data.methods)) return;
     var methods = {};
     data.methods.forEach(function (m) { methods[m.id] = m; });
 
@@ -83,8 +89,15 @@
       live.appendChild(heading);
       live.setAttribute("aria-labelledby", "ih-wizard-step");
       build(live);
-      // Move focus to the new step so keyboard and screen-reader users continue there.
-      if (!quiet) live.focus();
+      // Move focus to the new step so keyboard and screen-reader users continue there, and show the step
+      // from its heading: the browser's own scroll for focus may leave it under Material's sticky header.
+      if (!quiet) {
+        live.focus({ preventScroll: true });
+        var header = document.querySelector(".md-header");
+        var covered = header ? header.getBoundingClientRect().bottom : 0;
+        var top = heading.getBoundingClientRect().top;
+        if (top < covered || top > window.innerHeight / 2) heading.scrollIntoView({ block: "start" });
+      }
     }
 
     function stepMethod(quiet) {
