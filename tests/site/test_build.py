@@ -28,6 +28,7 @@ PAGES = [
     "contact/index.html",
     "privacy/index.html",
     "toegankelijkheid/index.html",
+    "alle-paginas/index.html",
 ]
 
 # Each fact of the current BRO page "Inloggen" (and the domain reference), with the page that must say it.
@@ -351,8 +352,10 @@ def test_canonical_links_follow_the_configured_public_base_url(tmp_path: Path, s
     sitemap = BeautifulSoup((tmp_path / "site" / "sitemap.xml").read_text(encoding="utf-8"), "xml")
     assert {loc.get_text(strip=True).split("/")[2] for loc in sitemap.find_all("loc")} == {"inloghulp.example.nl"}
     # The 404 page is served at any depth: its links stay root-relative, whatever the host.
-    start = helpers.soup(tmp_path / "site" / "404.html").select_one("article a")
-    assert start is not None and start["href"] == "/"
+    article = helpers.soup(tmp_path / "site" / "404.html").select_one("article")
+    assert article is not None
+    start = next(a for a in article.select("a") if a.get_text() == "startpagina van de inloghulp")
+    assert start["href"] == "/"
 
 
 def test_begrippen_explains_the_words_of_the_beheerder_card(built: Path) -> None:
