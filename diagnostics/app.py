@@ -8,14 +8,16 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from diagnostics import __version__, ops, page_frame, retention, security
+from diagnostics import __version__, middleware, ops, page_frame, retention
+from diagnostics.resources import open_resources
 from diagnostics.routes import beheer, certificates, email_check, health, roundtrip, saml_metadata, service_info, status
 from diagnostics.routes import feedback as feedback_routes
-from diagnostics.servicedesk.router import router as servicedesk_router
+from diagnostics.servicedesk import router as servicedesk
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.router import router as simulator_router
 from diagnostics.site_mount import site_mount
@@ -28,25 +30,36 @@ def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
-def _lifespan(settings: Settings) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
-    """Background work for the life of the process: the retention purge."""
+def _lifespan(
+    settings: Settings, broker_transport: httpx.AsyncBaseTransport | None
+) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+    """The composition root's life: resources open at start, the retention purge runs, all close at the end."""
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await retention.purge_safely(settings)
-        purging = asyncio.create_task(retention.purge_periodically(settings))
-        try:
-            yield
-        finally:
-            purging.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purging
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_resources(settings, broker_transport=broker_transport) as resources:
+            app.state.resources = resources
+            await retention.purge_safely(resources.store, settings.retention_days)
+            purging = asyncio.create_task(retention.purge_periodically(resources.store, settings.retention_days))
+            try:
+                yield
+            finally:
+                purging.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purging
+                del app.state.resources
 
     return lifespan
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for ``settings`` (default: the configuration file)."""
+def create_app(
+    settings: Settings | None = None, *, broker_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """Build the app for ``settings`` (default: the configuration file).
+
+    Resources (store, broker registry, keys, HTTP clients) are built when the app starts, not here:
+    see ``diagnostics.resources``. ``broker_transport`` replaces the network for broker calls (tests).
+    """
     settings = settings or load_settings()
     app = FastAPI(
         title=page_frame.SITE_NAME,
@@ -57,11 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # internet, so only the OpenAPI document itself is served.
         docs_url=None,
         redoc_url=None,
-        lifespan=_lifespan(settings),
+        lifespan=_lifespan(settings, broker_transport),
     )
     app.state.settings = settings
     ops.install(app)
-    security.install(app, settings)
+    middleware.install(app, settings)
     app.include_router(health.router)
     app.include_router(saml_metadata.router)
     app.include_router(service_info.router)
@@ -71,7 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(email_check.router)
     app.include_router(roundtrip.router)
     app.include_router(feedback_routes.router)
-    app.include_router(servicedesk_router)
+    app.include_router(servicedesk.router)
+    servicedesk.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     if settings.simulator.enabled:

@@ -12,6 +12,10 @@ from datetime import date, datetime
 
 from diagnostics.cert_status import WARNING_DAYS, CertificateStatus, Status, Validity
 
+# The report as a page for people (diagnostics.routes.beheer); the JSON points here with a Link header.
+PAGE_PATH = "/beheer/certificaten"
+PAGE_LINK = f'<{PAGE_PATH}>; rel="alternate"; type="text/html"'
+
 WORDS: dict[Validity, str] = {
     "valid": "Geldig",
     "expiring": f"Verloopt binnen {WARNING_DAYS} dagen",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -12,6 +13,7 @@ from cryptography import x509
 from pydantic import BaseModel, Field
 
 from diagnostics import certs
+from diagnostics.brokers import BrokerError, BrokerRegistry
 from diagnostics.settings import BrokerConfig, Settings
 
 # Below this many days left an operator must start the rollover: brokers and Logius need time.
@@ -179,3 +181,31 @@ def broker_statuses(
     return [
         describe(cert, owner=broker.id, owner_name=broker.name, role="signing", now=moment) for cert in signing_certs
     ]
+
+
+class CertificateReport(BaseModel):
+    """All certificates with the worst status on top."""
+
+    status: Status = Field(description="De slechtste status van alle certificaten: ok, warning of error.")
+    warning_days: int = Field(description="Onder dit aantal dagen is de status warning.")
+    certificates: list[CertificateStatus]
+
+
+async def certificate_report(settings: Settings, registry: BrokerRegistry) -> CertificateReport:
+    """Ours, then each broker's signing certificates: the one source of this JSON, the operator page,
+    /api/v1/status and /metrics."""
+    result = sp_statuses(settings)
+    # All brokers at once: one that hangs costs the registry's wait once, not once per broker (a Prometheus
+    # scrape of /metrics gives up after 10 s by default).
+    for statuses in await asyncio.gather(*(_broker_report(broker, registry) for broker in settings.brokers)):
+        result.extend(statuses)
+    worst = worst_status(item.status for item in result)
+    return CertificateReport(status=worst, warning_days=WARNING_DAYS, certificates=result)
+
+
+async def _broker_report(broker: BrokerConfig, registry: BrokerRegistry) -> list[CertificateStatus]:
+    try:
+        info = await registry.broker(broker.id)  # the registry bounds the wait (brokers.WAIT_SECONDS)
+    except BrokerError as exc:
+        return [unavailable(broker.id, broker.name, "signing", exc.message)]
+    return broker_statuses(broker, info.signing_certs)

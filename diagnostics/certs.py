@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import os
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,6 +86,49 @@ def ensure(
 
 def load(key_file: Path, cert_file: Path) -> KeyPair:
     return KeyPair(key_pem=key_file.read_bytes(), cert_pem=cert_file.read_bytes())
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A key pair read from disk and parsed: the PEM bytes (for xmlsec) and the RSA key (for signatures)."""
+
+    key_pem: bytes
+    cert_pem: bytes
+    private_key: rsa.RSAPrivateKey
+
+    @classmethod
+    def from_pair(cls, pair: KeyPair) -> SigningKey:
+        return cls(pair.key_pem, pair.cert_pem, pair.key)
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    status = os.stat(path)
+    return (status.st_mtime_ns, status.st_size, status.st_ino)
+
+
+class KeyFiles:
+    """A key pair on disk, parsed once per process and again only when one of its files changes.
+
+    Parsing and validating an RSA key costs tens of milliseconds; a signature well under one. So the
+    parsed key is kept, and two ``stat`` calls per use notice a certificate rollover (a new file, or the
+    old one rewritten) without a restart.
+    """
+
+    def __init__(self, key_file: Path, cert_file: Path) -> None:
+        self.key_file = key_file
+        self.cert_file = cert_file
+        self._lock = threading.Lock()
+        self._stamps: tuple[tuple[int, int, int], ...] = ()
+        self._loaded: SigningKey | None = None
+
+    def current(self) -> SigningKey:
+        """The pair as the files hold it now (OSError or ValueError when they cannot be read)."""
+        stamps = (_stamp(self.key_file), _stamp(self.cert_file))
+        with self._lock:
+            if self._loaded is None or stamps != self._stamps:
+                self._loaded = SigningKey.from_pair(load(self.key_file, self.cert_file))
+                self._stamps = stamps
+            return self._loaded
 
 
 def load_cert(cert_file: Path) -> x509.Certificate:

@@ -210,7 +210,7 @@ def purge(
     from diagnostics.store import Store
 
     retention = days if days is not None else settings.retention_days
-    deleted = Store.from_settings(settings).purge(retention)
+    deleted = Store(settings.database_url).purge(retention)
     typer.echo(f"{deleted} diagnosesessies ouder dan {retention} dagen verwijderd.")
 
 
@@ -222,7 +222,7 @@ def refresh_metadata(config: ConfigOption = None) -> None:
     from diagnostics.store import Store
 
     failed = False
-    for result in refresh(settings, Store.from_settings(settings)):
+    for result in refresh(settings, Store(settings.database_url)):
         if result.error is not None:
             failed = True
             typer.echo(f"{result.broker_id}: GEWEIGERD / refused: {result.error}", err=True)
@@ -285,7 +285,7 @@ def user_add(
 
     password = typer.prompt("Wachtwoord", hide_input=True, confirmation_prompt="Herhaal het wachtwoord")
     try:
-        accounts.create_user(Store.from_settings(settings).engine, name, password)
+        accounts.create_user(Store(settings.database_url).engine, name, password)
     except accounts.AccountError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

@@ -1,4 +1,8 @@
-"""Request dependencies shared by the routers (``Annotated`` aliases)."""
+"""Request dependencies shared by the routers (``Annotated`` aliases over the composition root).
+
+Every long-lived resource is built once in the app's lifespan (``diagnostics.resources``); a route
+names what it needs, e.g. ``store: StoreDep``, and never builds or caches a resource itself.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +11,38 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from diagnostics.brokers import BrokerRegistry
+from diagnostics.certs import KeyFiles
+from diagnostics.resources import Resources, resources_in
 from diagnostics.settings import Settings
+from diagnostics.store import Store
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def get_resources(request: Request) -> Resources:
+    return resources_in(request.scope)
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+
+
+def get_settings(resources: ResourcesDep) -> Settings:
+    return resources.settings
+
+
+def get_store(resources: ResourcesDep) -> Store:
+    return resources.store
+
+
+def get_registry(resources: ResourcesDep) -> BrokerRegistry:
+    """The app's one broker registry: the round trip, readiness, status, metrics and the certificate
+    report all use it, so they see the same metadata."""
+    return resources.registry
+
+
+def get_sp_keys(resources: ResourcesDep) -> KeyFiles:
+    return resources.sp_keys
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-
-
-def get_registry(request: Request) -> BrokerRegistry:
-    """The app's one broker registry: metadata is fetched on first use, never at startup, then cached.
-
-    The round trip, readiness, status, metrics and the certificate report all use it, so they see the
-    same metadata.
-    """
-    settings = get_settings(request)
-    registry = getattr(request.app.state, "broker_registry", None)
-    if not isinstance(registry, BrokerRegistry) or registry.settings is not settings:
-        registry = request.app.state.broker_registry = BrokerRegistry(settings)
-    return registry
-
-
+StoreDep = Annotated[Store, Depends(get_store)]
 RegistryDep = Annotated[BrokerRegistry, Depends(get_registry)]
+SpKeysDep = Annotated[KeyFiles, Depends(get_sp_keys)]

@@ -31,7 +31,7 @@ def certificate_days_left(certificates: Sequence[CertificateStatus]) -> dict[str
 
 
 def operator_status(
-    settings: Settings, certificates: Sequence[CertificateStatus], now: datetime | None = None
+    settings: Settings, store: Store, certificates: Sequence[CertificateStatus], now: datetime | None = None
 ) -> dict[str, Any]:
     """The certificates of the report, and per broker the last metadata snapshot, its changes and warnings.
 
@@ -39,7 +39,6 @@ def operator_status(
     the broker part is what ``refresh-metadata`` last stored, so that changes show on every worker.
     """
     now = now or datetime.now(UTC)
-    store = Store.from_settings(settings)
     named = [{"name": certificate_name(c), "days_left": c.days_left, "status": c.status} for c in certificates]
     broker_status: list[dict[str, Any]] = []
     for broker in settings.brokers:

@@ -23,7 +23,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from diagnostics.db import Base, UtcDateTime
-from diagnostics.security import error_response
+from diagnostics.errors import error_response
+from diagnostics.resources import resources_in
 from diagnostics.settings import RateLimitConfig, Settings
 
 
@@ -124,15 +125,6 @@ class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
         self.settings = settings
-        self._limiter: RateLimiter | None = None
-
-    def _get_limiter(self) -> RateLimiter:
-        if self._limiter is None:
-            from diagnostics.store import Store  # the one engine and schema per database URL
-
-            engine = Store.from_settings(self.settings).engine
-            self._limiter = RateLimiter(engine, self.settings.rate_limits, self.settings.session_secret)
-        return self._limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -144,7 +136,7 @@ class RateLimitMiddleware:
             return
         client = scope.get("client")
         address = client[0] if client else "unknown"
-        limiter = self._get_limiter()
+        limiter = RateLimiter(resources_in(scope).store.engine, self.settings.rate_limits, self.settings.session_secret)
         decision = await to_thread.run_sync(limiter.hit, rule, address)
         if decision.allowed:
             await self.app(scope, receive, send)

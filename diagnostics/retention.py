@@ -13,7 +13,6 @@ from datetime import datetime
 
 from anyio import to_thread
 
-from diagnostics.settings import Settings
 from diagnostics.store import Store
 
 log = logging.getLogger(__name__)
@@ -21,24 +20,26 @@ log = logging.getLogger(__name__)
 PURGE_INTERVAL_SECONDS = 6 * 3600
 
 
-def purge_once(settings: Settings, now: datetime | None = None) -> int:
+def purge_once(store: Store, retention_days: int, now: datetime | None = None) -> int:
     """Delete what is past the retention; the number of sessions deleted."""
-    deleted = Store.from_settings(settings).purge(settings.retention_days, now=now)
+    deleted = store.purge(retention_days, now=now)
     if deleted:
-        log.info("retention: %d diagnostics sessions older than %d days deleted", deleted, settings.retention_days)
+        log.info("retention: %d diagnostics sessions older than %d days deleted", deleted, retention_days)
     return deleted
 
 
-async def purge_safely(settings: Settings) -> None:
+async def purge_safely(store: Store, retention_days: int) -> None:
     """One purge off the event loop; a failure is logged, not fatal (``/readyz`` reports the database)."""
     try:
-        await to_thread.run_sync(purge_once, settings)
+        await to_thread.run_sync(purge_once, store, retention_days)
     except Exception:
         log.exception("retention: purge failed; trying again later")
 
 
-async def purge_periodically(settings: Settings, interval_seconds: float = PURGE_INTERVAL_SECONDS) -> None:
+async def purge_periodically(
+    store: Store, retention_days: int, interval_seconds: float = PURGE_INTERVAL_SECONDS
+) -> None:
     """Purge every ``interval_seconds`` until cancelled."""
     while True:
         await asyncio.sleep(interval_seconds)
-        await purge_safely(settings)
+        await purge_safely(store, retention_days)

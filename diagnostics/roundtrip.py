@@ -21,6 +21,7 @@ from diagnostics import checks, metrics, reference, user_answer
 from diagnostics.brokers import BrokerError, BrokerInfo, BrokerRegistry
 from diagnostics.catalogue import load_catalogue
 from diagnostics.localtime import duration_words
+from diagnostics.resources import Resources
 from diagnostics.saml import artifact, authn
 from diagnostics.settings import Settings
 from diagnostics.store import DiagSession, Store
@@ -104,9 +105,7 @@ def reference_from_relay_state(value: str | None) -> str | None:
 
 
 async def start_login(
-    settings: Settings,
-    store: Store,
-    registry: BrokerRegistry,
+    resources: Resources,
     *,
     broker_id: str,
     supplier_id: str | None,
@@ -114,6 +113,7 @@ async def start_login(
     now: datetime | None = None,
 ) -> LoginStart:
     """A new session and a signed AuthnRequest naming ``supplier_id`` in Scoping/IDPList."""
+    settings, store, registry = resources.settings, resources.store, resources.registry
     try:
         config = settings.broker(broker_id)
     except KeyError:
@@ -140,8 +140,10 @@ async def start_login(
     binding: authn.Binding = "redirect" if info.sso_redirect_url else "post"
     destination = info.sso_redirect_url or info.sso_post_url
     assert destination is not None  # parse_metadata demands one of them
+    signing_key = await to_thread.run_sync(resources.sp_keys.current)
     request = authn.build_authn_request(
         settings,
+        signing_key=signing_key,
         destination=destination,
         supplier_id=supplier_id,
         relay_state=relay_state_for(session.reference),
@@ -169,15 +171,10 @@ def _failed(hops: list[CheckResult], diagnosis: str) -> Verdict:
 
 
 async def evaluate_artifact(
-    settings: Settings,
-    store: Store,
-    registry: BrokerRegistry,
-    session: DiagSession,
-    saml_art: str,
-    *,
-    now: datetime | None = None,
+    resources: Resources, session: DiagSession, saml_art: str, *, now: datetime | None = None
 ) -> Verdict:
     """Read the artifact, resolve it over SOAP at the session's broker, and run every check."""
+    settings, registry = resources.settings, resources.registry
     hops: list[CheckResult] = []
     try:
         info = await registry.broker(session.broker_id)
@@ -212,8 +209,10 @@ async def evaluate_artifact(
     ars_url = info.ars_url_for(endpoint_index)
     started = time.perf_counter()
     try:
-        message = await artifact.resolve_artifact_async(
+        message = await artifact.resolve_artifact(
+            registry.client(session.broker_id),
             settings,
+            signing_key=await to_thread.run_sync(resources.sp_keys.current),
             artifact=saml_art,
             ars_url=ars_url,
             content_type=info.soap_content_type,
@@ -232,7 +231,7 @@ async def evaluate_artifact(
             data={"ars_url": ars_url, "content_type": info.soap_content_type},
         )
     )
-    verdict = await to_thread.run_sync(lambda: _run_checks(settings, store, info, session, message, now))
+    verdict = await to_thread.run_sync(lambda: _run_checks(settings, resources.store, info, session, message, now))
     return verdict.model_copy(update={"checks": [*hops, *verdict.checks]})
 
 
@@ -250,15 +249,14 @@ def _run_checks(
 
 
 async def receive_artifact(
-    settings: Settings,
-    store: Store,
-    registry: BrokerRegistry,
+    resources: Resources,
     *,
     saml_art: str,
     relay_state: str | None,
     now: datetime | None = None,
 ) -> str | None:
     """The reference whose result page to show, or None when this artifact belongs to no test of ours."""
+    store = resources.store
     ref = reference_from_relay_state(relay_state)
     if ref is None:
         return None
@@ -274,7 +272,7 @@ async def receive_artifact(
         # worker, is resolving it. Resolving again would record "artifact unknown" over a good login.
         await _wait_for_verdict(store, ref)
         return ref
-    verdict = await evaluate_artifact(settings, store, registry, session, saml_art, now=now)
+    verdict = await evaluate_artifact(resources, session, saml_art, now=now)
     await to_thread.run_sync(store.finish_session, ref, verdict)
     return ref
 

@@ -48,7 +48,7 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
-from diagnostics.security import is_api_path
+from diagnostics.errors import is_api_path
 
 # Cache-Control per kind of file. HTML names the assets, so it is checked on every visit (a 304 is a
 # few hundred bytes); unhashed assets keep their name when they change, so they stay fresh for

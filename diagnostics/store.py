@@ -12,7 +12,6 @@ worker handles it, so the round-trip metrics and the session log lines are recor
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -40,14 +39,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from diagnostics import metrics
 from diagnostics.db import Base, UtcDateTime, create_schema, make_engine
 from diagnostics.reference import new_reference
-from diagnostics.settings import Settings
 from diagnostics.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
 SessionState = Literal["started", "finished", "no-response", "answered"]
 _REFERENCE_ATTEMPTS = 8
-_CACHED_STORES = 8
 
 
 class SessionRow(Base):
@@ -148,31 +145,31 @@ def _mark_no_response(connection: Connection, which: ColumnElement[bool], now: d
 class Store:
     """All persistent state of the diagnostics service, on SQLite or PostgreSQL."""
 
-    _instances: dict[str, Store] = {}
-    _instances_lock = threading.Lock()
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        """Connect and bring the schema up to date (blocking: call it from a thread in async code).
 
-    def __init__(self, url: str) -> None:
+        ``migrate=False`` leaves the schema to :meth:`migrate`: the service starts even while its
+        database is down, and ``/readyz`` says so until it is back (see ``ping``).
+        """
         self.url = url
         self.engine: Engine = make_engine(url)
-        self.schema_version = create_schema(self.engine)
+        self.schema_version: int | None = None
+        if migrate:
+            self.migrate()
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Store:
-        """One store (and one connection pool) per database URL per process."""
-        with cls._instances_lock:
-            store = cls._instances.pop(settings.database_url, None)
-            if store is None:
-                store = cls(settings.database_url)
-            cls._instances[settings.database_url] = store  # most recently used last
-            # A process normally has one URL; a test session has hundreds: close the pools of old ones
-            # (a store still in use simply opens a new connection).
-            while len(cls._instances) > _CACHED_STORES:
-                oldest = next(iter(cls._instances))
-                cls._instances.pop(oldest).engine.dispose()
-            return store
+    def migrate(self) -> int:
+        """Create or upgrade the schema; safe when several workers start at once."""
+        self.schema_version = create_schema(self.engine)
+        return self.schema_version
+
+    def close(self) -> None:
+        """Close the connection pool (at shutdown)."""
+        self.engine.dispose()
 
     def ping(self) -> None:
-        """Raises when the database cannot be reached."""
+        """Raises when the database cannot be reached; migrates first if it was down at start."""
+        if self.schema_version is None:
+            self.migrate()
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 

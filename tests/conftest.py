@@ -8,16 +8,21 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import tomli_w
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from diagnostics import certs
+from diagnostics.app import create_app
+from diagnostics.resources import Resources, open_resources
 from diagnostics.settings import Settings, load_settings
+from diagnostics.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -114,6 +119,57 @@ def write_config(tmp_path: Path, sp_keypair: tuple[Path, Path]) -> Callable[...,
 @pytest.fixture
 def settings(write_config: Callable[..., Path]) -> Settings:
     return load_settings(write_config())
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio (the anyio pytest plugin, bundled with anyio)."""
+    return "asyncio"
+
+
+@pytest.fixture
+async def resources(settings: Settings) -> AsyncIterator[Resources]:
+    """The composition root for ``settings``, open for one async test (``@pytest.mark.anyio``)."""
+    async with open_resources(settings) as opened:
+        yield opened
+
+
+@pytest.fixture
+def open_store() -> Iterator[Callable[[str], Store]]:
+    """Stores for a test's own look at a database; their connection pools are closed after the test
+    (an open PostgreSQL connection left to the garbage collector is a ResourceWarning, an error here)."""
+    opened: list[Store] = []
+
+    def _open(url: str) -> Store:
+        store = Store(url)
+        opened.append(store)
+        return store
+
+    yield _open
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def app_client() -> Iterator[Callable[..., TestClient]]:
+    """Start apps with their lifespan running: ``app_client(settings_or_app, broker_transport=..., **client_kwargs)``.
+
+    The lifespan builds the app's resources (store, broker registry, keys); all are closed after the test.
+    """
+    started: list[TestClient] = []
+
+    def _start(
+        target: Settings | FastAPI, *, broker_transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any
+    ) -> TestClient:
+        app = target if isinstance(target, FastAPI) else create_app(target, broker_transport=broker_transport)
+        client = TestClient(app, **kwargs)
+        client.__enter__()
+        started.append(client)
+        return client
+
+    yield _start
+    for client in reversed(started):
+        client.__exit__(None, None, None)
 
 
 class LiveServer:

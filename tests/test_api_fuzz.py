@@ -182,7 +182,7 @@ def console(client: TestClient) -> TestClient:
     from diagnostics.store import Store
 
     settings_ = client.app.state.settings  # type: ignore[attr-defined]
-    accounts.create_user(Store.from_settings(settings_).engine, "fuzz.user", "correct horse battery staple")
+    accounts.create_user(Store(settings_.database_url).engine, "fuzz.user", "correct horse battery staple")
     page = client.get("/servicedesk/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token

@@ -27,7 +27,7 @@ def test_openapi_is_served_without_cdn_pages(settings: Settings) -> None:
 
 
 def test_sessions_past_the_retention_are_purged_at_start(settings: Settings) -> None:
-    store = Store.from_settings(settings)
+    store = Store(settings.database_url)
     old = store.create_session(
         broker_id="simulator", supplier_id=None, request_id="_old", now=datetime.now(UTC) - timedelta(days=31)
     )

@@ -10,7 +10,6 @@ import markdown
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
-from diagnostics.app import create_app
 from diagnostics.beheerder_card import SNIPPET, render_card, snippets
 from diagnostics.page_frame import SITE_NAME
 from diagnostics.service_info import service_info
@@ -76,8 +75,8 @@ def test_snippet_survives_markdown(write_config: Callable[..., Path]) -> None:
     )
 
 
-def test_print_view_page(settings: Settings) -> None:
-    response = TestClient(create_app(settings)).get("/beheerder-kaart")
+def test_print_view_page(app_client: Callable[..., TestClient], settings: Settings) -> None:
+    response = app_client(settings).get("/beheerder-kaart")
     assert response.status_code == 200
     soup = BeautifulSoup(response.text, "html.parser")
     assert soup.select_one("nav") is None

@@ -7,7 +7,6 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from diagnostics import certs
-from diagnostics.app import create_app
 from diagnostics.cert_status import WARNING_DAYS, sp_statuses, status_for
 from diagnostics.settings import load_settings
 from diagnostics.simulator.keys import keys_for
@@ -55,7 +54,9 @@ def test_expired_and_unreadable_certificates_are_errors(write_config: Callable[.
     assert upcoming.status == "error" and upcoming.fingerprint_sha256 is None
 
 
-def test_api_lists_sp_and_broker_certificates(write_config: Callable[..., Path], tmp_path: Path) -> None:
+def test_api_lists_sp_and_broker_certificates(
+    app_client: Callable[..., TestClient], write_config: Callable[..., Path], tmp_path: Path
+) -> None:
     base = load_settings(write_config())
     metadata_file = tmp_path / "broker-metadata.xml"
     metadata_file.write_bytes(broker_metadata(base))
@@ -69,7 +70,7 @@ def test_api_lists_sp_and_broker_certificates(write_config: Callable[..., Path],
             }
         )
     )
-    body = TestClient(create_app(settings)).get("/api/v1/certificates").json()
+    body = app_client(settings).get("/api/v1/certificates").json()
     assert body["status"] == "error"  # the unreachable broker
     rows = {(row["owner"], row["role"]): row for row in body["certificates"]}
     assert rows[("sp", "current")]["status"] == "ok"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from diagnostics.settings import Settings
-from tests.routes.test_roundtrip_pages import client_for, simulator_handler
+from tests.helpers.brokers import client_for, simulator_handler
 
 ROUTES_THAT_READ_BROKER_METADATA = (
     "/readyz",

@@ -9,16 +9,17 @@ import httpx
 from fastapi.testclient import TestClient
 
 from diagnostics import certs
-from diagnostics.app import create_app
 from diagnostics.settings import load_settings
 from tests.broker_network import answering_only_together, pinned_brokers
 from tests.conftest import LiveServer, free_port
-from tests.routes.test_roundtrip_pages import client_for
+from tests.helpers.brokers import client_for
 from tests.test_brokers import metadata_xml
 
 
-def _client(write_config: Callable[..., Path], overrides: dict[str, object]) -> TestClient:
-    return TestClient(create_app(load_settings(write_config(overrides))))
+def _client(
+    app_client: Callable[..., TestClient], write_config: Callable[..., Path], overrides: dict[str, object]
+) -> TestClient:
+    return app_client(load_settings(write_config(overrides)))
 
 
 def _file_broker(tmp_path: Path) -> dict[str, object]:
@@ -27,30 +28,38 @@ def _file_broker(tmp_path: Path) -> dict[str, object]:
     return {"brokers": [{"id": "hm", "name": "Test HM", "metadata_file": str(metadata)}]}
 
 
-def test_healthz(write_config: Callable[..., Path]) -> None:
-    response = _client(write_config, {}).get("/healthz")
+def test_healthz(app_client: Callable[..., TestClient], write_config: Callable[..., Path]) -> None:
+    response = _client(app_client, write_config, {}).get("/healthz")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
-def test_probes_answer_head_like_get_without_a_body(write_config: Callable[..., Path], tmp_path: Path) -> None:
-    client = _client(write_config, _file_broker(tmp_path))
+def test_probes_answer_head_like_get_without_a_body(
+    app_client: Callable[..., TestClient], write_config: Callable[..., Path], tmp_path: Path
+) -> None:
+    client = _client(app_client, write_config, _file_broker(tmp_path))
     for path in ("/healthz", "/readyz"):
         response = client.head(path)
         assert response.status_code == 200, path
         assert response.content == b"", path
-    broken = _client(write_config, {"brokers": [{"id": "gone", "name": "Gone", "metadata_file": str(tmp_path / "x")}]})
+    broken = _client(
+        app_client, write_config, {"brokers": [{"id": "gone", "name": "Gone", "metadata_file": str(tmp_path / "x")}]}
+    )
     assert broken.head("/readyz").status_code == 503
 
 
-def test_ready_when_database_and_metadata_answer(write_config: Callable[..., Path], tmp_path: Path) -> None:
-    response = _client(write_config, _file_broker(tmp_path)).get("/readyz")
+def test_ready_when_database_and_metadata_answer(
+    app_client: Callable[..., TestClient], write_config: Callable[..., Path], tmp_path: Path
+) -> None:
+    response = _client(app_client, write_config, _file_broker(tmp_path)).get("/readyz")
     assert response.status_code == 200, response.text
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker:hm": "ok"}}
 
 
-def test_not_ready_without_database(write_config: Callable[..., Path], tmp_path: Path) -> None:
+def test_not_ready_without_database(
+    app_client: Callable[..., TestClient], write_config: Callable[..., Path], tmp_path: Path
+) -> None:
     closed = f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"
-    response = _client(write_config, {**_file_broker(tmp_path), "database_url": closed}).get("/readyz")
+    response = _client(app_client, write_config, {**_file_broker(tmp_path), "database_url": closed}).get("/readyz")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"
@@ -59,12 +68,14 @@ def test_not_ready_without_database(write_config: Callable[..., Path], tmp_path:
     assert "127.0.0.1" not in response.text  # no connection details for whoever asks
 
 
-def test_not_ready_when_metadata_is_missing_or_unreachable(write_config: Callable[..., Path], tmp_path: Path) -> None:
+def test_not_ready_when_metadata_is_missing_or_unreachable(
+    app_client: Callable[..., TestClient], write_config: Callable[..., Path], tmp_path: Path
+) -> None:
     brokers = [
         {"id": "gone", "name": "Gone", "metadata_file": str(tmp_path / "missing.xml")},
         {"id": "down", "name": "Down", "metadata_url": f"http://127.0.0.1:{free_port()}/metadata"},
     ]
-    response = _client(write_config, {"brokers": brokers}).get("/readyz")
+    response = _client(app_client, write_config, {"brokers": brokers}).get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"] == {
         "database": "ok",
@@ -82,8 +93,8 @@ def test_readiness_asks_all_brokers_at_once(write_config: Callable[..., Path], t
     assert sorted(arrived) == ["hm-a.example/md", "hm-b.example/md"]
 
 
-def test_metrics_exposition(write_config: Callable[..., Path]) -> None:
-    response = _client(write_config, {}).get("/metrics")
+def test_metrics_exposition(app_client: Callable[..., TestClient], write_config: Callable[..., Path]) -> None:
+    response = _client(app_client, write_config, {}).get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     text = response.text

@@ -26,6 +26,7 @@ from diagnostics.simulator.responses import Login, build_response
 from diagnostics.simulator.scenarios import scenario
 from diagnostics.store import SessionRow, Store
 from tests.conftest import LiveServer
+from tests.helpers.keys import sp_signing_key
 from tests.pg import fresh_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -53,7 +54,10 @@ def cluster(
 async def _sso(client: httpx.AsyncClient, settings: Settings, scenario: str) -> tuple[str, str]:
     """Send a signed AuthnRequest in the simulator's test mode; returns (artifact, worker that issued it)."""
     request = build_authn_request(
-        settings, destination=f"{settings.public_base_url}/simulator/sso", relay_state="/diagnose/multi"
+        settings,
+        signing_key=sp_signing_key(settings),
+        destination=f"{settings.public_base_url}/simulator/sso",
+        relay_state="/diagnose/multi",
     )
     response = await client.get(f"{request.url}&scenario={scenario}", headers={"Connection": "close"})
     assert response.status_code == 303, response.text[:500]
@@ -68,7 +72,9 @@ async def _resolve(client: httpx.AsyncClient, settings: Settings, artifact: str)
     An unknown or already used artifact still gets a Response, with status Requester and no assertion.
     """
     ars_url = f"{settings.public_base_url}/simulator/ars"
-    envelope = artifact_resolve_envelope(settings, artifact=artifact, ars_url=ars_url)
+    envelope = artifact_resolve_envelope(
+        settings, signing_key=sp_signing_key(settings), artifact=artifact, ars_url=ars_url
+    )
     response = await client.post(
         ars_url, content=envelope, headers={**_headers(settings.simulator.soap_content_type), "Connection": "close"}
     )
@@ -130,7 +136,9 @@ def _verdict(url: str, ref: str) -> tuple[str, str | None]:
     return body["verdict"], (body["diagnosis"] or {}).get("id")
 
 
-def test_round_trips_cross_workers_and_replays_are_refused(cluster: tuple[LiveServer, Settings]) -> None:
+def test_round_trips_cross_workers_and_replays_are_refused(
+    cluster: tuple[LiveServer, Settings], open_store: Callable[[str], Store]
+) -> None:
     server, settings = cluster
     url = server.url
 
@@ -147,7 +155,7 @@ def test_round_trips_cross_workers_and_replays_are_refused(cluster: tuple[LiveSe
     crossed = [trip for trip in trips if trip.workers["start"] != trip.workers["acs"]]
     assert crossed, f"every round trip stayed on one worker: {[t.workers for t in trips]}"
 
-    store = Store(settings.database_url)
+    store = open_store(settings.database_url)
     for trip in trips:
         assert trip.reference is not None
         session = store.get_session(trip.reference)

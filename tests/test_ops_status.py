@@ -8,7 +8,6 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from diagnostics import certs
-from diagnostics.app import create_app
 from diagnostics.metadata_watch import refresh
 from diagnostics.settings import load_settings
 from diagnostics.store import Store
@@ -21,7 +20,7 @@ def _metric(text: str, name: str) -> float | None:
 
 
 def test_a_broker_key_roll_before_refresh_metadata_shows_the_same_certificates_everywhere(
-    write_config: Callable[..., Path], tmp_path: Path
+    app_client: Callable[..., TestClient], write_config: Callable[..., Path], tmp_path: Path
 ) -> None:
     old, new = certs.generate("Broker key old"), certs.generate("Broker key new", days=10)
     metadata = tmp_path / "hm.xml"
@@ -29,9 +28,9 @@ def test_a_broker_key_roll_before_refresh_metadata_shows_the_same_certificates_e
     settings = load_settings(
         write_config({"brokers": [{"id": "hm", "name": "Test HM", "metadata_file": str(metadata)}]})
     )
-    refresh(settings, Store.from_settings(settings))  # the cron job saw the old key ...
+    refresh(settings, Store(settings.database_url))  # the cron job saw the old key ...
     metadata.write_bytes(metadata_xml(new))  # ... then the broker rolled to a key that expires soon
-    client = TestClient(create_app(settings))
+    client = app_client(settings)
 
     report = client.get("/api/v1/certificates").json()
     status = client.get("/api/v1/status").json()
@@ -50,7 +49,7 @@ def test_a_broker_key_roll_before_refresh_metadata_shows_the_same_certificates_e
 
 
 def test_an_unreadable_certificate_is_an_error_in_the_status_too(
-    write_config: Callable[..., Path], tmp_path: Path
+    app_client: Callable[..., TestClient], write_config: Callable[..., Path], tmp_path: Path
 ) -> None:
     settings = load_settings(
         write_config(
@@ -60,7 +59,7 @@ def test_an_unreadable_certificate_is_an_error_in_the_status_too(
             }
         )
     )
-    client = TestClient(create_app(settings))
+    client = app_client(settings)
     report = client.get("/api/v1/certificates").json()
     status = client.get("/api/v1/status").json()
     assert report["status"] == status["status"] == "error"

@@ -10,7 +10,6 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from fastapi.testclient import TestClient
 
-from diagnostics.app import create_app
 from diagnostics.page_frame import SITE_NAME
 from diagnostics.settings import load_settings
 from tests.site import helpers
@@ -29,8 +28,8 @@ def built(tmp_path_factory: pytest.TempPathFactory, sp_keypair: tuple[Path, Path
 
 
 @pytest.fixture
-def client(write_config: Callable[..., Path], built: Path) -> TestClient:
-    return TestClient(create_app(load_settings(write_config({"site_dir": str(built)}))))
+def client(app_client: Callable[..., TestClient], write_config: Callable[..., Path], built: Path) -> TestClient:
+    return app_client(load_settings(write_config({"site_dir": str(built)})))
 
 
 def _service_page(client: TestClient, path: str) -> BeautifulSoup:

@@ -128,7 +128,7 @@ def test_purge_deletes_sessions_after_the_retention(write_config: Callable[..., 
     config = write_config()
     settings = load_settings(config)
     assert settings.retention_days == 30, "the documented default"
-    store = Store.from_settings(settings)
+    store = Store(settings.database_url)
     young = store.create_session(broker_id="simulator", supplier_id=None, request_id="_young")
     edge = store.create_session(broker_id="simulator", supplier_id=None, request_id="_edge")
     old = store.create_session(broker_id="simulator", supplier_id=None, request_id="_old")

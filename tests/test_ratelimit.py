@@ -32,17 +32,14 @@ def post_routes(app: FastAPI) -> list[str]:
 
 
 @pytest.fixture
-def make_client(write_config: Callable[..., Path]) -> Iterator[Callable[..., TestClient]]:
-    clients: list[TestClient] = []
-
+def make_client(
+    app_client: Callable[..., TestClient], write_config: Callable[..., Path]
+) -> Iterator[Callable[..., TestClient]]:
     def _make(limits: dict[str, int]) -> TestClient:
-        client = TestClient(create_app(load_settings(write_config({"rate_limits": limits}))))
-        clients.append(client.__enter__())
+        client: TestClient = app_client(load_settings(write_config({"rate_limits": limits})))
         return client
 
     yield _make
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 def test_roundtrip_start_over_the_limit_gets_429_with_retry_after(make_client: Callable[..., TestClient]) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import re
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,15 +14,17 @@ import pytest
 from lxml import etree
 
 from diagnostics import crypto, roundtrip
-from diagnostics.brokers import MD, BrokerRegistry
+from diagnostics.brokers import MD
 from diagnostics.catalogue import load_catalogue
+from diagnostics.resources import Resources, open_resources
 from diagnostics.settings import Settings
 from diagnostics.simulator import entities
 from diagnostics.simulator.keys import keys_for
-from diagnostics.simulator.metadata import ad_list, broker_metadata
+from diagnostics.simulator.metadata import broker_metadata
 from diagnostics.store import DiagSession, Store
 from diagnostics.verdict import CheckResult, Verdict
 from tests.conftest import free_port
+from tests.helpers.brokers import simulator_handler
 
 
 @pytest.fixture
@@ -31,17 +33,11 @@ def store(settings: Settings) -> Store:
 
 
 @pytest.fixture
-def registry(settings: Settings) -> BrokerRegistry:
+async def resources(settings: Settings) -> AsyncIterator[Resources]:
     """The embedded simulator's metadata and AD list, served in process instead of over the network."""
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/simulator/metadata":
-            return httpx.Response(200, content=broker_metadata(settings))
-        if request.url.path == "/simulator/listAD.xml":
-            return httpx.Response(200, content=ad_list(settings))
-        return httpx.Response(404)
-
-    return BrokerRegistry(settings, transport=httpx.MockTransport(handler))
+    transport = httpx.MockTransport(simulator_handler(settings))
+    async with open_resources(settings, broker_transport=transport) as opened:
+        yield opened
 
 
 @pytest.mark.parametrize(
@@ -67,16 +63,11 @@ def test_relay_state_fits_in_80_bytes() -> None:
     assert len(roundtrip.relay_state_for("BHP-7K3Q-9D2F").encode()) <= 80
 
 
-def test_start_login_stores_the_session_and_signs_a_scoped_request(
-    settings: Settings, store: Store, registry: BrokerRegistry
-) -> None:
+@pytest.mark.anyio
+async def test_start_login_stores_the_session_and_signs_a_scoped_request(resources: Resources) -> None:
     supplier = entities.SUPPLIERS[1].entity_id
-    started = asyncio.run(
-        roundtrip.start_login(
-            settings, store, registry, broker_id="simulator", supplier_id=supplier, scenario="cancelled"
-        )
-    )
-    session = store.get_session(started.session.reference)
+    started = await roundtrip.start_login(resources, broker_id="simulator", supplier_id=supplier, scenario="cancelled")
+    session = resources.store.get_session(started.session.reference)
     assert session is not None
     assert session.state == "started"
     assert session.supplier_id == supplier
@@ -95,17 +86,14 @@ def test_start_login_stores_the_session_and_signs_a_scoped_request(
     assert f'ID="{session.request_id}"' in xml
 
 
-def test_start_login_refuses_a_supplier_the_broker_does_not_list(
-    settings: Settings, store: Store, registry: BrokerRegistry
-) -> None:
+@pytest.mark.anyio
+async def test_start_login_refuses_a_supplier_the_broker_does_not_list(resources: Resources) -> None:
     with pytest.raises(roundtrip.StartError) as caught:
-        asyncio.run(
-            roundtrip.start_login(settings, store, registry, broker_id="simulator", supplier_id="urn:evil:AD:1")
-        )
+        await roundtrip.start_login(resources, broker_id="simulator", supplier_id="urn:evil:AD:1")
     assert caught.value.diagnosis == "config-error"
     with pytest.raises(roundtrip.StartError):
-        asyncio.run(roundtrip.start_login(settings, store, registry, broker_id="nope", supplier_id=None))
-    assert store.recent_sessions() == []
+        await roundtrip.start_login(resources, broker_id="nope", supplier_id=None)
+    assert resources.store.recent_sessions() == []
 
 
 def _artifact(source: bytes, handle: bytes = b"\x01" * 20) -> str:
@@ -120,11 +108,12 @@ def _artifact(source: bytes, handle: bytes = b"\x01" * 20) -> str:
         ("%%%", "malformed"),
     ],
 )
-def test_an_artifact_from_another_issuer_is_never_resolved(
-    settings: Settings, store: Store, registry: BrokerRegistry, artifact: str, diagnosis: str
+@pytest.mark.anyio
+async def test_an_artifact_from_another_issuer_is_never_resolved(
+    resources: Resources, artifact: str, diagnosis: str
 ) -> None:
-    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_req1")
-    verdict = asyncio.run(roundtrip.evaluate_artifact(settings, store, registry, session, artifact))
+    session = resources.store.create_session(broker_id="simulator", supplier_id=None, request_id="_req1")
+    verdict = await roundtrip.evaluate_artifact(resources, session, artifact)
     assert verdict.verdict == "failed"
     assert verdict.diagnosis is not None and verdict.diagnosis.id == diagnosis
     assert [check.id for check in verdict.checks] == ["artifact"]
@@ -317,21 +306,25 @@ def test_timeline_of_a_test_that_never_came_back_speaks_plain_dutch(settings: Se
             assert JARGON.search(f"{step.title} {step.detail}") is None, step
 
 
-def test_an_unreachable_artifact_service_is_a_verdict_not_a_crash(settings: Settings, store: Store) -> None:
+@pytest.mark.anyio
+async def test_an_unreachable_artifact_service_is_a_verdict_not_a_crash(settings: Settings, store: Store) -> None:
     root = etree.fromstring(broker_metadata(settings))
+    unreachable = f"http://127.0.0.1:{free_port()}/ars"
     for ars in root.iter(f"{{{MD}}}ArtifactResolutionService"):
-        ars.set("Location", f"http://127.0.0.1:{free_port()}/ars")
+        ars.set("Location", unreachable)
     pair = keys_for(settings.simulator.key_dir).broker
     crypto.sign(root, pair.key_pem, pair.cert_pem)
     metadata = etree.tostring(root)
 
     def handler(request: httpx.Request) -> httpx.Response:
+        if str(request.url) == unreachable:
+            raise httpx.ConnectError("connection refused", request=request)
         return httpx.Response(200, content=metadata)
 
-    registry = BrokerRegistry(settings, transport=httpx.MockTransport(handler))
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_req4")
     artifact = _artifact(hashlib.sha1(entities.BROKER_ENTITY_ID.encode()).digest())
-    verdict = asyncio.run(roundtrip.evaluate_artifact(settings, store, registry, session, artifact))
+    async with open_resources(settings, broker_transport=httpx.MockTransport(handler)) as resources:
+        verdict = await roundtrip.evaluate_artifact(resources, session, artifact)
     assert verdict.diagnosis is not None and verdict.diagnosis.id == "broker-unreachable"
     assert [(check.id, check.status) for check in verdict.checks] == [
         ("artifact", "pass"),

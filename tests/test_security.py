@@ -13,8 +13,9 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
-from diagnostics import security
+from diagnostics import csp, middleware, redirects
 from diagnostics.app import create_app
+from diagnostics.brokers import BrokerRegistry
 from diagnostics.settings import Settings, load_settings
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
@@ -98,15 +99,15 @@ def test_csp_allows_exactly_the_inline_scripts_of_the_built_site(tmp_path: Path,
         encoding="utf-8",
     )
     (tmp_path / "sub" / "index.html").write_text("<SCRIPT type='text/javascript'>var b=2;</SCRIPT>", encoding="utf-8")
-    scripts, styles = security.inline_hashes(tmp_path)
+    scripts, styles = csp.inline_hashes(tmp_path)
 
     def source(text: str) -> str:
         return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
     assert scripts == sorted([source("var a=1;"), source("var b=2;")])
     assert styles == [source("p{color:red}")]
-    csp = security.content_security_policy(settings, script_hashes=scripts, style_hashes=styles)
-    assert f"script-src 'self' {' '.join(scripts)};" in csp
+    policy = csp.content_security_policy(settings, script_hashes=scripts, style_hashes=styles)
+    assert f"script-src 'self' {' '.join(scripts)};" in policy
 
 
 def test_every_inline_script_of_the_real_site_is_hashed(client: TestClient, settings: Settings) -> None:
@@ -172,7 +173,7 @@ def test_unknown_method_has_a_stable_id(client: TestClient) -> None:
 
 
 def test_declared_body_over_the_limit_is_refused(client: TestClient, settings: Settings) -> None:
-    limit = security.max_body_bytes(settings)
+    limit = middleware.max_body_bytes(settings)
     response = client.post(
         "/_test/echo", content=b"{" + b" " * limit + b"}", headers={"content-type": "application/json"}
     )
@@ -182,7 +183,7 @@ def test_declared_body_over_the_limit_is_refused(client: TestClient, settings: S
 
 
 def test_streamed_body_over_the_limit_is_refused(client: TestClient, settings: Settings) -> None:
-    limit = security.max_body_bytes(settings)
+    limit = middleware.max_body_bytes(settings)
 
     def chunks() -> Iterator[bytes]:
         yield b'{"a": "'
@@ -196,7 +197,7 @@ def test_streamed_body_over_the_limit_is_refused(client: TestClient, settings: S
 
 
 def test_body_over_the_limit_gives_a_dutch_page_to_browsers(client: TestClient, settings: Settings) -> None:
-    response = client.post("/_test/echo", content=b"x" * (security.max_body_bytes(settings) + 1), headers=HTML)
+    response = client.post("/_test/echo", content=b"x" * (middleware.max_body_bytes(settings) + 1), headers=HTML)
     assert response.status_code == 413
     assert "Het bericht is te groot" in response.text
 
@@ -211,9 +212,9 @@ def test_negative_or_garbage_content_length_is_refused() -> None:
     async def inner(scope: object, receive: object, send: object) -> None:
         raise AssertionError("must not be reached")
 
-    middleware = security.BodySizeLimitMiddleware(inner, max_bytes=10)  # type: ignore[arg-type]
+    limited = middleware.BodySizeLimitMiddleware(inner, max_bytes=10)  # type: ignore[arg-type]
     app = FastAPI()
-    app.mount("/", middleware)  # type: ignore[arg-type]
+    app.mount("/", limited)  # type: ignore[arg-type]
     with TestClient(app) as test_client:
         response = test_client.post("/", content=b"abc", headers={"content-length": "-1"})
     assert response.status_code in {400, 413}
@@ -254,12 +255,12 @@ UNSAFE = [
 
 @pytest.mark.parametrize("value", SAFE)
 def test_same_origin_paths_are_allowed(value: str) -> None:
-    assert security.safe_redirect_target(value) == value
+    assert redirects.safe_redirect_target(value) == value
 
 
 @pytest.mark.parametrize("value", UNSAFE)
 def test_other_targets_are_refused(value: str | None) -> None:
-    assert security.safe_redirect_target(value) is None
+    assert redirects.safe_redirect_target(value) is None
 
 
 # ── cross-site form posts (CSRF) ──
@@ -305,7 +306,7 @@ def test_every_post_route_refuses_a_cross_site_form_post(client: TestClient, app
 
 
 def test_exempt_routes_are_exactly_the_saml_endpoints() -> None:
-    assert security.CROSS_SITE_ALLOWED == frozenset(CROSS_SITE_BY_DESIGN)
+    assert middleware.CROSS_SITE_ALLOWED == frozenset(CROSS_SITE_BY_DESIGN)
 
 
 def test_same_origin_posts_pass_the_guard(client: TestClient, settings: Settings) -> None:
@@ -330,7 +331,7 @@ def test_console_forms_need_a_token_even_without_browser_headers(client: TestCli
     from diagnostics.servicedesk import accounts
     from diagnostics.store import Store
 
-    accounts.create_user(Store.from_settings(settings).engine, "csrf.test", "correct horse battery staple")
+    accounts.create_user(Store(settings.database_url).engine, "csrf.test", "correct horse battery staple")
     paths = [path for path in _post_paths(client.app) if path.startswith("/servicedesk")]  # type: ignore[arg-type]
     assert "/servicedesk/login" in paths
     for path in paths:
@@ -348,7 +349,7 @@ def test_console_login_never_redirects_off_site(write_config: Callable[..., Path
     from diagnostics.store import Store
 
     settings = load_settings(write_config({"rate_limits": {"login": 0}}))
-    accounts.create_user(Store.from_settings(settings).engine, "redirect.test", "correct horse battery staple")
+    accounts.create_user(Store(settings.database_url).engine, "redirect.test", "correct horse battery staple")
     with TestClient(create_app(settings)) as client:
         _login_with_targets(client)
 
@@ -432,22 +433,27 @@ def test_form_action_lists_the_sso_origin_of_every_broker(write_config: Callable
         assert "https://sso.andere-makelaar.example" in _csp(client.get("/healthz").headers)["form-action"]
 
 
-def test_sso_origins_are_kept_when_a_broker_cannot_be_read(write_config: Callable[..., Path], tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_sso_origins_are_kept_when_a_broker_cannot_be_read(
+    write_config: Callable[..., Path], tmp_path: Path
+) -> None:
     base = load_settings(write_config())
     metadata = _other_broker_metadata(base, tmp_path)
     settings = load_settings(
         write_config({"brokers": [{"id": "andere", "name": "Andere", "metadata_file": str(metadata)}]}, name="b.toml")
     )
     now = [0.0]
-    origins = security.BrokerSsoOrigins(settings, ttl_seconds=100, retry_seconds=10, clock=lambda: now[0])
+    registry = BrokerRegistry(settings)
+    origins = csp.BrokerSsoOrigins(settings, registry, ttl_seconds=100, retry_seconds=10, clock=lambda: now[0])
     assert origins.stale
-    origins.refresh()
+    await origins.refresh()
     assert origins.origins == {"https://sso.andere-makelaar.example"}
     assert not origins.stale
     metadata.write_bytes(b"<kapot")
+    registry.forget()  # the registry would otherwise answer from its cache
     now[0] = 100.0
     assert origins.stale
-    origins.refresh()
+    await origins.refresh()
     assert origins.origins == {"https://sso.andere-makelaar.example"}, "a failed read keeps what was known"
     now[0] = 105.0
     assert not origins.stale

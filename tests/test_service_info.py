@@ -8,7 +8,6 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from lxml import etree
 
-from diagnostics.app import create_app
 from diagnostics.beheerder_card import SNIPPET, render_card, snippets
 from diagnostics.catalogue_fragment import ESC, catalogue_fragment
 from diagnostics.service_info import service_info
@@ -44,8 +43,8 @@ def test_mailto_carries_subject_and_all_values(settings: Settings) -> None:
     assert info.as_text() in query["body"][0]
 
 
-def test_api_returns_the_same_model(settings: Settings) -> None:
-    client = TestClient(create_app(settings))
+def test_api_returns_the_same_model(app_client: Callable[..., TestClient], settings: Settings) -> None:
+    client = app_client(settings)
     response = client.get("/api/v1/service-info")
     assert response.status_code == 200
     assert response.json() == service_info(settings).model_dump(mode="json")
@@ -57,7 +56,9 @@ def test_api_returns_the_same_model(settings: Settings) -> None:
     assert "service_uuid" in schema["components"]["schemas"]["ServiceInfo"]["properties"]
 
 
-def test_card_api_metadata_and_catalogue_show_identical_values(write_config: Callable[..., Path]) -> None:
+def test_card_api_metadata_and_catalogue_show_identical_values(
+    app_client: Callable[..., TestClient], write_config: Callable[..., Path]
+) -> None:
     """One config, four surfaces; change values in a fresh config and every surface follows."""
     oin = "00000001234567890000"
     values = {
@@ -83,7 +84,7 @@ def test_card_api_metadata_and_catalogue_show_identical_values(write_config: Cal
         "required_loa": values["required_loa"],
         "required_loa_label": "eHerkenning niveau 3",
     }
-    client = TestClient(create_app(settings))
+    client = app_client(settings)
 
     api = client.get("/api/v1/service-info").json()
     assert {key: api[key] for key in expected} == expected

@@ -265,26 +265,9 @@ def test_concurrent_schema_creation_on_an_empty_database(store_url: str) -> None
     check.engine.dispose()
 
 
-def test_from_settings_shares_one_store_per_url(write_config: Any, tmp_path: Path) -> None:
-    first = load_settings(write_config({"database_url": f"sqlite:///{tmp_path / 'a.sqlite3'}"}))
-    same = load_settings(write_config({"database_url": f"sqlite:///{tmp_path / 'a.sqlite3'}"}, name="b.toml"))
-    other = load_settings(write_config({"database_url": f"sqlite:///{tmp_path / 'c.sqlite3'}"}, name="c.toml"))
-    store = Store.from_settings(first)
-    assert Store.from_settings(same) is store
-    assert Store.from_settings(other) is not store
-    # Many URLs (a test session) do not keep a pool open for each; the store still works afterwards.
-    for index in range(12):
-        Store.from_settings(
-            load_settings(
-                write_config({"database_url": f"sqlite:///{tmp_path / f'{index}.sqlite3'}"}, name=f"{index}.toml")
-            )
-        )
-    assert store.remember_assertion("_after-eviction", datetime.now(UTC) + timedelta(minutes=1)) is True
-
-
 def test_purge_command(write_config: Any, tmp_path: Path) -> None:
     config = write_config({"retention_days": 30})
-    store = Store.from_settings(load_settings(config))
+    store = Store(load_settings(config).database_url)
     old = store.create_session(
         broker_id="simulator", supplier_id=None, request_id="_cli-old", now=datetime.now(UTC) - timedelta(days=31)
     )

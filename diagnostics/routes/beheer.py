@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from diagnostics.cert_page import BADGES, SUMMARIES, SUMMARY_WORDS, owner_groups
+from diagnostics.cert_page import BADGES, PAGE_PATH, SUMMARIES, SUMMARY_WORDS, owner_groups
+from diagnostics.cert_status import certificate_report
 from diagnostics.deps import RegistryDep, SettingsDep
-from diagnostics.routes.certificates import PAGE_PATH, certificate_report
-from diagnostics.security import TEMPLATES
+from diagnostics.page_frame import TEMPLATES
 
 # Open like /api/v1/certificates: the same facts, all public in the metadata we and the brokers publish.
 router = APIRouter(prefix="/beheer", tags=["beheer"])

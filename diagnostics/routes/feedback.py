@@ -9,9 +9,8 @@ from anyio import to_thread
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, field_validator
 
-from diagnostics.deps import SettingsDep
+from diagnostics.deps import StoreDep
 from diagnostics.servicedesk import records
-from diagnostics.store import Store
 
 router = APIRouter(prefix="/api/v1", tags=["feedback"])
 
@@ -38,10 +37,9 @@ class FeedbackStored(BaseModel):
 
 
 @router.post("/feedback", response_model=FeedbackStored, status_code=201)
-async def create_feedback(body: FeedbackIn, settings: SettingsDep) -> FeedbackStored:
+async def create_feedback(body: FeedbackIn, store: StoreDep) -> FeedbackStored:
     """Count one answer to "Was deze pagina nuttig?" for a help page (nothing about the reader is kept)."""
     if body.page.startswith(("/api/", "/servicedesk", "/simulator", "/saml")):
         raise HTTPException(status_code=422, detail="not-a-help-page")
-    store = await to_thread.run_sync(Store.from_settings, settings)
     await to_thread.run_sync(records.add_feedback, store.engine, body.page, body.rating)
     return FeedbackStored(page=body.page, rating=body.rating)

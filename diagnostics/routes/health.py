@@ -13,11 +13,10 @@ from starlette.concurrency import run_in_threadpool
 
 from diagnostics import metrics
 from diagnostics.brokers import BrokerError, BrokerRegistry
-from diagnostics.deps import RegistryDep, SettingsDep
+from diagnostics.cert_status import certificate_report
+from diagnostics.deps import RegistryDep, SettingsDep, StoreDep
 from diagnostics.metadata_watch import change_counts
 from diagnostics.ops_status import certificate_days_left
-from diagnostics.routes.certificates import certificate_report
-from diagnostics.store import Store
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
@@ -32,18 +31,18 @@ class Readiness(BaseModel):
 # A wrong method's Allow header names both (diagnostics.allow).
 @router.head("/healthz", include_in_schema=False)
 @router.get("/healthz")
-def read_health() -> dict[str, str]:
-    """Answers while the process is up."""
+async def read_health() -> dict[str, str]:
+    """Answers while the process is up: on the event loop, so it never queues behind the thread pool."""
     return {"status": "ok"}
 
 
 @router.head("/readyz", include_in_schema=False)
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
-async def read_readiness(settings: SettingsDep, registry: RegistryDep) -> JSONResponse:
+async def read_readiness(settings: SettingsDep, store: StoreDep, registry: RegistryDep) -> JSONResponse:
     """Ready when the database answers and every broker's metadata can be loaded and trusted."""
     checks: dict[str, str] = {}
     try:
-        await run_in_threadpool(lambda: Store.from_settings(settings).ping())
+        await run_in_threadpool(store.ping)
         checks["database"] = "ok"
     except Exception as exc:  # any driver error means "not ready"; the type is enough for the operator
         log.warning("readiness: database unavailable: %s", type(exc).__name__)
@@ -65,12 +64,12 @@ async def _broker_state(registry: BrokerRegistry, broker_id: str) -> str:
 
 
 @router.get("/metrics", response_class=Response)
-async def read_metrics(settings: SettingsDep, registry: RegistryDep) -> Response:
+async def read_metrics(settings: SettingsDep, store: StoreDep, registry: RegistryDep) -> Response:
     """Prometheus exposition format (all workers together when PROMETHEUS_MULTIPROC_DIR is set)."""
     report = await certificate_report(settings, registry)  # the same certificates as /api/v1/certificates
     for name, days in certificate_days_left(report.certificates).items():
         metrics.set_certificate_days_left(name, days)
-    counts = await run_in_threadpool(lambda: change_counts(Store.from_settings(settings)))
+    counts = await run_in_threadpool(change_counts, store)
     for (broker, kind), count in counts.items():
         metrics.set_metadata_changes(broker, kind, count)
     return Response(await run_in_threadpool(metrics.render), media_type=metrics.CONTENT_TYPE)

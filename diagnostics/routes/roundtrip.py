@@ -9,14 +9,15 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from diagnostics import localtime, page_frame, reference, roundtrip, user_answer
 from diagnostics.brokers import BrokerError, BrokerRegistry, Supplier
 from diagnostics.catalogue import Entry, load_catalogue
-from diagnostics.deps import RegistryDep, SettingsDep
+from diagnostics.deps import RegistryDep, ResourcesDep, SettingsDep, StoreDep
+from diagnostics.resources import Resources
 from diagnostics.service_info import service_info
 from diagnostics.settings import BrokerConfig, Settings
 from diagnostics.store import DiagSession, Store
@@ -35,10 +36,6 @@ ONE_DAY = 24 * 3600
 router = APIRouter(tags=["roundtrip"])
 
 
-def get_store(settings: SettingsDep) -> Store:
-    return Store.from_settings(settings)
-
-
 class SupplierOut(BaseModel):
     entity_id: str = Field(description="EntityID van de authenticatiedienst (gaat mee in Scoping/IDPList).")
     display_name: str = Field(description="Naam zoals de herkenningsmakelaar hem publiceert.")
@@ -48,7 +45,7 @@ class BrokerSuppliersOut(BaseModel):
     broker: str = Field(description="Id van de herkenningsmakelaar uit de configuratie.")
     name: str = Field(description="Naam van de herkenningsmakelaar.")
     suppliers: list[SupplierOut] = Field(
-        description="De eHerkenningsmakelaars uit de ondertekende AD-lijst, op volgorde."
+        description="De eHerkenningsmakelaars uit de ondertekende AD-lijst, alfabetisch op naam."
     )
     error: str | None = Field(description="Diagnose-id als de lijst nu niet op te halen is.")
 
@@ -59,9 +56,6 @@ class OpenTestOut(BaseModel):
     text: str = Field(description="Tekst van de melding, zoals op /diagnose.")
     link_text: str = Field(description="Tekst van de link naar de vraag wat de gebruiker zag.")
     question_url: str = Field(description="De vraag op de uitslagpagina: /diagnose/{reference}#vraag.")
-
-
-StoreDep = Annotated[Store, Depends(get_store)]
 
 
 def _secure(settings: Settings) -> bool:
@@ -127,7 +121,12 @@ async def _supplier_list(broker: BrokerConfig, registry: BrokerRegistry) -> Brok
     return BrokerSuppliersOut(
         broker=broker.id,
         name=broker.name,
-        suppliers=[SupplierOut(entity_id=s.entity_id, display_name=s.display_name) for s in suppliers],
+        # Alphabetical by name, ignoring case: the afsprakenstelsel asks this of every screen where the user
+        # picks a broker, so that no eHerkenningsmakelaar is favoured by its place in the AD list.
+        suppliers=[
+            SupplierOut(entity_id=s.entity_id, display_name=s.display_name)
+            for s in sorted(suppliers, key=lambda supplier: supplier.display_name.casefold())
+        ],
         error=error,
     )
 
@@ -211,17 +210,16 @@ async def read_suppliers(settings: SettingsDep, registry: RegistryDep) -> list[B
 @router.post("/diagnose/start", response_class=Response)
 async def create_test(
     request: Request,
-    settings: SettingsDep,
-    store: StoreDep,
-    registry: RegistryDep,
+    resources: ResourcesDep,
     broker: Annotated[str, Form(max_length=32)],
     supplier: Annotated[str | None, Form(max_length=255)] = None,
     scenario: Annotated[str | None, Form(max_length=64)] = None,
 ) -> Response:
     """Start a test: a diagnostics session and a signed AuthnRequest, then off to the broker."""
+    settings, store, registry = resources.settings, resources.store, resources.registry
     try:
         started = await roundtrip.start_login(
-            settings, store, registry, broker_id=broker, supplier_id=supplier or None, scenario=scenario
+            resources, broker_id=broker, supplier_id=supplier or None, scenario=scenario
         )
     except roundtrip.ChoiceError as exc:
         # The user's own input: ask again on the same page, like any form, with the error beside the choice.
@@ -267,14 +265,7 @@ async def create_test(
 # ── the broker sends the user back ──
 
 
-async def _receive(
-    request: Request,
-    settings: Settings,
-    store: Store,
-    registry: BrokerRegistry,
-    saml_art: str | None,
-    relay: str | None,
-) -> Response:
+async def _receive(request: Request, resources: Resources, saml_art: str | None, relay: str | None) -> Response:
     if not saml_art:
         return TEMPLATES.TemplateResponse(
             request,
@@ -291,7 +282,7 @@ async def _receive(
             },
             status_code=400,
         )
-    ref = await roundtrip.receive_artifact(settings, store, registry, saml_art=saml_art.strip(), relay_state=relay)
+    ref = await roundtrip.receive_artifact(resources, saml_art=saml_art.strip(), relay_state=relay)
     if ref is None:
         return TEMPLATES.TemplateResponse(
             request,
@@ -313,27 +304,23 @@ async def _receive(
 @router.get("/saml/acs", response_class=Response)
 async def read_acs(
     request: Request,
-    settings: SettingsDep,
-    store: StoreDep,
-    registry: RegistryDep,
+    resources: ResourcesDep,
     saml_art: Annotated[str | None, Query(alias="SAMLart", max_length=200)] = None,
     relay_state: Annotated[str | None, Query(alias="RelayState", max_length=200)] = None,
 ) -> Response:
     """AssertionConsumerService, HTTP-Artifact by GET: resolve, check, show the result."""
-    return await _receive(request, settings, store, registry, saml_art, relay_state)
+    return await _receive(request, resources, saml_art, relay_state)
 
 
 @router.post("/saml/acs", response_class=Response)
 async def create_acs(
     request: Request,
-    settings: SettingsDep,
-    store: StoreDep,
-    registry: RegistryDep,
+    resources: ResourcesDep,
     saml_art: Annotated[str | None, Form(alias="SAMLart", max_length=200)] = None,
     relay_state: Annotated[str | None, Form(alias="RelayState", max_length=200)] = None,
 ) -> Response:
     """AssertionConsumerService, HTTP-Artifact by POST: resolve, check, show the result."""
-    return await _receive(request, settings, store, registry, saml_art, relay_state)
+    return await _receive(request, resources, saml_art, relay_state)
 
 
 # ── result ──

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from diagnostics.deps import RegistryDep, SettingsDep
+from diagnostics.cert_page import PAGE_LINK
+from diagnostics.cert_status import certificate_report
+from diagnostics.deps import RegistryDep, SettingsDep, StoreDep
 from diagnostics.ops_status import operator_status
-from diagnostics.routes.certificates import PAGE_LINK, certificate_report
 
 router = APIRouter(prefix="/api/v1", tags=["status"])
 
@@ -34,14 +35,16 @@ class BrokerStatus(BaseModel):
 
 class OperatorStatus(BaseModel):
     status: Literal["ok", "warning", "error"]
-    schema_version: int
+    schema_version: int | None
     certificates: list[CertificateStatus]
     brokers: list[BrokerStatus]
 
 
 @router.get("/status", response_model=OperatorStatus)
-async def read_status(response: Response, settings: SettingsDep, registry: RegistryDep) -> OperatorStatus:
+async def read_status(
+    response: Response, settings: SettingsDep, store: StoreDep, registry: RegistryDep
+) -> OperatorStatus:
     """Certificate lifetimes and each broker's last metadata snapshot with changes and warnings."""
     response.headers["Link"] = PAGE_LINK  # the certificates as a page for people
     report = await certificate_report(settings, registry)
-    return OperatorStatus.model_validate(await run_in_threadpool(operator_status, settings, report.certificates))
+    return OperatorStatus.model_validate(await run_in_threadpool(operator_status, settings, store, report.certificates))

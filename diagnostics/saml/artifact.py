@@ -15,6 +15,7 @@ import httpx
 from lxml import etree
 
 from diagnostics import crypto, xmlsafe
+from diagnostics.certs import SigningKey
 from diagnostics.saml.authn import NSMAP, SAML, SAMLP, instant, new_id
 from diagnostics.settings import Settings
 
@@ -49,7 +50,9 @@ def parse_artifact(artifact: str) -> tuple[int, bytes]:
     return int.from_bytes(raw[2:4], "big"), raw[4:24]
 
 
-def artifact_resolve_envelope(settings: Settings, *, artifact: str, ars_url: str, now: datetime | None = None) -> bytes:
+def artifact_resolve_envelope(
+    settings: Settings, *, signing_key: SigningKey, artifact: str, ars_url: str, now: datetime | None = None
+) -> bytes:
     """A SOAP 1.1 envelope holding an ArtifactResolve signed with the SP key."""
     resolve = etree.Element(
         f"{{{SAMLP}}}ArtifactResolve",
@@ -61,7 +64,7 @@ def artifact_resolve_envelope(settings: Settings, *, artifact: str, ars_url: str
     )
     etree.SubElement(resolve, f"{{{SAML}}}Issuer").text = settings.sp.entity_id
     etree.SubElement(resolve, f"{{{SAMLP}}}Artifact").text = artifact
-    crypto.sign(resolve, settings.sp.key_file.read_bytes(), settings.sp.cert_file.read_bytes())
+    crypto.sign(resolve, signing_key.key_pem, signing_key.cert_pem)
     envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soapenv": SOAP_ENV})
     etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(resolve)
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
@@ -100,26 +103,25 @@ def artifact_response_from_soap(response: httpx.Response, *, max_bytes: int) -> 
     return etree.tostring(found)
 
 
-def resolve_artifact(settings: Settings, *, artifact: str, ars_url: str, content_type: str, timeout: float) -> bytes:
-    """Resolve ``artifact`` at ``ars_url``; returns the ArtifactResponse element as bytes."""
-    envelope = artifact_resolve_envelope(settings, artifact=artifact, ars_url=ars_url)
-    try:
-        response = httpx.post(ars_url, content=envelope, headers=_headers(content_type), timeout=timeout)
-    except httpx.TimeoutException:
-        raise ArtifactError("broker-unreachable", f"De makelaar antwoordde niet binnen {timeout:g} seconden.")
-    except httpx.TransportError as exc:
-        raise ArtifactError("broker-unreachable", f"De makelaar is niet bereikbaar: {type(exc).__name__}.")
-    return artifact_response_from_soap(response, max_bytes=settings.max_message_bytes)
-
-
-async def resolve_artifact_async(
-    settings: Settings, *, artifact: str, ars_url: str, content_type: str, timeout: float
+async def resolve_artifact(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    *,
+    signing_key: SigningKey,
+    artifact: str,
+    ars_url: str,
+    content_type: str,
+    timeout: float,
 ) -> bytes:
-    """:func:`resolve_artifact` without blocking the event loop (the simulator may run in this process)."""
-    envelope = artifact_resolve_envelope(settings, artifact=artifact, ars_url=ars_url)
+    """Resolve ``artifact`` at ``ars_url``; returns the ArtifactResponse element as bytes.
+
+    ``client`` is the broker's long-lived client (``BrokerRegistry.client``): its TLS context and
+    connection pool are built once, not per login. Never blocks the event loop, so the embedded
+    simulator can answer from this same process.
+    """
+    envelope = artifact_resolve_envelope(settings, signing_key=signing_key, artifact=artifact, ars_url=ars_url)
     try:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            response = await client.post(ars_url, content=envelope, headers=_headers(content_type))
+        response = await client.post(ars_url, content=envelope, headers=_headers(content_type), timeout=timeout)
     except httpx.TimeoutException:
         raise ArtifactError("broker-unreachable", f"De makelaar antwoordde niet binnen {timeout:g} seconden.")
     except httpx.TransportError as exc:

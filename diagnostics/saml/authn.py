@@ -18,11 +18,12 @@ from urllib.parse import quote_plus, unquote_plus, urlencode
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
 from diagnostics import crypto
+from diagnostics.certs import SigningKey
 from diagnostics.settings import Settings
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -89,6 +90,7 @@ def authn_request_xml(
 def build_authn_request(
     settings: Settings,
     *,
+    signing_key: SigningKey,
     destination: str,
     supplier_id: str | None = None,
     relay_state: str,
@@ -106,14 +108,13 @@ def build_authn_request(
         supplier_id=supplier_id,
         now=now or datetime.now(UTC),
     )
-    key_pem = settings.sp.key_file.read_bytes()
     if binding == "post":
-        crypto.sign(element, key_pem, settings.sp.cert_file.read_bytes())
+        crypto.sign(element, signing_key.key_pem, signing_key.cert_pem)
         xml = etree.tostring(element)
         form = {"SAMLRequest": base64.b64encode(xml).decode("ascii"), "RelayState": relay_state}
         return AuthnRequestOut(request_id, binding, destination, xml, form)
     xml = etree.tostring(element)
-    query = signed_redirect_query("SAMLRequest", xml, relay_state, key_pem)
+    query = signed_redirect_query("SAMLRequest", xml, relay_state, signing_key.private_key)
     separator = "&" if "?" in destination else "?"
     return AuthnRequestOut(request_id, binding, f"{destination}{separator}{query}", xml)
 
@@ -134,16 +135,16 @@ def decode_redirect_message(value: str, *, max_bytes: int) -> bytes:
     return data
 
 
-def signed_redirect_query(param: str, xml: bytes, relay_state: str | None, key_pem: bytes) -> str:
-    """``SAMLRequest=…&RelayState=…&SigAlg=…&Signature=…`` signed RSA-SHA256 over the first three."""
+def signed_redirect_query(param: str, xml: bytes, relay_state: str | None, key: rsa.RSAPrivateKey) -> str:
+    """``SAMLRequest=…&RelayState=…&SigAlg=…&Signature=…`` signed RSA-SHA256 over the first three.
+
+    ``key`` is parsed already (``certs.KeyFiles``): parsing costs a hundred times the signature.
+    """
     parts = [(param, encode_redirect_message(xml))]
     if relay_state:
         parts.append(("RelayState", relay_state))
     parts.append(("SigAlg", RSA_SHA256))
     signed = urlencode(parts, quote_via=quote_plus)
-    key = serialization.load_pem_private_key(key_pem, password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ValueError("only RSA keys are supported")
     signature = key.sign(signed.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
     return f"{signed}&Signature={quote_plus(base64.b64encode(signature).decode('ascii'))}"
 

@@ -8,17 +8,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from diagnostics import page_frame, reference, roundtrip
 from diagnostics.beheerder_card import ticket_reply
 from diagnostics.catalogue import load_catalogue
-from diagnostics.deps import RegistryDep, SettingsDep
-from diagnostics.security import safe_redirect_target
+from diagnostics.deps import RegistryDep, SettingsDep, StoreDep
+from diagnostics.redirects import safe_redirect_target
+from diagnostics.resources import resources_in
 from diagnostics.servicedesk import accounts, chart, paste, records, sessions, wording
+from diagnostics.servicedesk.guards import ConsoleUser, CsrfChecked, FormExpired, LoginRequired, logged_in_user
 from diagnostics.servicedesk.redact import redact
-from diagnostics.servicedesk.web_session import Csrf, csrf_valid, end_session, session_claims, start_session
+from diagnostics.servicedesk.web_session import Csrf, end_session, session_claims, start_session
 from diagnostics.settings import Settings
 from diagnostics.store import DiagSession, Store
 from diagnostics.verdict import Verdict
@@ -30,27 +32,6 @@ PERIODS = (7, 30)
 MAX_PASTE_CHARS = 2_000_000
 
 router = APIRouter(prefix="/servicedesk", tags=["servicedesk"], include_in_schema=False)
-
-
-def get_store(settings: SettingsDep) -> Store:
-    return Store.from_settings(settings)
-
-
-StoreDep = Annotated[Store, Depends(get_store)]
-
-
-def current_user(request: Request, settings: Settings) -> str | None:
-    """The logged-in console user: a valid signed cookie naming a session that is still open."""
-    claims = session_claims(request, settings)
-    if claims is None:
-        return None
-    name, nonce = claims
-    return name if sessions.is_open(get_store(settings).engine, name, nonce) else None
-
-
-def _login_redirect(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/servicedesk/login?next={target}", status_code=303)
 
 
 def _page(
@@ -66,8 +47,21 @@ def _page(
     return csrf.apply(response)
 
 
-def _refused_form(request: Request, settings: Settings) -> Response:
-    return _page(request, settings, "expired_form.html", {"user": current_user(request, settings)}, status_code=400)
+def install(app: FastAPI) -> None:
+    """Answer the console's failed checks (``guards``): FastAPI's handlers are app-wide, but only the
+    console's dependencies raise these two."""
+
+    async def login_required(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)
+        return RedirectResponse(f"/servicedesk/login?next={exc.target}", status_code=303)
+
+    async def form_expired(request: Request, _exc: Exception) -> Response:
+        resources = resources_in(request.scope)
+        user = await to_thread.run_sync(logged_in_user, request, resources)
+        return _page(request, resources.settings, "expired_form.html", {"user": user}, status_code=400)
+
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(FormExpired, form_expired)
 
 
 def _verdict_view(verdict: Verdict) -> dict[str, Any]:
@@ -113,14 +107,12 @@ def create_login(
     request: Request,
     settings: SettingsDep,
     store: StoreDep,
+    _csrf: CsrfChecked,
     name: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     next: Annotated[str, Form(max_length=2048)] = "/servicedesk",
-    csrf_token: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Check name and password; five wrong passwords lock the name for 15 minutes."""
-    if not csrf_valid(request, settings, csrf_token):
-        return _refused_form(request, settings)
     target = safe_redirect_target(next) or "/servicedesk"
     if not target.startswith("/servicedesk"):
         target = "/servicedesk"
@@ -135,26 +127,19 @@ def create_login(
 
 
 @router.post("/logout")
-def delete_login(
-    request: Request, settings: SettingsDep, csrf_token: Annotated[str, Form(max_length=500)] = ""
-) -> Response:
+def delete_login(request: Request, settings: SettingsDep, store: StoreDep, _csrf: CsrfChecked) -> Response:
     """Log out of the console."""
-    if not csrf_valid(request, settings, csrf_token):
-        return _refused_form(request, settings)
     claims = session_claims(request, settings)
     if claims is not None:
-        sessions.close_session(get_store(settings).engine, claims[1])
+        sessions.close_session(store.engine, claims[1])
     response = RedirectResponse("/servicedesk/login", status_code=303)
     end_session(response)
     return response
 
 
 @router.get("", response_class=HTMLResponse)
-def read_console(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
+def read_console(request: Request, settings: SettingsDep, store: StoreDep, user: ConsoleUser) -> Response:
     """Start page: look up a reference, paste a message, what breaks most, page feedback."""
-    user = current_user(request, settings)
-    if user is None:
-        return _login_redirect(request)
     now = datetime.now(UTC)
     context = {
         "user": user,
@@ -171,15 +156,11 @@ def create_lookup(
     request: Request,
     settings: SettingsDep,
     store: StoreDep,
+    user: ConsoleUser,
+    _csrf: CsrfChecked,
     code: Annotated[str, Form(max_length=100)] = "",
-    csrf_token: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Look up a reference code typed in the form (any case, with or without dashes)."""
-    user = current_user(request, settings)
-    if user is None:
-        return _login_redirect(request)
-    if not csrf_valid(request, settings, csrf_token):
-        return _refused_form(request, settings)
     ref = reference.normalise(code)
     if ref is None:
         context = {
@@ -198,12 +179,9 @@ def create_lookup(
 
 @router.get("/referentie/{code}", response_class=HTMLResponse)
 async def read_reference(
-    request: Request, settings: SettingsDep, store: StoreDep, registry: RegistryDep, code: str
+    request: Request, settings: SettingsDep, store: StoreDep, registry: RegistryDep, user: ConsoleUser, code: str
 ) -> Response:
     """One diagnostics session by reference code: times, broker, verdict, redacted check trace."""
-    user = await to_thread.run_sync(current_user, request, settings)
-    if user is None:
-        return _login_redirect(request)
     ref = reference.normalise(code)
     await to_thread.run_sync(records.audit, store.engine, user, "lookup", ref or code[:16])
     session: DiagSession | None = await to_thread.run_sync(store.get_session, ref) if ref else None
@@ -235,30 +213,23 @@ def _known_broker(settings: Settings, broker: str) -> str:
     return broker if broker in {b.id for b in settings.brokers} else settings.brokers[0].id
 
 
-async def _analyse(settings: Settings, message: str, broker_id: str) -> Verdict:
-    return await to_thread.run_sync(paste.analyse, settings, message, broker_id)
-
-
 @router.post("/analyse", response_class=HTMLResponse)
 async def create_analysis(
     request: Request,
     settings: SettingsDep,
     store: StoreDep,
+    registry: RegistryDep,
+    user: ConsoleUser,
+    _csrf: CsrfChecked,
     message: Annotated[str, Form(max_length=MAX_PASTE_CHARS)] = "",
     broker: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Check a pasted SAML message; nothing is stored unless the user asks for it."""
-    user = current_user(request, settings)
-    if user is None:
-        return _login_redirect(request)
-    if not csrf_valid(request, settings, csrf_token):
-        return _refused_form(request, settings)
     broker_id = _known_broker(settings, broker)
     if not message.strip():
         context = {"user": user, "brokers": settings.brokers, "broker_id": broker_id, "message_error": True}
         return _page(request, settings, "analysis.html", context, status_code=400)
-    verdict = await _analyse(settings, message, broker_id)
+    verdict = await paste.analyse(settings, registry, message, broker_id)
     await to_thread.run_sync(records.audit, store.engine, user, "analyse", None)
     context = {
         "user": user,
@@ -272,21 +243,19 @@ async def create_analysis(
 
 @router.post("/analyse/bewaar")
 async def create_saved_analysis(
-    request: Request,
     settings: SettingsDep,
     store: StoreDep,
+    registry: RegistryDep,
+    user: ConsoleUser,
+    _csrf: CsrfChecked,
     message: Annotated[str, Form(max_length=MAX_PASTE_CHARS)] = "",
     broker: Annotated[str, Form(max_length=64)] = "",
-    csrf_token: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Store the verdict (never the message) under a new reference code."""
-    user = current_user(request, settings)
-    if user is None:
-        return _login_redirect(request)
-    if not csrf_valid(request, settings, csrf_token) or not message.strip():
-        return _refused_form(request, settings)
+    if not message.strip():
+        raise FormExpired()  # the form cannot send an empty message: this one did not come from our page
     broker_id = _known_broker(settings, broker)
-    verdict = await _analyse(settings, message, broker_id)
+    verdict = await paste.analyse(settings, registry, message, broker_id)
 
     def save() -> str:
         session = store.create_session(broker_id=broker_id, supplier_id=None, request_id=None, scenario=wording.PASTED)
@@ -299,9 +268,6 @@ async def create_saved_analysis(
 
 
 @router.get("/logboek", response_class=HTMLResponse)
-def read_audit_log(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
+def read_audit_log(request: Request, settings: SettingsDep, store: StoreDep, user: ConsoleUser) -> Response:
     """The latest audit lines: who looked up which reference, and when."""
-    user = current_user(request, settings)
-    if user is None:
-        return _login_redirect(request)
     return _page(request, settings, "audit.html", {"user": user, "lines": records.audit_lines(store.engine, 200)})

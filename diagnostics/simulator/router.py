@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from lxml import etree
 from starlette.concurrency import run_in_threadpool
 
-from diagnostics.deps import SettingsDep
+from diagnostics.deps import SettingsDep, StoreDep
 from diagnostics.settings import Settings
 from diagnostics.simulator import ars, entities
 from diagnostics.simulator.artifacts import Pending, store_pending
@@ -93,6 +93,7 @@ def _scenario(scenario_id: str) -> Scenario:
 def _finish(
     request: Request,
     settings: Settings,
+    store: Store,
     state: LoginState,
     supplier: entities.Supplier,
     scene: Scenario,
@@ -121,7 +122,7 @@ def _finish(
         state.request_id, state.acs_url, supplier.entity_id, kvk=kvk, person=person, vestiging=vestiging or None
     )
     response = etree.tostring(build_response(settings, scene, login))
-    artifact = store_pending(Store.from_settings(settings), Pending(scene.id, response))
+    artifact = store_pending(store, Pending(scene.id, response))
     if return_binding == "post":
         return _page(
             request,
@@ -136,7 +137,9 @@ def _finish(
     return RedirectResponse(f"{state.acs_url}{separator}{urlencode(query)}", status_code=303)
 
 
-def _start(request: Request, settings: Settings, incoming: IncomingRequest, test: QueryChoices) -> Response:
+def _start(
+    request: Request, settings: Settings, store: Store, incoming: IncomingRequest, test: QueryChoices
+) -> Response:
     """After an accepted AuthnRequest: test mode, the supplier's login screen, or the supplier chooser."""
     supplier = _supplier(incoming.supplier_id or test.supplier)
     state = LoginState(
@@ -146,6 +149,7 @@ def _start(request: Request, settings: Settings, incoming: IncomingRequest, test
         return _finish(
             request,
             settings,
+            store,
             state,
             supplier or entities.SUPPLIERS[0],
             _scenario(test.scenario_id),
@@ -230,6 +234,7 @@ def read_ad_list(
 def start_sso_redirect(
     request: Request,
     settings: SettingsDep,
+    store: StoreDep,
     saml_request: Annotated[str | None, Query(alias="SAMLRequest")] = None,
     relay_state: Annotated[str | None, Query(alias="RelayState")] = None,
     scenario_id: ScenarioQuery = None,
@@ -243,7 +248,9 @@ def start_sso_redirect(
     raw_query = request.scope["query_string"].decode("latin-1")
     try:
         incoming = from_redirect(settings, raw_query, saml_request, relay_state)
-        return _start(request, settings, incoming, QueryChoices(scenario_id, supplier, kvk, person, ret, vestiging))
+        return _start(
+            request, settings, store, incoming, QueryChoices(scenario_id, supplier, kvk, person, ret, vestiging)
+        )
     except RequestRefused as exc:
         return _error(request, settings, exc.error_id, exc.message)
 
@@ -252,6 +259,7 @@ def start_sso_redirect(
 def start_sso_post(
     request: Request,
     settings: SettingsDep,
+    store: StoreDep,
     saml_request: Annotated[str | None, Form(alias="SAMLRequest")] = None,
     relay_state: Annotated[str | None, Form(alias="RelayState")] = None,
     scenario_id: ScenarioQuery = None,
@@ -264,7 +272,9 @@ def start_sso_post(
     """SSO over HTTP-POST: the AuthnRequest carries an enveloped signature."""
     try:
         incoming = from_post(settings, saml_request, relay_state)
-        return _start(request, settings, incoming, QueryChoices(scenario_id, supplier, kvk, person, ret, vestiging))
+        return _start(
+            request, settings, store, incoming, QueryChoices(scenario_id, supplier, kvk, person, ret, vestiging)
+        )
     except RequestRefused as exc:
         return _error(request, settings, exc.error_id, exc.message)
 
@@ -297,6 +307,7 @@ def read_login(
 def submit_login(
     request: Request,
     settings: SettingsDep,
+    store: StoreDep,
     state: Annotated[str, Form(max_length=4096)] = "",
     supplier: Annotated[str, Form(max_length=200)] = "",
     kvk: Annotated[str, Form(max_length=16)] = entities.DEFAULT_KVK,
@@ -317,6 +328,7 @@ def submit_login(
         return _finish(
             request,
             settings,
+            store,
             login_state,
             chosen,
             scene,
@@ -334,7 +346,7 @@ def _soap(body: bytes, settings: Settings, status: int = 200) -> Response:
 
 
 @router.post("/ars")
-async def resolve_artifact(request: Request, settings: SettingsDep) -> Response:
+async def resolve_artifact(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
     """SOAP ArtifactResolutionService: each artifact resolves once."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != settings.simulator.soap_content_type:
@@ -344,7 +356,6 @@ async def resolve_artifact(request: Request, settings: SettingsDep) -> Response:
             media_type="text/plain; charset=utf-8",
         )
     body = await request.body()
-    store = Store.from_settings(settings)
     try:
         resolution = await run_in_threadpool(ars.resolve, settings, store, body)
     except ars.SoapFault as exc:

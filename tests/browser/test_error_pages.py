@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, Route
 
-from diagnostics import security
+from diagnostics import middleware
 from diagnostics.app import create_app
 from diagnostics.settings import Settings
 
@@ -46,7 +46,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 def _pages(client: TestClient, settings: Settings) -> dict[str, str]:
-    big = b"x" * (security.max_body_bytes(settings) + 1)
+    big = b"x" * (middleware.max_body_bytes(settings) + 1)
     pages = {
         "404": client.get("/_test/missing", headers=HTML),
         "500": client.get("/_test/boom", headers=HTML),

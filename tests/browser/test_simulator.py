@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page
 
 from diagnostics.saml.authn import build_authn_request
 from diagnostics.simulator.entities import SUPPLIERS
+from tests.helpers.keys import sp_signing_key
 from tests.simulator.conftest import Simulated, start
 
 pytestmark = pytest.mark.browser
@@ -26,7 +27,13 @@ def simulated(tmp_path_factory: pytest.TempPathFactory, sp_keypair: tuple[Path, 
 
 
 def _sso(sim: Simulated, supplier: str | None, extra: str = "") -> str:
-    out = build_authn_request(sim.settings, destination=sim.sso_url, supplier_id=supplier, relay_state="/terug")
+    out = build_authn_request(
+        sim.settings,
+        signing_key=sp_signing_key(sim.settings),
+        destination=sim.sso_url,
+        supplier_id=supplier,
+        relay_state="/terug",
+    )
     return out.url + extra
 
 

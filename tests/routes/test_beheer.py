@@ -12,7 +12,6 @@ from bs4 import BeautifulSoup, Tag
 from fastapi.testclient import TestClient
 
 from diagnostics import certs
-from diagnostics.app import create_app
 from diagnostics.settings import load_settings
 from diagnostics.simulator.metadata import broker_metadata
 
@@ -34,7 +33,12 @@ def broker_from_file(write_config: Callable[..., Path], tmp_path: Path) -> dict[
 
 
 @pytest.fixture
-def client(write_config: Callable[..., Path], tmp_path: Path, broker_from_file: dict[str, str]) -> TestClient:
+def client(
+    app_client: Callable[..., TestClient],
+    write_config: Callable[..., Path],
+    tmp_path: Path,
+    broker_from_file: dict[str, str],
+) -> TestClient:
     """Our current certificate, a next one that expires in 10 days, a broker from a file and one unreachable."""
     overrides = {
         "sp": {
@@ -43,7 +47,7 @@ def client(write_config: Callable[..., Path], tmp_path: Path, broker_from_file: 
         },
         "brokers": [broker_from_file, {"id": "gone", "name": "Weg", "metadata_url": "http://127.0.0.1:9/metadata"}],
     }
-    return TestClient(create_app(load_settings(write_config(overrides))))
+    return app_client(load_settings(write_config(overrides)))
 
 
 def _articles(html: str) -> list[Tag]:
@@ -98,11 +102,14 @@ def test_a_certificate_expiring_in_10_days_says_so_and_who_acts(client: TestClie
 
 
 def test_an_expired_certificate_says_verlopen(
-    write_config: Callable[..., Path], tmp_path: Path, broker_from_file: dict[str, str]
+    app_client: Callable[..., TestClient],
+    write_config: Callable[..., Path],
+    tmp_path: Path,
+    broker_from_file: dict[str, str],
 ) -> None:
     old = _pair(tmp_path, "Old", days=5, not_before=datetime.now(UTC) - timedelta(days=10))
     config = write_config({"sp": {"cert_file": str(old)}, "brokers": [broker_from_file]})
-    page = BeautifulSoup(TestClient(create_app(load_settings(config))).get(PAGE).text, "html.parser")
+    page = BeautifulSoup(app_client(load_settings(config)).get(PAGE).text, "html.parser")
     current = page.select_one('article[data-owner="sp"][data-role="current"]')
     assert current is not None
     assert _word(current) == "Verlopen"

@@ -24,7 +24,7 @@ def limited(write_config: Callable[..., Path]) -> Iterator[tuple[TestClient, Set
 
 
 def stored(settings: Settings) -> list[tuple[str, int, int]]:
-    counts = records.feedback_counts(Store.from_settings(settings).engine)
+    counts = records.feedback_counts(Store(settings.database_url).engine)
     return [(count.page, count.useful, count.not_useful) for count in counts]
 
 

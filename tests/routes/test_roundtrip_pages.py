@@ -14,33 +14,14 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from diagnostics import certs, crypto
-from diagnostics.app import create_app
-from diagnostics.brokers import BINDING_REDIRECT, MD, BrokerRegistry
+from diagnostics.brokers import BINDING_REDIRECT, MD
 from diagnostics.localtime import dutch_time
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.keys import keys_for
-from diagnostics.simulator.metadata import ad_list, broker_metadata
+from diagnostics.simulator.metadata import broker_metadata
 from diagnostics.store import Store
-from tests.broker_network import AsyncHandler, answering_only_together, pinned_brokers
-
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-def simulator_handler(settings: Settings, *, metadata: bytes | None = None) -> Handler:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/simulator/metadata":
-            return httpx.Response(200, content=metadata if metadata is not None else broker_metadata(settings))
-        if request.url.path == "/simulator/listAD.xml":
-            return httpx.Response(200, content=ad_list(settings))
-        return httpx.Response(404)
-
-    return handler
-
-
-def client_for(settings: Settings, handler: Handler | AsyncHandler) -> TestClient:
-    app = create_app(settings)
-    app.state.broker_registry = BrokerRegistry(settings, transport=httpx.MockTransport(handler))
-    return TestClient(app, follow_redirects=False)
+from tests.broker_network import answering_only_together, pinned_brokers
+from tests.helpers.brokers import client_for, simulator_handler
 
 
 @pytest.fixture
@@ -208,7 +189,7 @@ def test_back_before_the_timeout_the_user_can_say_what_they_saw(client: TestClie
 
 
 def test_result_pages_show_dutch_local_time(client: TestClient, settings: Settings) -> None:
-    store = Store.from_settings(settings)
+    store = Store(settings.database_url)
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)
     local = dutch_time(session.created_at, label=True)
     assert local.endswith(" (Nederlandse tijd)")
@@ -255,13 +236,13 @@ def test_unknown_reference_is_a_404(client: TestClient) -> None:
 
 
 def test_reference_is_normalised(client: TestClient, settings: Settings) -> None:
-    session = Store.from_settings(settings).create_session(broker_id="simulator", supplier_id=None, request_id=None)
+    session = Store(settings.database_url).create_session(broker_id="simulator", supplier_id=None, request_id=None)
     compact = session.reference.replace("-", "").lower()
     assert client.get(f"/api/v1/diagnose/{compact}").json()["reference"] == session.reference
 
 
 def test_no_response_page_and_bad_answers(client: TestClient, settings: Settings) -> None:
-    store = Store.from_settings(settings)
+    store = Store(settings.database_url)
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)
     waiting = soup(client.get(f"/diagnose/{session.reference}"))
     assert "Deze test loopt nog" in waiting.get_text()

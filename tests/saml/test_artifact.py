@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,13 +19,13 @@ from diagnostics.saml.artifact import (
     artifact_response_from_soap,
     parse_artifact,
     resolve_artifact,
-    resolve_artifact_async,
     source_id,
 )
 from diagnostics.settings import Settings
 from diagnostics.simulator.artifacts import new_artifact
 from diagnostics.simulator.entities import BROKER_ENTITY_ID
 from tests.conftest import free_port
+from tests.helpers.keys import sp_signing_key
 from tests.simulator.conftest import Simulated, start
 from tests.simulator.flow import login
 
@@ -56,7 +56,9 @@ def test_parse_artifact_refuses_other_shapes(artifact: str) -> None:
 
 
 def test_artifact_resolve_is_signed_soap_11(settings: Settings) -> None:
-    envelope = etree.fromstring(artifact_resolve_envelope(settings, artifact="AAQAAA==", ars_url=ARS))
+    envelope = etree.fromstring(
+        artifact_resolve_envelope(settings, signing_key=sp_signing_key(settings), artifact="AAQAAA==", ars_url=ARS)
+    )
     assert envelope.tag == f"{{{SOAP_ENV}}}Envelope"
     resolve = envelope.find(f"{{{SOAP_ENV}}}Body/{{{SAMLP}}}ArtifactResolve")
     assert resolve is not None
@@ -102,10 +104,16 @@ def test_artifact_response_is_taken_from_the_body() -> None:
     assert etree.fromstring(data).tag == f"{{{SAMLP}}}ArtifactResponse"
 
 
-def test_unreachable_broker(settings: Settings) -> None:
+async def _resolve(settings: Settings, **kwargs: Any) -> bytes:
+    async with httpx.AsyncClient() as client:
+        return await resolve_artifact(client, settings, signing_key=sp_signing_key(settings), **kwargs)
+
+
+@pytest.mark.anyio
+async def test_unreachable_broker(settings: Settings) -> None:
     url = f"http://127.0.0.1:{free_port()}/ars"
     with pytest.raises(ArtifactError) as raised:
-        resolve_artifact(settings, artifact="AAQAAA==", ars_url=url, content_type="text/xml", timeout=2)
+        await _resolve(settings, artifact="AAQAAA==", ars_url=url, content_type="text/xml", timeout=2)
     assert raised.value.diagnosis == "broker-unreachable"
 
 
@@ -119,31 +127,23 @@ def soap_xml_simulator(tmp_path_factory: pytest.TempPathFactory, sp_keypair: tup
     running.server.stop()
 
 
-def test_content_type_is_configurable(soap_xml_simulator: Simulated) -> None:
+@pytest.mark.anyio
+async def test_content_type_is_configurable(soap_xml_simulator: Simulated) -> None:
     sim = soap_xml_simulator
     returned = login(sim, "success-loa2plus")
     with pytest.raises(ArtifactError) as raised:
-        resolve_artifact(
+        await _resolve(
             sim.settings, artifact=returned.artifact, ars_url=sim.ars_url, content_type="text/xml", timeout=10
         )
     assert raised.value.diagnosis == "artifact-resolve-failed"
-    data = resolve_artifact(
+    data = await _resolve(
         sim.settings, artifact=returned.artifact, ars_url=sim.ars_url, content_type="application/soap+xml", timeout=10
     )
     assert etree.fromstring(data).tag == f"{{{SAMLP}}}ArtifactResponse"
-
-
-def test_async_resolve(soap_xml_simulator: Simulated) -> None:
-    sim = soap_xml_simulator
-    returned = login(sim, "cancelled")
-    data = asyncio.run(
-        resolve_artifact_async(
-            sim.settings,
-            artifact=returned.artifact,
-            ars_url=sim.ars_url,
-            content_type="application/soap+xml",
-            timeout=10,
-        )
+    # A refused answer and a good one in a row: the broker's failure leaves nothing behind in the client.
+    cancelled = login(sim, "cancelled")
+    data = await _resolve(
+        sim.settings, artifact=cancelled.artifact, ars_url=sim.ars_url, content_type="application/soap+xml", timeout=10
     )
     root = etree.fromstring(data)
     codes = [c.get("Value") for c in root.iterfind(f"{{{SAMLP}}}Response/{{{SAMLP}}}Status//{{{SAMLP}}}StatusCode")]

@@ -21,6 +21,7 @@ from diagnostics.saml.authn import (
     verify_redirect_query,
 )
 from diagnostics.settings import Settings
+from tests.helpers.keys import sp_signing_key
 
 SSO = "https://makelaar.example/broker/sso/1.13"
 SUPPLIER = "urn:etoegang:AD:00000009999999999001:entities:9001"
@@ -36,7 +37,9 @@ def _query(url: str) -> str:
 
 
 def test_redirect_request_has_the_eherkenning_shape(settings: Settings) -> None:
-    out = build_authn_request(settings, destination=SSO, supplier_id=SUPPLIER, relay_state="/terug")
+    out = build_authn_request(
+        settings, signing_key=sp_signing_key(settings), destination=SSO, supplier_id=SUPPLIER, relay_state="/terug"
+    )
     assert out.binding == "redirect"
     assert out.url.startswith(SSO + "?SAMLRequest=")
     params = parse_qs(_query(out.url))
@@ -60,7 +63,9 @@ def test_redirect_request_has_the_eherkenning_shape(settings: Settings) -> None:
 
 
 def test_pysaml2_reads_our_request(settings: Settings) -> None:
-    out = build_authn_request(settings, destination=SSO, supplier_id=SUPPLIER, relay_state="/x")
+    out = build_authn_request(
+        settings, signing_key=sp_signing_key(settings), destination=SSO, supplier_id=SUPPLIER, relay_state="/x"
+    )
     parsed = samlp.authn_request_from_string(out.xml.decode())
     assert parsed.id == out.request_id
     assert parsed.force_authn == "true"
@@ -69,17 +74,22 @@ def test_pysaml2_reads_our_request(settings: Settings) -> None:
 
 
 def test_without_supplier_there_is_no_scoping(settings: Settings) -> None:
-    out = build_authn_request(settings, destination=SSO, relay_state="/x")
+    out = build_authn_request(settings, signing_key=sp_signing_key(settings), destination=SSO, relay_state="/x")
     assert etree.fromstring(out.xml).find("samlp:Scoping", NS) is None
 
 
 def test_ids_are_unique(settings: Settings) -> None:
-    ids = {build_authn_request(settings, destination=SSO, relay_state="/x").request_id for _ in range(20)}
+    ids = {
+        build_authn_request(
+            settings, signing_key=sp_signing_key(settings), destination=SSO, relay_state="/x"
+        ).request_id
+        for _ in range(20)
+    }
     assert len(ids) == 20
 
 
 def test_redirect_signature_fails_for_another_key(settings: Settings) -> None:
-    out = build_authn_request(settings, destination=SSO, relay_state="/x")
+    out = build_authn_request(settings, signing_key=sp_signing_key(settings), destination=SSO, relay_state="/x")
     other = certs.generate("Ander").cert
     with pytest.raises(RedirectSignatureError) as raised:
         verify_redirect_query(_query(out.url), "SAMLRequest", [other])
@@ -87,7 +97,7 @@ def test_redirect_signature_fails_for_another_key(settings: Settings) -> None:
 
 
 def test_redirect_signature_covers_relay_state(settings: Settings) -> None:
-    out = build_authn_request(settings, destination=SSO, relay_state="/a")
+    out = build_authn_request(settings, signing_key=sp_signing_key(settings), destination=SSO, relay_state="/a")
     with pytest.raises(RedirectSignatureError) as raised:
         verify_redirect_query(
             _query(out.url).replace("RelayState=%2Fa", "RelayState=%2Fb"), "SAMLRequest", [_sp_cert(settings)]
@@ -96,7 +106,9 @@ def test_redirect_signature_covers_relay_state(settings: Settings) -> None:
 
 
 def test_redirect_without_signature_is_unsigned(settings: Settings) -> None:
-    query = _query(build_authn_request(settings, destination=SSO, relay_state="/a").url)
+    query = _query(
+        build_authn_request(settings, signing_key=sp_signing_key(settings), destination=SSO, relay_state="/a").url
+    )
     unsigned = query.split("&Signature=")[0]
     with pytest.raises(RedirectSignatureError) as raised:
         verify_redirect_query(unsigned, "SAMLRequest", [_sp_cert(settings)])
@@ -104,7 +116,9 @@ def test_redirect_without_signature_is_unsigned(settings: Settings) -> None:
 
 
 def test_redirect_sha1_is_weak(settings: Settings) -> None:
-    query = _query(build_authn_request(settings, destination=SSO, relay_state="/a").url)
+    query = _query(
+        build_authn_request(settings, signing_key=sp_signing_key(settings), destination=SSO, relay_state="/a").url
+    )
     weak = query.replace("xmldsig-more%23rsa-sha256", "xmldsig%23rsa-sha1")
     with pytest.raises(RedirectSignatureError) as raised:
         verify_redirect_query(weak, "SAMLRequest", [_sp_cert(settings)])
@@ -112,7 +126,14 @@ def test_redirect_sha1_is_weak(settings: Settings) -> None:
 
 
 def test_post_request_carries_an_enveloped_signature(settings: Settings) -> None:
-    out = build_authn_request(settings, destination=SSO, supplier_id=SUPPLIER, relay_state="/terug", binding="post")
+    out = build_authn_request(
+        settings,
+        signing_key=sp_signing_key(settings),
+        destination=SSO,
+        supplier_id=SUPPLIER,
+        relay_state="/terug",
+        binding="post",
+    )
     assert out.binding == "post" and out.url == SSO
     assert out.form["RelayState"] == "/terug"
     root = etree.fromstring(base64.b64decode(out.form["SAMLRequest"]))

@@ -14,7 +14,6 @@ from saml2.mdstore import InMemoryMetaData
 from typer.testing import CliRunner
 
 from diagnostics import certs, crypto
-from diagnostics.app import create_app
 from diagnostics.cli import app as cli_app
 from diagnostics.saml.metadata import sp_metadata
 from diagnostics.settings import Settings, load_settings
@@ -76,8 +75,8 @@ def test_next_certificate_is_published_beside_the_current_one(
     assert names == [current, current, upcoming, upcoming]
 
 
-def test_route_serves_saml_metadata(settings: Settings) -> None:
-    response = TestClient(create_app(settings)).get("/saml/metadata")
+def test_route_serves_saml_metadata(app_client: Callable[..., TestClient], settings: Settings) -> None:
+    response = app_client(settings).get("/saml/metadata")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/samlmetadata+xml"
     assert response.content == sp_metadata(settings)

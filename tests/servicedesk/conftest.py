@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
@@ -13,6 +14,7 @@ from diagnostics.app import create_app
 from diagnostics.servicedesk import accounts
 from diagnostics.settings import Settings
 from diagnostics.store import Store
+from tests.helpers.brokers import simulator_handler
 
 USER = "anne.servicedesk"
 PASSWORD = "correct horse battery staple"
@@ -44,13 +46,15 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def store(settings: Settings) -> Store:
-    return Store.from_settings(settings)
+    return Store(settings.database_url)
 
 
 @pytest.fixture
 def client(settings: Settings, store: Store) -> Iterator[TestClient]:
     accounts.create_user(store.engine, USER, PASSWORD)
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as test_client:
+    # The broker's documents come from the simulator in process, not from a server on port 8000.
+    app = create_app(settings, broker_transport=httpx.MockTransport(simulator_handler(settings)))
+    with TestClient(app, base_url="http://127.0.0.1:8000") as test_client:
         yield test_client
 
 

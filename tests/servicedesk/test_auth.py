@@ -182,7 +182,7 @@ def test_create_user_refuses_short_passwords_and_duplicates(client: TestClient, 
 
 def test_cookies_are_secure_when_the_public_url_is_https(write_config: Any, sp_keypair: Any) -> None:
     settings = load_settings(write_config({"public_base_url": "https://inloghulp.example.nl"}))
-    accounts.create_user(Store.from_settings(settings).engine, USER, PASSWORD)
+    accounts.create_user(Store(settings.database_url).engine, USER, PASSWORD)
     with TestClient(create_app(settings), base_url="https://inloghulp.example.nl") as client:
         page = client.get("/servicedesk/login")
         assert all("Secure" in value for value in page.headers.get_list("set-cookie"))

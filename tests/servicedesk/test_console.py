@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import re
 
+import anyio
+import httpx
 import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
 from diagnostics import checks
+from diagnostics.brokers import BrokerRegistry
 from diagnostics.catalogue import load_catalogue
 from diagnostics.page_frame import SITE_NAME
 from diagnostics.servicedesk import records
@@ -18,6 +21,8 @@ from diagnostics.settings import Settings
 from diagnostics.simulator import entities
 from diagnostics.simulator.responses import issue
 from diagnostics.store import Store
+from diagnostics.verdict import Verdict
+from tests.helpers.brokers import simulator_handler
 from tests.servicedesk.conftest import USER, csrf_token
 
 
@@ -30,10 +35,23 @@ def identifiers(settings: Settings) -> list[str]:
     return values
 
 
+def analysed(settings: Settings, text: str, broker_id: str) -> Verdict:
+    """The paste box's verdict, with the simulator's documents served in process."""
+
+    async def run() -> Verdict:
+        registry = BrokerRegistry(settings, transport=httpx.MockTransport(simulator_handler(settings)))
+        try:
+            return await analyse(settings, registry, text, broker_id)
+        finally:
+            await registry.aclose()
+
+    return anyio.run(run)
+
+
 def finished_session(settings: Settings, store: Store, scenario: str) -> str:
     request_id = f"_req-{scenario}-{len(store.recent_sessions())}"
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id=request_id)
-    verdict = analyse(settings, issue(settings, scenario, request_id=request_id).decode(), "simulator")
+    verdict = analysed(settings, issue(settings, scenario, request_id=request_id).decode(), "simulator")
     store.finish_session(session.reference, verdict)
     return session.reference
 
@@ -127,13 +145,13 @@ def test_paste_verdict_equals_checks_run(settings: Settings) -> None:
 
     message = issue(settings, "expired", request_id="_paste-2")
     expected = checks.run(message, checks.context_from_settings(settings, load_broker(settings, "simulator")))
-    got = analyse(settings, message.decode(), "simulator")
+    got = analysed(settings, message.decode(), "simulator")
     assert got.diagnosis == expected.diagnosis
     assert [c.id for c in got.checks] == [c.id for c in expected.checks]
 
 
 def test_paste_of_nonsense_is_malformed(settings: Settings) -> None:
-    verdict = analyse(settings, "dit is geen bericht!", "simulator")
+    verdict = analysed(settings, "dit is geen bericht!", "simulator")
     assert verdict.diagnosis is not None and verdict.diagnosis.id == "malformed"
 
 
@@ -300,15 +318,9 @@ def test_lookup_shows_the_real_scenario(logged_in: TestClient, store: Store, sce
 def test_lookup_names_the_ehrkenningsmakelaar_from_the_ad_list(
     logged_in: TestClient, settings: Settings, store: Store
 ) -> None:
-    import httpx
-
-    from diagnostics.brokers import BrokerRegistry
     from diagnostics.simulator.entities import SUPPLIERS
-    from tests.routes.test_roundtrip_pages import simulator_handler
 
     known, unknown = SUPPLIERS[1], "urn:etoegang:AD:00000009999999999999:entities:1"
-    app = logged_in.app
-    app.state.broker_registry = BrokerRegistry(settings, transport=httpx.MockTransport(simulator_handler(settings)))  # type: ignore[attr-defined]
     for supplier, shown in [(known.entity_id, f"{known.display_name} ( {known.entity_id} )"), (unknown, unknown)]:
         session = store.create_session(broker_id="simulator", supplier_id=supplier, request_id=f"_m-{supplier}")
         facts = _facts(logged_in.get(f"/servicedesk/referentie/{session.reference}").text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from dataclasses import dataclass
 from typing import Literal
@@ -15,6 +16,7 @@ from diagnostics.saml.artifact import resolve_artifact
 from diagnostics.saml.authn import build_authn_request
 from diagnostics.simulator.entities import SUPPLIERS
 from diagnostics.simulator.xml import DS, MD, SAML, SAMLP
+from tests.helpers.keys import sp_signing_key
 from tests.simulator.conftest import Simulated
 
 NS = {"samlp": SAMLP, "saml": SAML, "md": MD, "ds": DS}
@@ -37,7 +39,12 @@ def start_login(
 ) -> tuple[str, httpx.Response]:
     """Send a signed AuthnRequest to the simulator; returns the request id and its (unfollowed) answer."""
     out = build_authn_request(
-        sim.settings, destination=sim.sso_url, supplier_id=supplier, relay_state="/terug?x=1", binding=binding
+        sim.settings,
+        signing_key=sp_signing_key(sim.settings),
+        destination=sim.sso_url,
+        supplier_id=supplier,
+        relay_state="/terug?x=1",
+        binding=binding,
     )
     if binding == "redirect":
         url = httpx.URL(out.url)
@@ -72,9 +79,19 @@ def login(
 
 
 def resolve(sim: Simulated, artifact: str, *, content_type: str = "text/xml", timeout: float = 10) -> etree._Element:
-    data = resolve_artifact(
-        sim.settings, artifact=artifact, ars_url=sim.ars_url, content_type=content_type, timeout=timeout
-    )
+    async def call() -> bytes:
+        async with httpx.AsyncClient() as client:
+            return await resolve_artifact(
+                client,
+                sim.settings,
+                signing_key=sp_signing_key(sim.settings),
+                artifact=artifact,
+                ars_url=sim.ars_url,
+                content_type=content_type,
+                timeout=timeout,
+            )
+
+    data = asyncio.run(call())
     return xmlsafe.parse(data, max_bytes=sim.settings.max_message_bytes)
 
 

@@ -8,15 +8,14 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from diagnostics.app import create_app
 from diagnostics.cli import app as cli_app
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.app import create_app as create_simulator_app
 from diagnostics.simulator.scenarios import SCENARIO_IDS
 
 
-def test_standalone_app_serves_the_simulator(settings: Settings) -> None:
-    client = TestClient(create_simulator_app(settings))
+def test_standalone_app_serves_the_simulator(settings: Settings, app_client: Callable[..., TestClient]) -> None:
+    client = app_client(create_simulator_app(settings))
     metadata = client.get("/simulator/metadata")
     assert metadata.status_code == 200
     assert b"urn:etoegang:HM:" in metadata.content
@@ -25,14 +24,16 @@ def test_standalone_app_serves_the_simulator(settings: Settings) -> None:
     assert client.get("/simulator/static/../keys.py").status_code == 404
 
 
-def test_disabled_simulator_is_not_mounted(write_config: Callable[..., Path]) -> None:
+def test_disabled_simulator_is_not_mounted(
+    app_client: Callable[..., TestClient], write_config: Callable[..., Path]
+) -> None:
     config = write_config(
         {
             "simulator": {"enabled": False},
             "brokers": [{"id": "file", "name": "Bestand", "metadata_file": str(Path(__file__))}],
         }
     )
-    client = TestClient(create_app(load_settings(config)))
+    client = app_client(load_settings(config))
     assert client.get("/simulator/metadata").status_code == 404
 
 

@@ -11,6 +11,7 @@ from diagnostics.simulator import ars
 from diagnostics.simulator.artifacts import Pending, store_pending
 from diagnostics.simulator.xml import SAML, SAMLP
 from diagnostics.store import Store
+from tests.helpers.keys import sp_signing_key
 
 
 def split_by_comment(element: etree._Element) -> None:
@@ -23,7 +24,11 @@ def split_by_comment(element: etree._Element) -> None:
 
 
 def _resolve_body(settings: Settings, artifact: str, split: str | None) -> bytes:
-    envelope = etree.fromstring(artifact_resolve_envelope(settings, artifact=artifact, ars_url="https://ars.example"))
+    envelope = etree.fromstring(
+        artifact_resolve_envelope(
+            settings, signing_key=sp_signing_key(settings), artifact=artifact, ars_url="https://ars.example"
+        )
+    )
     if split is not None:
         element = envelope.find(f".//{{{SAMLP}}}ArtifactResolve/{split}")
         assert element is not None
@@ -37,7 +42,7 @@ def _resolve_body(settings: Settings, artifact: str, split: str | None) -> bytes
 def test_a_comment_inside_artifact_or_issuer_resolves_the_same_artifact(
     module_settings: Settings, split: str | None
 ) -> None:
-    store = Store.from_settings(module_settings)
+    store = Store(module_settings.database_url)
     pending = Pending(scenario="success-loa3", response=b"<samlp:Response/>")
     artifact = store_pending(store, pending)
     body = _resolve_body(module_settings, artifact, split)

@@ -11,12 +11,17 @@ from diagnostics.settings import Settings
 from diagnostics.simulator.metadata import sso_url
 from diagnostics.simulator.requests import from_post
 from diagnostics.simulator.xml import SAML
+from tests.helpers.keys import sp_signing_key
 from tests.simulator.test_ars import split_by_comment
 
 
 def test_a_comment_inside_the_issuer_is_the_same_service(module_settings: Settings) -> None:
     out = build_authn_request(
-        module_settings, destination=sso_url(module_settings.public_base_url), relay_state="/terug", binding="post"
+        module_settings,
+        signing_key=sp_signing_key(module_settings),
+        destination=sso_url(module_settings.public_base_url),
+        relay_state="/terug",
+        binding="post",
     )
     request = etree.fromstring(out.xml)
     issuer = request.find(f"{{{SAML}}}Issuer")

@@ -20,6 +20,7 @@ from diagnostics.settings import Settings
 from diagnostics.simulator import responses
 from diagnostics.simulator.metadata import ad_list, broker_metadata
 from diagnostics.simulator.scenarios import SCENARIO_IDS
+from tests.helpers.keys import sp_signing_key
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 
@@ -49,6 +50,7 @@ def test_metadata_and_ad_list_are_schema_valid(settings: Settings, metadata_sche
 def test_authn_request_is_schema_valid(settings: Settings, binding: str) -> None:
     out = build_authn_request(
         settings,
+        signing_key=sp_signing_key(settings),
         destination="https://makelaar.example/sso",
         supplier_id="urn:etoegang:AD:00000009999999999001:entities:9001",
         relay_state="/x",
@@ -63,7 +65,11 @@ def test_authn_request_is_schema_valid(settings: Settings, binding: str) -> None
 
 
 def test_artifact_resolve_is_schema_valid(settings: Settings) -> None:
-    envelope = etree.fromstring(artifact_resolve_envelope(settings, artifact="AAQAAA==", ars_url="https://x/ars"))
+    envelope = etree.fromstring(
+        artifact_resolve_envelope(
+            settings, signing_key=sp_signing_key(settings), artifact="AAQAAA==", ars_url="https://x/ars"
+        )
+    )
     resolve = envelope.find(f"{{{SOAP_ENV}}}Body/{{{SAMLP}}}ArtifactResolve")
     assert resolve is not None
     schema.validate(etree.tostring(resolve).decode())

@@ -22,6 +22,7 @@ from diagnostics.saml.authn import (
 )
 from diagnostics.simulator.entities import SUPPLIERS
 from diagnostics.simulator.scenarios import SCENARIO_IDS
+from tests.helpers.keys import sp_signing_key
 from tests.simulator.conftest import Simulated
 from tests.simulator.flow import NS, artifact_from, one, resolve, start_login
 
@@ -53,12 +54,17 @@ def test_unsigned_redirect_request_is_refused(simulated: Simulated) -> None:
 
 
 def test_wrongly_signed_redirect_request_is_refused(simulated: Simulated, stranger: certs.KeyPair) -> None:
-    query = signed_redirect_query("SAMLRequest", etree.tostring(_xml(simulated)), "/x", stranger.key_pem)
+    query = signed_redirect_query("SAMLRequest", etree.tostring(_xml(simulated)), "/x", stranger.key)
     assert _error_id(httpx.get(f"{simulated.sso_url}?{query}")) == "sim-request-bad-signature"
 
 
 def test_changed_relay_state_breaks_the_redirect_signature(simulated: Simulated) -> None:
-    out = build_authn_request(simulated.settings, destination=simulated.sso_url, relay_state="/a")
+    out = build_authn_request(
+        simulated.settings,
+        signing_key=sp_signing_key(simulated.settings),
+        destination=simulated.sso_url,
+        relay_state="/a",
+    )
     assert _error_id(httpx.get(out.url.replace("RelayState=%2Fa", "RelayState=%2Fb"))) == "sim-request-bad-signature"
 
 
@@ -75,7 +81,13 @@ def test_wrongly_signed_post_request_is_refused(simulated: Simulated, stranger: 
 
 
 def test_tampered_post_request_is_refused(simulated: Simulated) -> None:
-    out = build_authn_request(simulated.settings, destination=simulated.sso_url, relay_state="/x", binding="post")
+    out = build_authn_request(
+        simulated.settings,
+        signing_key=sp_signing_key(simulated.settings),
+        destination=simulated.sso_url,
+        relay_state="/x",
+        binding="post",
+    )
     xml = base64.b64decode(out.form["SAMLRequest"]).replace(b'ForceAuthn="true"', b'ForceAuthn="false"')
     form = {"SAMLRequest": base64.b64encode(xml).decode(), "RelayState": "/x"}
     assert _error_id(httpx.post(simulated.sso_url, data=form)) == "sim-request-bad-signature"

@@ -1,0 +1,79 @@
+"""The composition root: every long-lived resource of the service, built once when the app starts.
+
+Nothing below is a module-level cache. The app's lifespan opens one :class:`Resources`, keeps it on
+``app.state.resources`` and closes it at shutdown; routes receive its parts through the ``Annotated``
+dependencies in ``diagnostics.deps``, middleware reads it from ``scope["app"]``. A test gets a fresh
+set with every app it starts (``with TestClient(app)``), so nothing leaks from one test to the next.
+See ARCHITECTURE.md, "Composition root".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+from anyio import to_thread
+from starlette.types import Scope
+
+from diagnostics.brokers import BrokerRegistry
+from diagnostics.certs import KeyFiles
+from diagnostics.csp import BrokerSsoOrigins
+from diagnostics.settings import Settings
+from diagnostics.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one process of the service shares between requests."""
+
+    settings: Settings
+    # The database: sessions, replay protection, artifacts, accounts, rate limits.
+    store: Store
+    # Broker metadata and AD lists (cached, single-flight) and one HTTP client per broker.
+    registry: BrokerRegistry
+    # Our SP key pair, parsed once and again only after a rollover.
+    sp_keys: KeyFiles
+    # The brokers' SSO origins for the CSP's form-action, from the registry.
+    sso_origins: BrokerSsoOrigins
+
+
+@contextlib.asynccontextmanager
+async def open_resources(
+    settings: Settings, *, broker_transport: httpx.AsyncBaseTransport | None = None
+) -> AsyncIterator[Resources]:
+    """Build the resources for ``settings``; close them when the block ends.
+
+    ``broker_transport`` replaces the network for every broker call (tests point it at a fake broker).
+    """
+    store = Store(settings.database_url, migrate=False)
+    try:
+        # Connecting and migrating the schema block: off the event loop.
+        await to_thread.run_sync(store.migrate)
+    except Exception as exc:  # any driver error: start anyway, /readyz reports the database
+        log.error("database not available at start (%s); the schema follows when it answers", type(exc).__name__)
+    registry = BrokerRegistry(settings, transport=broker_transport)
+    try:
+        yield Resources(
+            settings=settings,
+            store=store,
+            registry=registry,
+            sp_keys=KeyFiles(settings.sp.key_file, settings.sp.cert_file),
+            sso_origins=BrokerSsoOrigins(settings, registry),
+        )
+    finally:
+        await registry.aclose()
+        await to_thread.run_sync(store.close)
+
+
+def resources_in(scope: Scope) -> Resources:
+    """The resources of the app serving ``scope`` (for middleware, which runs outside the routes)."""
+    resources = getattr(scope["app"].state, "resources", None)
+    if not isinstance(resources, Resources):
+        # A programming error, not a user error: an app used without its lifespan.
+        raise RuntimeError("the app's lifespan has not run; start the app (with TestClient(app) as client: ...)")
+    return resources
