@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from dataclasses import dataclass
 
 from lxml import etree
@@ -15,9 +16,11 @@ from diagnostics.simulator.artifacts import Pending, take_pending
 from diagnostics.simulator.keys import keys_for
 from diagnostics.simulator.responses import artifact_response, response_signer
 from diagnostics.simulator.scenarios import scenario
-from diagnostics.simulator.sp import sp_trust
+from diagnostics.simulator.sp import UnknownSp, find_sp
 from diagnostics.simulator.xml import SAML, SAMLP, SOAP_ENV
 from diagnostics.store import Store
+
+log = logging.getLogger(__name__)
 
 
 class SoapFault(Exception):
@@ -58,10 +61,16 @@ def resolve(settings: Settings, store: Store, body: bytes) -> Resolution:
     request = root.find(f"{{{SOAP_ENV}}}Body/{{{SAMLP}}}ArtifactResolve")
     if root.tag != f"{{{SOAP_ENV}}}Envelope" or request is None:
         raise SoapFault("Client", "Expected a SOAP 1.1 envelope holding a samlp:ArtifactResolve.")
-    trust = sp_trust(settings)
-    # Text values as the checker reads them (xmltree.text_of): a comment inside does not cut them short.
-    if xmltree.text_of(xmltree.child(request, f"{{{SAML}}}Issuer")) != trust.entity_id:
-        raise SoapFault("Client", "ArtifactResolve from an unknown service provider.")
+    issuer = xmltree.text_of(xmltree.child(request, f"{{{SAML}}}Issuer"))
+    # Who asks is decided before the signature: an unknown dienst has no key to check the signature with.
+    try:
+        trust = find_sp(settings, issuer)
+    except UnknownSp:
+        raise SoapFault(
+            "Client",
+            "sim-unknown-sp: ArtifactResolve from a service provider the simulator does not trust "
+            "(onbekende dienst; add its metadata to trusted_sp_metadata).",
+        )
     try:
         crypto.verify(request, trust.signing_certs)
     except crypto.SignatureError as exc:
@@ -75,7 +84,12 @@ def resolve(settings: Settings, store: Store, body: bytes) -> Resolution:
     if source != source_id(entities.BROKER_ENTITY_ID):
         return Resolution(resolve_id, None)
     handle = base64.b64decode(artifact)[24:].hex()
-    return Resolution(resolve_id, take_pending(store, handle))
+    pending = take_pending(store, handle)
+    if pending is not None and pending.sp_entity_id != trust.entity_id:
+        # Issued to another dienst: answered like an unknown artifact, and spent, so a guess costs the thief.
+        log.warning("artifact issued to another service provider resolved by %s; refused", trust.entity_id[:200])
+        return Resolution(resolve_id, None)
+    return Resolution(resolve_id, pending)
 
 
 def answer(settings: Settings, resolution: Resolution) -> bytes:

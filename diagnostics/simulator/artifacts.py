@@ -18,18 +18,34 @@ ARTIFACT_LIFETIME = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class Pending:
-    """What the ARS answers for one artifact: the scenario (for slow / broker-error) and the Response."""
+    """What the ARS answers for one artifact: the scenario (for slow / broker-error) and the Response.
+
+    ``sp_entity_id`` is the dienst the artifact was issued to: only that dienst may resolve it (SAML
+    Bindings §3.6.5), or one dienst could read another's login answer.
+    """
 
     scenario: str
     response: bytes
+    sp_entity_id: str
 
     def dumps(self) -> bytes:
-        return json.dumps({"scenario": self.scenario, "response": base64.b64encode(self.response).decode()}).encode()
+        return json.dumps(
+            {
+                "scenario": self.scenario,
+                "response": base64.b64encode(self.response).decode(),
+                "sp": self.sp_entity_id,
+            }
+        ).encode()
 
     @classmethod
     def loads(cls, payload: bytes) -> Pending:
         data = json.loads(payload)
-        return cls(scenario=str(data["scenario"]), response=base64.b64decode(data["response"]))
+        # An entry from before this field names no dienst, so no dienst can resolve it (they live 5 minutes).
+        return cls(
+            scenario=str(data["scenario"]),
+            response=base64.b64decode(data["response"]),
+            sp_entity_id=str(data.get("sp", "")),
+        )
 
 
 def new_artifact(endpoint_index: int = 0) -> tuple[str, str]:

@@ -18,7 +18,7 @@ from diagnostics.settings import Settings
 from diagnostics.simulator import entities
 from diagnostics.simulator.keys import SimulatorKeys, keys_for
 from diagnostics.simulator.scenarios import STATUS, Scenario, find_scenario
-from diagnostics.simulator.sp import SpTrust, sp_trust
+from diagnostics.simulator.sp import SpTrust, own_sp
 from diagnostics.simulator.xml import BEARER, PERSISTENT, SAML, SAMLP, TRANSIENT, sub
 
 VALIDITY = timedelta(minutes=4)
@@ -47,6 +47,8 @@ class Login:
     person: str = entities.DEFAULT_PERSON
     # 12-digit branch number when the machtiging is limited to one vestiging; usually absent.
     vestiging: str | None = None
+    # The ServiceID the AuthnRequest named; None means our own service.
+    service_id: str | None = None
 
 
 def _status(parent: etree._Element, code: str, sub_code: str | None = None, message: str | None = None) -> None:
@@ -104,11 +106,20 @@ def _encrypted(name_id_value: str, qualifier: str, trust: SpTrust) -> etree._Ele
     return crypto.encrypt_id(name_id, trust.encryption_cert_pem, recipient=trust.entity_id)
 
 
-def _other_service(settings: Settings) -> tuple[str, str]:
-    index = settings.service.service_index
-    other = 9999 if index != 9999 else 9998
-    service_id = settings.service.service_id.rsplit(":", 1)[0] + f":{other}"
-    return service_id, str(uuid.uuid5(uuid.NAMESPACE_URL, service_id))
+def service_uuid(settings: Settings, service_id: str) -> str:
+    """The ServiceUUID the answer carries: ours from the settings; for another dienst a stable stand-in.
+
+    A real broker reads it from the dienstencatalogus, which the simulator does not have.
+    """
+    if service_id == settings.service.service_id:
+        return settings.service.uuid
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, service_id))
+
+
+def _other_service(settings: Settings, service_id: str) -> tuple[str, str]:
+    base, _, index = service_id.rpartition(":")
+    other = f"{base}:{9999 if index != '9999' else 9998}"
+    return other, service_uuid(settings, other)
 
 
 def _advice(
@@ -163,11 +174,15 @@ def build_response(
     keys: SimulatorKeys | None = None,
     trust: SpTrust | None = None,
 ) -> etree._Element:
-    """The ``samlp:Response`` the broker sends for ``scene`` (assertion signed and, per scenario, spoiled)."""
+    """The ``samlp:Response`` the broker sends for ``scene`` (assertion signed and, per scenario, spoiled).
+
+    ``trust`` is the dienst that asked (default: our own SP): its entity id is the audience, its
+    encryption certificate locks the identifiers.
+    """
     if not scene.returns:
         raise NoResponse(f"scenario {scene.id} never returns to the service")
     keys = keys or keys_for(settings.simulator.key_dir)
-    trust = trust or sp_trust(settings)
+    trust = trust or own_sp(settings)
     at = (now or datetime.now(UTC)).replace(microsecond=0)
     if scene.tamper == "expired":
         at -= CLOCK_OFFSET
@@ -189,10 +204,11 @@ def build_response(
     if not scene.success:
         return response
 
+    service_id = login.service_id or settings.service.service_id
     service = (
-        _other_service(settings)
+        _other_service(settings, service_id)
         if scene.tamper == "wrong-service"
-        else (settings.service.service_id, settings.service.uuid)
+        else (service_id, service_uuid(settings, service_id))
     )
     transient = new_id()
     assertion = _assertion(entities.BROKER_ENTITY_ID, at)

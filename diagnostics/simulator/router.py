@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from lxml import etree
 from starlette.concurrency import run_in_threadpool
 
+from diagnostics.csp import content_security_policy
 from diagnostics.deps import SettingsDep, StoreDep
+from diagnostics.resources import resources_in
 from diagnostics.settings import Settings
 from diagnostics.simulator import ars, entities
 from diagnostics.simulator.artifacts import Pending, store_pending
 from diagnostics.simulator.metadata import MEDIA_TYPE, ad_list, broker_metadata
-from diagnostics.simulator.requests import IncomingRequest, RequestRefused, from_post, from_redirect
+from diagnostics.simulator.requests import IncomingRequest, RequestRefused, from_post, from_redirect, trusted_issuer
 from diagnostics.simulator.responses import Login, build_response
 from diagnostics.simulator.scenarios import DEFAULT_SCENARIO, SCENARIOS, Scenario, scenario
 from diagnostics.simulator.state import BadState, LoginState, dump_state, load_state
 from diagnostics.store import Store
 
-router = APIRouter(prefix="/simulator", tags=["simulator"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC_DIR = Path(__file__).parent / "static"
 # The strict CSP allows no inline style or script: the screens load these two files instead.
@@ -56,7 +59,13 @@ class QueryChoices:
 
 
 def _page(
-    request: Request, settings: Settings, name: str, context: dict[str, object], status: int = 200
+    request: Request,
+    settings: Settings,
+    name: str,
+    context: dict[str, object],
+    status: int = 200,
+    *,
+    acs_url: str | None = None,
 ) -> HTMLResponse:
     base = {
         "service_name": settings.service.name,
@@ -64,11 +73,37 @@ def _page(
         "login_url": f"{settings.public_base_url}/simulator/login",
         "static_url": f"{settings.public_base_url}/simulator/static",
     }
-    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
+    response = templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
+    if acs_url is not None:
+        # This page's form ends at the dienst's ACS (posted there, or redirected there after our login form).
+        # Browsers allow that only when form-action names the ACS's origin, and another dienst has its own.
+        response.headers["Content-Security-Policy"] = content_security_policy(settings, form_action_urls=[acs_url])
+    return response
 
 
 def _error(request: Request, settings: Settings, error_id: str, message: str) -> HTMLResponse:
     return _page(request, settings, "error.html", {"error_id": error_id, "message": message}, status=400)
+
+
+class _RefusalRoute(APIRoute):
+    """A simulator route whose RequestRefused, raised anywhere below it, becomes the simulator's error page.
+
+    Scoped to this router only: the rest of the service has its own error pages.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestRefused as exc:
+                return _error(request, resources_in(request.scope).settings, exc.error_id, exc.message)
+
+        return handle
+
+
+router = APIRouter(prefix="/simulator", tags=["simulator"], route_class=_RefusalRoute)
 
 
 def _supplier(supplier_id: str | None) -> entities.Supplier | None:
@@ -116,19 +151,33 @@ def _finish(
             request,
             settings,
             "no_authorisation.html",
-            {"supplier": supplier, "organisation": organisation, "state": dump_state(settings, state)},
+            {
+                **_dienst(settings, state),
+                "supplier": supplier,
+                "organisation": organisation,
+                "state": dump_state(settings, state),
+            },
         )
+    # Read again: the dienst may have been removed, or have rolled its encryption key, since the request.
+    trust = trusted_issuer(settings, state.sp_entity_id)
     login = Login(
-        state.request_id, state.acs_url, supplier.entity_id, kvk=kvk, person=person, vestiging=vestiging or None
+        state.request_id,
+        state.acs_url,
+        supplier.entity_id,
+        kvk=kvk,
+        person=person,
+        vestiging=vestiging or None,
+        service_id=state.service_id,
     )
-    response = etree.tostring(build_response(settings, scene, login))
-    artifact = store_pending(store, Pending(scene.id, response))
+    response = etree.tostring(build_response(settings, scene, login, trust=trust))
+    artifact = store_pending(store, Pending(scene.id, response, trust.entity_id))
     if return_binding == "post":
         return _page(
             request,
             settings,
             "post_artifact.html",
             {"acs_url": state.acs_url, "artifact": artifact, "relay_state": state.relay_state},
+            acs_url=state.acs_url,
         )
     query = {"SAMLart": artifact}
     if state.relay_state:
@@ -143,7 +192,12 @@ def _start(
     """After an accepted AuthnRequest: test mode, the supplier's login screen, or the supplier chooser."""
     supplier = _supplier(incoming.supplier_id or test.supplier)
     state = LoginState(
-        incoming.request_id, incoming.acs_url, incoming.relay_state, supplier.entity_id if supplier else None
+        incoming.request_id,
+        incoming.acs_url,
+        incoming.relay_state,
+        supplier.entity_id if supplier else None,
+        sp_entity_id=incoming.issuer,
+        service_id=incoming.service_id,
     )
     if test.scenario_id is not None:
         return _finish(
@@ -161,17 +215,29 @@ def _start(
     return _login_or_chooser(request, settings, state, supplier)
 
 
+def _dienst(settings: Settings, state: LoginState) -> dict[str, object]:
+    """Who the user logs in for: our service from the settings (perhaps a voorbeeldwaarde), another one by the
+    ServiceName in its metadata. Also refuses a dienst that was removed from the trusted list meanwhile."""
+    if state.sp_entity_id == settings.sp.entity_id:
+        return {}
+    trust = trusted_issuer(settings, state.sp_entity_id)
+    service = next((s for s in trust.services if s.service_id == state.service_id), None)
+    return {"service_name": service.name if service else trust.entity_id, "example": False}
+
+
 def _login_or_chooser(
     request: Request, settings: Settings, state: LoginState, supplier: entities.Supplier | None
 ) -> Response:
     token = dump_state(settings, state)
+    dienst = _dienst(settings, state)
     if supplier is None:
-        return _page(request, settings, "chooser.html", {"suppliers": entities.SUPPLIERS, "state": token})
+        return _page(request, settings, "chooser.html", {"suppliers": entities.SUPPLIERS, "state": token, **dienst})
     return _page(
         request,
         settings,
         "login.html",
         {
+            **dienst,
             "supplier": supplier,
             "state": token,
             "organisations": entities.ORGANISATIONS,
@@ -179,6 +245,7 @@ def _login_or_chooser(
             "scenarios": SCENARIOS,
             "default_scenario": DEFAULT_SCENARIO,
         },
+        acs_url=state.acs_url,
     )
 
 
@@ -246,13 +313,8 @@ def start_sso_redirect(
 ) -> Response:
     """SSO over HTTP-Redirect: the signature is over the query string."""
     raw_query = request.scope["query_string"].decode("latin-1")
-    try:
-        incoming = from_redirect(settings, raw_query, saml_request, relay_state)
-        return _start(
-            request, settings, store, incoming, QueryChoices(scenario_id, supplier, kvk, person, ret, vestiging)
-        )
-    except RequestRefused as exc:
-        return _error(request, settings, exc.error_id, exc.message)
+    incoming = from_redirect(settings, raw_query, saml_request, relay_state)
+    return _start(request, settings, store, incoming, QueryChoices(scenario_id, supplier, kvk, person, ret, vestiging))
 
 
 @router.post("/sso", response_class=HTMLResponse)
@@ -270,13 +332,8 @@ def start_sso_post(
     vestiging: VestigingQuery = None,
 ) -> Response:
     """SSO over HTTP-POST: the AuthnRequest carries an enveloped signature."""
-    try:
-        incoming = from_post(settings, saml_request, relay_state)
-        return _start(
-            request, settings, store, incoming, QueryChoices(scenario_id, supplier, kvk, person, ret, vestiging)
-        )
-    except RequestRefused as exc:
-        return _error(request, settings, exc.error_id, exc.message)
+    incoming = from_post(settings, saml_request, relay_state)
+    return _start(request, settings, store, incoming, QueryChoices(scenario_id, supplier, kvk, person, ret, vestiging))
 
 
 def _state(settings: Settings, token: str) -> LoginState:
@@ -296,11 +353,7 @@ def read_login(
     supplier: SupplierQuery = None,
 ) -> Response:
     """The chosen supplier's login screen, or the supplier chooser when none is chosen."""
-    try:
-        login_state = _state(settings, state)
-        return _login_or_chooser(request, settings, login_state, _supplier(supplier))
-    except RequestRefused as exc:
-        return _error(request, settings, exc.error_id, exc.message)
+    return _login_or_chooser(request, settings, _state(settings, state), _supplier(supplier))
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -318,27 +371,24 @@ def submit_login(
     vestiging: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     """The tester's choice on the login screen; Annuleren sends the cancel status."""
-    try:
-        login_state = _state(settings, state)
-        chosen = _supplier(supplier)
-        if chosen is None:
-            raise RequestRefused("sim-unknown-supplier", "Er is geen eHerkenning-leverancier gekozen.")
-        scene = _scenario("cancelled" if action == "cancel" else scenario_id)
-        binding: ReturnBinding = "post" if return_binding == "post" else "redirect"
-        return _finish(
-            request,
-            settings,
-            store,
-            login_state,
-            chosen,
-            scene,
-            kvk=kvk,
-            person=person,
-            return_binding=binding,
-            vestiging=vestiging.strip() or None,
-        )
-    except RequestRefused as exc:
-        return _error(request, settings, exc.error_id, exc.message)
+    login_state = _state(settings, state)
+    chosen = _supplier(supplier)
+    if chosen is None:
+        raise RequestRefused("sim-unknown-supplier", "Er is geen eHerkenning-leverancier gekozen.")
+    scene = _scenario("cancelled" if action == "cancel" else scenario_id)
+    binding: ReturnBinding = "post" if return_binding == "post" else "redirect"
+    return _finish(
+        request,
+        settings,
+        store,
+        login_state,
+        chosen,
+        scene,
+        kvk=kvk,
+        person=person,
+        return_binding=binding,
+        vestiging=vestiging.strip() or None,
+    )
 
 
 def _soap(body: bytes, settings: Settings, status: int = 200) -> Response:

@@ -1,8 +1,8 @@
 """The login in progress, carried between the simulator's screens in a signed hidden field.
 
 Several server workers may serve one login, so nothing is kept in process memory: the state travels
-with the browser, signed with ``settings.session_secret`` so a tester cannot change the ACS or the
-request it answers.
+with the browser, signed with ``settings.session_secret`` so a tester cannot change the ACS, the dienst
+or the request it answers.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ class LoginState:
     acs_url: str
     relay_state: str | None
     supplier_id: str | None
+    # The dienst that asked, and the ServiceID its request named: the answer is built for them.
+    sp_entity_id: str
+    service_id: str
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
@@ -51,6 +54,8 @@ def load_state(settings: Settings, token: str) -> LoginState:
             acs_url=str(data["acs_url"]),
             relay_state=None if data["relay_state"] is None else str(data["relay_state"]),
             supplier_id=None if data["supplier_id"] is None else str(data["supplier_id"]),
+            sp_entity_id=str(data["sp_entity_id"]),
+            service_id=str(data["service_id"]),
         )
     except KeyError:
         raise BadState("state has the wrong shape") from None

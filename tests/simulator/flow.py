@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import httpx
+from bs4 import BeautifulSoup
 from cryptography import x509
 from lxml import etree
 
@@ -52,6 +53,15 @@ def start_login(
             url = url.copy_merge_params(params)
         return out.request_id, httpx.get(url)
     return out.request_id, httpx.post(sim.sso_url, params=params or {}, data=out.form)
+
+
+def error_id(response: httpx.Response) -> str:
+    """The id on the simulator's error page (HTTP 400)."""
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    node = BeautifulSoup(response.text, "html.parser").select_one("[data-error-id]")
+    assert node is not None
+    return str(node["data-error-id"])
 
 
 def artifact_from(response: httpx.Response, sim: Simulated) -> tuple[str, str | None]:

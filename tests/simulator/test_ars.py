@@ -43,7 +43,7 @@ def test_a_comment_inside_artifact_or_issuer_resolves_the_same_artifact(
     module_settings: Settings, split: str | None
 ) -> None:
     store = Store(module_settings.database_url)
-    pending = Pending(scenario="success-loa3", response=b"<samlp:Response/>")
+    pending = Pending(scenario="success-loa3", response=b"<samlp:Response/>", sp_entity_id=module_settings.sp.entity_id)
     artifact = store_pending(store, pending)
     body = _resolve_body(module_settings, artifact, split)
     assert b"<!-- x -->" in body or split is None

@@ -24,15 +24,7 @@ from diagnostics.simulator.entities import SUPPLIERS
 from diagnostics.simulator.scenarios import SCENARIO_IDS
 from tests.helpers.keys import sp_signing_key
 from tests.simulator.conftest import Simulated
-from tests.simulator.flow import NS, artifact_from, one, resolve, start_login
-
-
-def _error_id(response: httpx.Response) -> str:
-    assert response.status_code == 400
-    assert response.headers["content-type"].startswith("text/html")
-    node = BeautifulSoup(response.text, "html.parser").select_one("[data-error-id]")
-    assert node is not None
-    return str(node["data-error-id"])
+from tests.simulator.flow import NS, artifact_from, error_id, one, resolve, start_login
 
 
 def _xml(sim: Simulated, supplier: str | None = None) -> etree._Element:
@@ -49,13 +41,13 @@ def stranger() -> certs.KeyPair:
 def test_unsigned_redirect_request_is_refused(simulated: Simulated) -> None:
     xml = etree.tostring(_xml(simulated))
     answer = httpx.get(simulated.sso_url, params={"SAMLRequest": encode_redirect_message(xml), "RelayState": "/x"})
-    assert _error_id(answer) == "sim-request-unsigned"
+    assert error_id(answer) == "sim-request-unsigned"
     assert "niet ondertekend" in answer.text
 
 
 def test_wrongly_signed_redirect_request_is_refused(simulated: Simulated, stranger: certs.KeyPair) -> None:
     query = signed_redirect_query("SAMLRequest", etree.tostring(_xml(simulated)), "/x", stranger.key)
-    assert _error_id(httpx.get(f"{simulated.sso_url}?{query}")) == "sim-request-bad-signature"
+    assert error_id(httpx.get(f"{simulated.sso_url}?{query}")) == "sim-request-bad-signature"
 
 
 def test_changed_relay_state_breaks_the_redirect_signature(simulated: Simulated) -> None:
@@ -65,19 +57,19 @@ def test_changed_relay_state_breaks_the_redirect_signature(simulated: Simulated)
         destination=simulated.sso_url,
         relay_state="/a",
     )
-    assert _error_id(httpx.get(out.url.replace("RelayState=%2Fa", "RelayState=%2Fb"))) == "sim-request-bad-signature"
+    assert error_id(httpx.get(out.url.replace("RelayState=%2Fa", "RelayState=%2Fb"))) == "sim-request-bad-signature"
 
 
 def test_unsigned_post_request_is_refused(simulated: Simulated) -> None:
     form = {"SAMLRequest": base64.b64encode(etree.tostring(_xml(simulated))).decode(), "RelayState": "/x"}
-    assert _error_id(httpx.post(simulated.sso_url, data=form)) == "sim-request-unsigned"
+    assert error_id(httpx.post(simulated.sso_url, data=form)) == "sim-request-unsigned"
 
 
 def test_wrongly_signed_post_request_is_refused(simulated: Simulated, stranger: certs.KeyPair) -> None:
     element = _xml(simulated)
     crypto.sign(element, stranger.key_pem, stranger.cert_pem)
     form = {"SAMLRequest": base64.b64encode(etree.tostring(element)).decode()}
-    assert _error_id(httpx.post(simulated.sso_url, data=form)) == "sim-request-bad-signature"
+    assert error_id(httpx.post(simulated.sso_url, data=form)) == "sim-request-bad-signature"
 
 
 def test_tampered_post_request_is_refused(simulated: Simulated) -> None:
@@ -90,27 +82,27 @@ def test_tampered_post_request_is_refused(simulated: Simulated) -> None:
     )
     xml = base64.b64decode(out.form["SAMLRequest"]).replace(b'ForceAuthn="true"', b'ForceAuthn="false"')
     form = {"SAMLRequest": base64.b64encode(xml).decode(), "RelayState": "/x"}
-    assert _error_id(httpx.post(simulated.sso_url, data=form)) == "sim-request-bad-signature"
+    assert error_id(httpx.post(simulated.sso_url, data=form)) == "sim-request-bad-signature"
 
 
 def test_missing_request_is_refused(simulated: Simulated) -> None:
-    assert _error_id(httpx.get(simulated.sso_url)) == "sim-request-missing"
+    assert error_id(httpx.get(simulated.sso_url)) == "sim-request-missing"
 
 
 def test_garbage_request_is_refused(simulated: Simulated) -> None:
-    assert _error_id(httpx.post(simulated.sso_url, data={"SAMLRequest": "bm90IHhtbA=="})) == "sim-request-malformed"
-    assert _error_id(httpx.post(simulated.sso_url, data={"SAMLRequest": "***"})) == "sim-request-malformed"
+    assert error_id(httpx.post(simulated.sso_url, data={"SAMLRequest": "bm90IHhtbA=="})) == "sim-request-malformed"
+    assert error_id(httpx.post(simulated.sso_url, data={"SAMLRequest": "***"})) == "sim-request-malformed"
 
 
 def test_unknown_supplier_gets_a_clear_page(simulated: Simulated) -> None:
     _, answer = start_login(simulated, supplier="urn:etoegang:AD:00000009999999999001:entities:9099")
-    assert _error_id(answer) == "sim-unknown-supplier"
+    assert error_id(answer) == "sim-unknown-supplier"
     assert "niet bekend" in answer.text
 
 
 def test_unknown_scenario_is_refused(simulated: Simulated) -> None:
     _, answer = start_login(simulated, params={"scenario": "does-not-exist"})
-    assert _error_id(answer) == "sim-unknown-scenario"
+    assert error_id(answer) == "sim-unknown-scenario"
 
 
 def test_no_supplier_shows_the_chooser_in_display_order(simulated: Simulated) -> None:
@@ -164,12 +156,12 @@ def test_tampered_state_is_refused(simulated: Simulated) -> None:
     assert form is not None
     fields = {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
     fields["state"] = fields["state"][:-3] + ("AAA" if not fields["state"].endswith("AAA") else "BBB")
-    assert _error_id(httpx.post(str(form["action"]), data=fields)) == "sim-state-invalid"
+    assert error_id(httpx.post(str(form["action"]), data=fields)) == "sim-state-invalid"
 
 
 def test_bad_kvk_in_test_mode_is_refused(simulated: Simulated) -> None:
     _, answer = start_login(simulated, params={"scenario": "success-loa2plus", "kvk": "123"})
-    assert _error_id(answer) == "sim-bad-kvk"
+    assert error_id(answer) == "sim-bad-kvk"
 
 
 def test_chosen_kvk_arrives_encrypted(simulated: Simulated, sp_keypair: tuple[Path, Path]) -> None:
@@ -204,4 +196,4 @@ def test_vestiging_restriction_is_optional(simulated: Simulated) -> None:
 
 def test_bad_vestiging_is_refused(simulated: Simulated) -> None:
     _, answer = start_login(simulated, params={"scenario": "success-loa2plus", "vestiging": "12ab"})
-    assert _error_id(answer) == "sim-bad-vestiging"
+    assert error_id(answer) == "sim-bad-vestiging"
