@@ -241,29 +241,35 @@ class Figures:
 
 
 async def run_load(base_url: str, *, concurrency: int, trips: int, seconds: float) -> tuple[list[Trip], float]:
-    """``trips`` round trips, ``concurrency`` at a time, stopping new ones after ``seconds``."""
+    """``trips`` round trips, ``concurrency`` at a time, stopping new ones after ``seconds``.
+
+    Each of the ``concurrency`` clients is a browser of its own: its own connections and cookies, which
+    it clears before every round trip. One shared cookie jar would make 50 users one browser, whose
+    cookie keeps only its last few tests (``diagnostics.ownership``): the ACS would refuse the others.
+    """
     # Idle connections are dropped before uvicorn's 5 s keep-alive ends, so that a request never
     # races the server closing the connection it was about to reuse.
-    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency, keepalive_expiry=2.0)
+    limits = httpx.Limits(max_connections=2, max_keepalive_connections=1, keepalive_expiry=2.0)
     results: list[Trip] = []
     deadline = time.monotonic() + seconds
     queue: asyncio.Queue[int] = asyncio.Queue()
     for number in range(trips):
         queue.put_nowait(number)
-    # Generous: on a shared machine a slow answer is a figure for the latency column, not an error.
-    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
 
-        async def worker() -> None:
+    async def browser() -> None:
+        # Generous: on a shared machine a slow answer is a figure for the latency column, not an error.
+        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
             while time.monotonic() < deadline:
                 try:
                     queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
+                client.cookies.clear()
                 results.append(await round_trip(client, base_url))
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(browser() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
     return results, elapsed
 
 
