@@ -1,34 +1,137 @@
 """The frame every page shares, help site and service alike: the product name and the templates both render.
 
-The help site's theme includes the service's partials through symbolic links (``theme/partials/help.html``
-and ``site_links.html`` point into ``diagnostics/templates/_partials/``), so the "Hulp nodig?" block (WCAG
-2.2 SC 3.2.6 Consistent help) and the footer links have one source, without MkDocs hooks (which Zensical
-does not run). The service's Jinja environments come from ``templates()``, which gives them ``site_name``;
-``mkdocs.yml`` spells the same name, and a test keeps the two equal.
+A service page (/diagnose, results, card, certificates, console, errors) is shown inside the help site's own
+page: header with logo and name, tabs, search, drawer, "Hulp nodig?" block, footer, palette, stylesheets and
+scripts. MkDocs renders that frame from ``theme/service_frame.html`` into the built site
+(``site/service_frame.html``), and :func:`read_frame` cuts it at its markers; ``templates/base.html`` puts the
+page in between. So there is one source (the theme), not a look-alike copy, and a new Material version or
+palette reaches the service with the next ``inloghulp build``.
+
+The theme in turn includes the service's partials through symbolic links (``theme/partials/help.html`` and
+``site_links.html`` point into ``diagnostics/templates/_partials/``), without MkDocs hooks (which Zensical does
+not run). ``mkdocs.yml`` spells the same product name as :data:`SITE_NAME`, and a test keeps the two equal.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import logging
+import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from markupsafe import Markup
+from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from diagnostics import localtime
 
+log = logging.getLogger(__name__)
+
 SITE_NAME = "Inloghulp Bronhouderportaal"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+# The built frame (theme/service_frame.html, a static template in mkdocs.yml) and its slots, in page order.
+FRAME_FILE = "service_frame.html"
+SLOTS = ("title", "head", "content", "scripts")
+# Used when the site is not built (yet): a plain page with the same slots, the help block and footer links.
+PLAIN_FRAME = "_partials/plain_frame.html"
+
+_CONFIG_RE = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The frame's HTML cut at its slots: what comes before each slot, and the rest after the last one."""
+
+    until_title: Markup
+    until_head: Markup
+    until_content: Markup
+    until_scripts: Markup
+    rest: Markup
+
+
+def split_frame(html: str) -> Frame | None:
+    """The frame cut at its slots (``<!--inloghulp:title-->`` ...), or None when a slot is missing or doubled."""
+    pieces: list[Markup] = []
+    rest = html
+    for slot in SLOTS:
+        marker = f"<!--inloghulp:{slot}-->"
+        if rest.count(marker) != 1:
+            return None
+        before, rest = rest.split(marker)
+        pieces.append(Markup(before))
+    until_title, until_head, until_content, until_scripts = pieces
+    return Frame(until_title, until_head, until_content, until_scripts, rest=Markup(rest))
+
+
+def _without_instant_navigation(html: str) -> str:
+    """Switch Material's instant navigation off in the frame's ``__config``.
+
+    Instant navigation swaps only the help site's own pages in and out; from a service page it would also
+    bring the service page back on "Terug" without its scripts. A link from a service page loads fully.
+    The config is a data block (``application/json``), so this changes no hash the CSP allows.
+    """
+
+    def rewrite(match: re.Match[str]) -> str:
+        config = json.loads(match[2])
+        config["features"] = [f for f in config.get("features", []) if not f.startswith("navigation.instant")]
+        return match[1] + json.dumps(config, ensure_ascii=False).replace("</", "<\\/") + match[3]
+
+    return _CONFIG_RE.sub(rewrite, html, count=1)
+
+
+@functools.lru_cache(maxsize=4)
+def _built_frame(path: Path, mtime_ns: int) -> Frame | None:
+    # Keyed on the file's change time: a new `inloghulp build` is read on the next request.
+    del mtime_ns
+    frame = split_frame(_without_instant_navigation(path.read_text(encoding="utf-8")))
+    if frame is None:
+        log.error("%s lacks one of the slots %s; service pages use the plain frame", path, ", ".join(SLOTS))
+    return frame
+
+
+def read_frame(site_dir: Path) -> Frame | None:
+    """The built help site's frame in ``site_dir``, or None when the site is not built with it."""
+    path = site_dir / FRAME_FILE
+    try:
+        mtime_ns = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    return _built_frame(path, mtime_ns)
+
+
+def _site_dir(request: Request) -> Path | None:
+    from diagnostics.resources import resources_in  # the composition root imports routers that import us
+
+    try:
+        return resources_in(request.scope).settings.site_dir
+    except RuntimeError:  # an app used without its lifespan: no settings, so no site either
+        return None
 
 
 def templates(directory: Path = TEMPLATES_DIR) -> Jinja2Templates:
-    """Jinja templates (autoescaped) for service pages: ``site_name`` and the ``dutch_time`` filter included.
+    """Jinja templates (autoescaped) for service pages: ``site_name``, ``dutch_time`` and ``frame`` included.
 
-    Every service page renders the shared frame, so every environment needs both; building them here means
-    a new router cannot forget one.
+    Every service page renders the shared frame, so every environment needs all three; building them here
+    means a new router cannot forget one. ``directory`` goes first; ``base.html`` and the partials come from
+    the service's own templates, so a router with its own folder (the console) extends the same frame.
     """
-    found = Jinja2Templates(directory=directory)
-    found.env.globals["site_name"] = SITE_NAME
-    localtime.register(found.env)
-    return found
+    directories = [directory] if directory == TEMPLATES_DIR else [directory, TEMPLATES_DIR]
+
+    def frame(request: Request) -> dict[str, Any]:
+        site_dir = _site_dir(request)
+        found = read_frame(site_dir) if site_dir is not None else None
+        if found is None:
+            found = split_frame(env.get_template(PLAIN_FRAME).render())
+        return {"frame": found}
+
+    result = Jinja2Templates(directory=directories, context_processors=[frame])
+    env = result.env
+    env.globals["site_name"] = SITE_NAME
+    localtime.register(env)
+    return result
 
 
 # The service's own pages (round trip, card, errors): one environment for all of them.
