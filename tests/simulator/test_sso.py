@@ -126,7 +126,7 @@ def test_interactive_login_via_chooser_and_form(simulated: Simulated) -> None:
     form = soup.select_one("form")
     assert form is not None
     fields = {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
-    options = [str(option["value"]) for option in soup.select("select[name=scenario] option")]
+    options = [str(option["value"]) for option in soup.select("input[type=radio][name=scenario]")]
     assert options == list(SCENARIO_IDS)
     assert {"requester-error", "unknown-status"} <= set(options)
     data = {**fields, "kvk": "90000002", "person": "fatima", "scenario": "success-loa3", "return_binding": "redirect"}
