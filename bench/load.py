@@ -319,8 +319,8 @@ def serve(database_url: str, workers: int, directory: Path) -> Iterator[Any]:
             "sp": {"key_file": str(keys / "sp-key.pem"), "cert_file": str(keys / "sp-cert.pem")},
             "simulator": {"key_dir": str(directory / "simulator")},
             # All bench clients share one address; the limiter stays in the path (its database
-            # writes are part of the cost) but with a ceiling this run cannot reach.
-            "rate_limits": {"roundtrip_start": 100_000},
+            # writes are part of the cost) but with ceilings this run cannot reach.
+            "rate_limits": {"roundtrip_start": 100_000, "lookup": 100_000},
         },
     )
     path = directory / "inloghulp.toml"
