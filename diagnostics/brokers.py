@@ -28,7 +28,7 @@ import httpx
 from cryptography import x509
 from lxml import etree
 
-from diagnostics import certs, crypto, xmlsafe
+from diagnostics import broker_tls, certs, crypto, xmlsafe
 from diagnostics.saml import artifact
 from diagnostics.settings import BrokerConfig, Settings
 from diagnostics.timed_cache import TimedCache
@@ -356,7 +356,7 @@ class BrokerRegistry:
         self._suppliers: TimedCache[list[Supplier]] = cache("De lijst met eHerkenningsmakelaars")
         # One client per broker for the life of the process: its TLS context and connection pool are built
         # once (a new context costs tens of milliseconds), for metadata, AD list and ArtifactResolve alike.
-        self._clients = {config.id: _client(transport) for config in settings.brokers}
+        self._clients = {config.id: _client(config, transport) for config in settings.brokers}
 
     def client(self, broker_id: str) -> httpx.AsyncClient:
         """The long-lived HTTP client for ``broker_id`` (KeyError when not configured)."""
@@ -372,10 +372,16 @@ class BrokerRegistry:
         return BrokerError("broker-unreachable", f"{what} van {name} is niet binnen {seconds:g} seconden opgehaald.")
 
     async def _get(self, broker_id: str, url: str, what: str, params: dict[str, str] | None = None) -> bytes:
+        client = self.client(broker_id)
         try:
-            response = await self.client(broker_id).get(url, params=params, timeout=FETCH_TIMEOUT_SECONDS)
-        except httpx.HTTPError as exc:
-            raise BrokerError("broker-unreachable", f"{what} is niet op te halen ({type(exc).__name__}).")
+            response = await client.get(url, params=params, timeout=FETCH_TIMEOUT_SECONDS)
+        # OSError too: a TLS 1.3 alert after the handshake can reach us as a bare ssl.SSLError.
+        except (httpx.HTTPError, OSError) as exc:
+            failure = await broker_tls.explain_failure(exc, client, url)
+            if failure is not None:
+                log.warning("broker %s: TLS failed for %s: %s", broker_id, url, failure.technical)
+            reason = failure.words if failure is not None else type(exc).__name__
+            raise BrokerError("broker-unreachable", f"{what} is niet op te halen ({reason}).")
         if response.status_code != 200:
             raise BrokerError("broker-unreachable", f"{what} is niet op te halen (HTTP {response.status_code}).")
         if len(response.content) > MAX_DOCUMENT_BYTES:
@@ -422,8 +428,19 @@ class BrokerRegistry:
         self._suppliers.clear()
 
 
-def _client(transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=transport, timeout=FETCH_TIMEOUT_SECONDS)
+def _client(config: BrokerConfig, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+    """The broker's one client, with its TLS context (client certificate, CA bundle) built here, once."""
+    try:
+        context = broker_tls.ssl_context(config)
+    except OSError as exc:  # ssl.SSLError included
+        # check-config (run before every start) names the file; this only stops a start that skipped it.
+        raise ValueError(f"brokers {config.id}: de TLS-bestanden zijn niet te gebruiken / unusable TLS files: {exc}")
+    return broker_tls.BrokerClient(
+        context=context,
+        offers_client_cert=config.tls_client_cert is not None,
+        transport=transport,
+        timeout=FETCH_TIMEOUT_SECONDS,
+    )
 
 
 def _read_file(path: Path, name: str) -> bytes:
@@ -453,8 +470,9 @@ def load_broker(settings: Settings, broker_id: str, *, now: datetime | None = No
         data = _read_file(config.metadata_file, config.name)
     else:
         try:
-            response = httpx.get(source, timeout=FETCH_TIMEOUT_SECONDS)
-        except httpx.HTTPError as exc:
+            # The broker's own trust (ca_bundle_file) for the cron job too, not only for the server's client.
+            response = httpx.get(source, timeout=FETCH_TIMEOUT_SECONDS, verify=broker_tls.ssl_context(config))
+        except (httpx.HTTPError, OSError) as exc:
             raise BrokerError("broker-unreachable", f"De metadata van {config.name} is niet op te halen: {exc}.")
         if response.status_code != 200:
             raise BrokerError(

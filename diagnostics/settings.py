@@ -236,6 +236,13 @@ class BrokerConfig(_Section):
     metadata_signing_cert_file: Path | None = None
     # The broker's OIN: the HerkenningsmakelaarId in our dienstencatalogus entry.
     oin: str | None = None
+    # The back channel as brokers run it (diagnostics.broker_tls). Our TLS client certificate and its key, for
+    # a broker whose ArtifactResolutionService asks for one; both or neither.
+    tls_client_cert_file: Path | None = None
+    tls_client_key_file: Path | None = None
+    # The CA certificates (PEM) this broker's servers are checked against, for its metadata, AD list and ARS
+    # alike: PKIoverheid private roots are in no public trust store. It replaces the public store for this broker.
+    ca_bundle_file: Path | None = None
 
     @field_validator("oin")
     @classmethod
@@ -256,6 +263,27 @@ class BrokerConfig(_Section):
             if url is not None and not re.fullmatch(r"https?://\S+", url):
                 raise ValueError(f"{field}: geen http(s)-URL: {url!r} / not an http(s) URL")
         return self
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> BrokerConfig:
+        if (self.tls_client_cert_file is None) != (self.tls_client_key_file is None):
+            missing = "tls_client_key_file" if self.tls_client_key_file is None else "tls_client_cert_file"
+            raise ValueError(
+                f"{missing}: tls_client_cert_file en tls_client_key_file horen bij elkaar / "
+                "tls_client_cert_file and tls_client_key_file go together"
+            )
+        for field in ("tls_client_cert_file", "tls_client_key_file", "ca_bundle_file"):
+            path: Path | None = getattr(self, field)
+            if path is not None and not path.is_file():
+                raise ValueError(f"{field}: bestand niet gevonden / file not found: {path}")
+        return self
+
+    @property
+    def tls_client_cert(self) -> tuple[Path, Path] | None:
+        """Our TLS client certificate and key for this broker's connections, when configured."""
+        if self.tls_client_cert_file is None or self.tls_client_key_file is None:
+            return None
+        return self.tls_client_cert_file, self.tls_client_key_file
 
 
 class SimulatorConfig(_Section):

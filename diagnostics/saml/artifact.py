@@ -9,15 +9,18 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 from datetime import UTC, datetime
 
 import httpx
 from lxml import etree
 
-from diagnostics import crypto, xmlsafe
+from diagnostics import broker_tls, crypto, xmlsafe
 from diagnostics.certs import SigningKey
 from diagnostics.saml.authn import NSMAP, SAML, SAMLP, instant, new_id
 from diagnostics.settings import Settings
+
+log = logging.getLogger(__name__)
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 ARTIFACT_TYPE_CODE = 4
@@ -124,6 +127,19 @@ async def resolve_artifact(
         response = await client.post(ars_url, content=envelope, headers=_headers(content_type), timeout=timeout)
     except httpx.TimeoutException:
         raise ArtifactError("broker-unreachable", f"De makelaar antwoordde niet binnen {timeout:g} seconden.")
-    except httpx.TransportError as exc:
-        raise ArtifactError("broker-unreachable", f"De makelaar is niet bereikbaar: {type(exc).__name__}.")
+    # OSError too: a TLS 1.3 alert after the handshake can reach us as a bare ssl.SSLError.
+    except (httpx.TransportError, OSError) as exc:
+        raise await _transport_error(exc, client, ars_url)
     return artifact_response_from_soap(response, max_bytes=settings.max_message_bytes)
+
+
+async def _transport_error(exc: Exception, client: httpx.AsyncClient, ars_url: str) -> ArtifactError:
+    """A failed connection in words: a TLS handshake the broker or we refused is a reachable broker whose back
+    channel is not set up right (artifact-resolve-failed, with the reason); anything else is unreachable."""
+    failure = await broker_tls.explain_failure(exc, client, ars_url)
+    if failure is None:
+        return ArtifactError("broker-unreachable", f"De makelaar is niet bereikbaar: {type(exc).__name__}.")
+    log.warning("ArtifactResolve at %s: TLS failed: %s", ars_url, failure.technical)
+    return ArtifactError(
+        "artifact-resolve-failed", f"De beveiligde verbinding met de makelaar lukte niet: {failure.words}."
+    )
