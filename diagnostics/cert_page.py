@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from diagnostics.cert_status import WARNING_DAYS, CertificateStatus, Status, Validity
+from diagnostics.cert_status import WARNING_DAYS, CertificateStatus, Role, Status, Validity
 
 # The report as a page for people (diagnostics.routes.beheer); the JSON points here with a Link header.
 PAGE_PATH = "/beheer/certificaten"
@@ -25,7 +25,13 @@ WORDS: dict[Validity, str] = {
 }
 # The icon and colour of the shared status badge (templates/_partials/status.html).
 BADGES: dict[Status, str] = {"ok": "pass", "warning": "warn", "error": "fail"}
-ROLE_TITLES = {"current": "Huidig certificaat", "next": "Volgend certificaat", "signing": "Ondertekeningscertificaat"}
+ROLE_TITLES: dict[Role, str] = {
+    "current": "Huidig certificaat",
+    "next": "Volgend certificaat",
+    "signing": "Ondertekeningscertificaat",
+    # In the broker's section, so "van <makelaar>" follows it in the summary: ours, for the connection to them.
+    "tls-client": "Ons clientcertificaat voor de verbinding",
+}
 SUMMARY_WORDS: dict[Status, str] = {"ok": "In orde", "warning": "Let op", "error": "Actie nodig"}
 SUMMARIES: dict[Status, str] = {
     "ok": "Alle certificaten zijn in orde. U hoeft nu niets te doen.",
@@ -53,6 +59,16 @@ _NEXT_ACTIONS: dict[Validity, str] = {
     ),
     "not-yet-valid": "Nu niets te doen. Stuur de metadata met dit certificaat op tijd naar de makelaar.",
     "expiring": "Dit volgende certificaat verloopt binnenkort. Vraag een nieuw certificaat aan.",
+}
+# Our client certificate for a broker's back channel: ours to renew, like the SP pair, but nothing to publish.
+_TLS_CLIENT_ACTIONS: dict[Validity, str] = {
+    **_SP_ACTIONS,
+    "valid": "Nu niets te doen. Vraag ruim voor de einddatum een nieuw clientcertificaat aan.",
+    "expiring": (
+        "Vraag nu een nieuw clientcertificaat aan. Zet het in de configuratie en start de dienst opnieuw."
+        " Vraagt de makelaar het nieuwe certificaat vooraf? Stuur het dan op tijd."
+    ),
+    "expired": "Vervang dit certificaat nu. Zonder geldig clientcertificaat kan de test het inlogantwoord niet ophalen.",
 }
 _BROKER_REPLACES = (
     "De makelaar vervangt dit certificaat. U laadt daarna de nieuwe metadata met inloghulp refresh-metadata."
@@ -117,6 +133,8 @@ def days_text(days: int | None) -> str:
 
 
 def _who_and_action(item: CertificateStatus) -> tuple[str, str]:
+    if item.role == "tls-client":
+        return OPERATOR, _TLS_CLIENT_ACTIONS[item.validity]
     if item.owner != "sp":
         who = OPERATOR if item.validity == "unreadable" else f"De makelaar ({item.owner_name})"
         return who, _BROKER_ACTIONS[item.validity]

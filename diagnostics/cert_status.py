@@ -20,6 +20,9 @@ from diagnostics.settings import BrokerConfig, Settings
 WARNING_DAYS = 30
 
 CertRole = Literal["current", "next"]
+# current/next: our SAML certificates; signing: a broker's, from its metadata; tls-client: ours, for one broker's
+# back channel (owner is that broker, as the certificate exists for it).
+Role = Literal["current", "next", "signing", "tls-client"]
 Status = Literal["ok", "warning", "error"]
 # What people read on the operator page; ``status`` stays the machine's severity.
 Validity = Literal["valid", "expiring", "expired", "not-yet-valid", "unreadable"]
@@ -70,7 +73,10 @@ class CertificateStatus(BaseModel):
 
     owner: str = Field(description='"sp" voor onze eigen certificaten, anders de id van de broker.')
     owner_name: str = Field(description="Naam van de eigenaar (dienstverlener of herkenningsmakelaar).")
-    role: Literal["current", "next", "signing"] = Field(description="Huidig, volgend (rollover) of ondertekening.")
+    role: Role = Field(
+        description="Huidig, volgend (rollover), ondertekening (van de makelaar) of tls-client (ons clientcertificaat "
+        "voor de verbinding met deze makelaar)."
+    )
     subject: str | None = Field(description="Subject van het certificaat (RFC 4514).")
     fingerprint_sha256: str | None = Field(description="SHA-256-vingerafdruk (KeyName).")
     not_before: datetime | None = Field(description="Geldig vanaf (UTC).")
@@ -89,7 +95,7 @@ def describe(
     *,
     owner: str,
     owner_name: str,
-    role: Literal["current", "next", "signing"],
+    role: Role,
     now: datetime,
     activation: date | None = None,
 ) -> CertificateStatus:
@@ -131,9 +137,7 @@ def _validity(cert: x509.Certificate, days: int, role: str, now: datetime) -> Va
     return "expiring" if days < WARNING_DAYS else "valid"
 
 
-def unavailable(
-    owner: str, owner_name: str, role: Literal["current", "next", "signing"], message: str
-) -> CertificateStatus:
+def unavailable(owner: str, owner_name: str, role: Role, message: str) -> CertificateStatus:
     """A certificate we could not read: always an error, never silently left out."""
     return CertificateStatus(
         owner=owner,
@@ -183,6 +187,21 @@ def broker_statuses(
     ]
 
 
+def tls_client_statuses(broker: BrokerConfig, now: datetime | None = None) -> list[CertificateStatus]:
+    """Our TLS client certificate for ``broker``'s back channel, when one is configured."""
+    if broker.tls_client_cert_file is None:
+        return []
+    try:
+        cert = certs.load_cert(broker.tls_client_cert_file)
+    except (OSError, ValueError):
+        return [
+            unavailable(
+                broker.id, broker.name, "tls-client", f"Het certificaat {broker.tls_client_cert_file} is niet te lezen."
+            )
+        ]
+    return [describe(cert, owner=broker.id, owner_name=broker.name, role="tls-client", now=now or utcnow())]
+
+
 class CertificateReport(BaseModel):
     """All certificates with the worst status on top."""
 
@@ -204,8 +223,10 @@ async def certificate_report(settings: Settings, registry: BrokerRegistry) -> Ce
 
 
 async def _broker_report(broker: BrokerConfig, registry: BrokerRegistry) -> list[CertificateStatus]:
+    # Our client certificate does not depend on the broker's metadata: listed even while that cannot be loaded.
+    ours = tls_client_statuses(broker)
     try:
         info = await registry.broker(broker.id)  # the registry bounds the wait (brokers.WAIT_SECONDS)
     except BrokerError as exc:
-        return [unavailable(broker.id, broker.name, "signing", exc.message)]
-    return broker_statuses(broker, info.signing_certs)
+        return [unavailable(broker.id, broker.name, "signing", exc.message), *ours]
+    return [*broker_statuses(broker, info.signing_certs), *ours]

@@ -105,10 +105,13 @@ def check_config(
 ) -> None:
     """Controleer de configuratie: vormen, URN's, niveau, lengtes, sleutel en certificaten."""
     settings = settings_or_exit(file)
-    from diagnostics.cert_status import sp_statuses
+    from diagnostics.cert_status import sp_statuses, tls_client_statuses
 
     for cert in sp_statuses(settings):
         typer.echo(f"  sp.{cert.role}: {cert.status} - {cert.message} ({cert.fingerprint_sha256})")
+    for index, broker in enumerate(settings.brokers):
+        for cert in tls_client_statuses(broker):
+            typer.echo(f"  brokers.{index}.tls-client: {cert.status} - {cert.message} ({cert.fingerprint_sha256})")
     typer.echo(f"Configuratie in orde / configuration OK: {file or config_path()}")
 
 

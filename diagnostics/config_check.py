@@ -15,11 +15,12 @@ from typing import Literal
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 from cryptography.x509.oid import NameOID
 
-from diagnostics import certs
+from diagnostics import broker_tls, certs
 from diagnostics.cert_status import WARNING_DAYS
-from diagnostics.settings import Settings
+from diagnostics.settings import BrokerConfig, Settings
 
 Severity = Literal["error", "warning"]
 
@@ -124,7 +125,66 @@ def check_files(settings: Settings, now: datetime | None = None) -> list[Problem
     for index, broker in enumerate(settings.brokers):
         if broker.metadata_file is not None:
             _read(f"brokers.{index}.metadata_file", broker.metadata_file, problems)
+        _check_broker_tls(index, broker, moment, problems)
     return problems
+
+
+def _check_broker_tls(index: int, broker: BrokerConfig, now: datetime, problems: list[Problem]) -> None:
+    """The back channel's files: the CA bundle, and our TLS client pair with the same rules as the SP pair."""
+    prefix = f"brokers.{index}"
+    found = len(problems)
+    if broker.ca_bundle_file is not None:
+        data = _read(f"{prefix}.ca_bundle_file", broker.ca_bundle_file, problems)
+        if data is not None:
+            try:
+                x509.load_pem_x509_certificates(data)
+            except ValueError:
+                problems.append(
+                    Problem(
+                        f"{prefix}.ca_bundle_file",
+                        f"geen PEM-certificaten / no PEM certificates: {broker.ca_bundle_file}",
+                    )
+                )
+    if broker.tls_client_cert is not None:
+        cert_file, key_file = broker.tls_client_cert
+        cert = _load_cert(f"{prefix}.tls_client_cert_file", cert_file, problems)
+        key = _load_any_key(f"{prefix}.tls_client_key_file", key_file, problems)
+        if cert is not None:
+            _validity(f"{prefix}.tls_client_cert_file", cert, now, problems)
+        if cert is not None and key is not None and _spki(key.public_key()) != _spki(cert.public_key()):
+            problems.append(
+                Problem(
+                    f"{prefix}.tls_client_key_file",
+                    f"sleutel hoort niet bij tls_client_cert_file / key does not match {cert_file}",
+                )
+            )
+    if broker.ca_bundle_file is None and broker.tls_client_cert is None:
+        return
+    if any(problem.severity == "error" for problem in problems[found:]):
+        return
+    # What the service itself will do with the files: the TLS library may still refuse what parsed above.
+    try:
+        broker_tls.ssl_context(broker)
+    except OSError as exc:  # ssl.SSLError included
+        problems.append(Problem(prefix, f"TLS-bestanden niet te gebruiken / unusable TLS files: {exc}"))
+
+
+def _load_any_key(field: str, path: Path, problems: list[Problem]) -> PrivateKeyTypes | None:
+    # TLS allows EC keys too, unlike our SAML signing key.
+    data = _read(field, path, problems)
+    if data is None:
+        return None
+    try:
+        return serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError):
+        problems.append(
+            Problem(field, f"geen onversleutelde PEM-privésleutel / not an unencrypted PEM private key: {path}")
+        )
+        return None
+
+
+def _spki(public: PublicKeyTypes) -> bytes:
+    return public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def _public_numbers(cert: x509.Certificate) -> rsa.RSAPublicNumbers | None:

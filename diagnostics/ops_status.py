@@ -13,9 +13,12 @@ from diagnostics.store import Store
 
 
 def certificate_name(certificate: CertificateStatus) -> str:
-    """The name in /api/v1/status and /metrics: ``sp-current``, ``sp-next``, ``broker-<id>-<fingerprint>``."""
+    """The name in /api/v1/status and /metrics: ``sp-current``, ``sp-next``, ``broker-<id>-<fingerprint>``,
+    ``tls-client-<broker id>`` (ours for that broker's back channel: one name across renewals, to alert on)."""
     if certificate.owner == "sp":
         return f"sp-{certificate.role}"
+    if certificate.role == "tls-client":
+        return f"tls-client-{certificate.owner}"
     if certificate.fingerprint_sha256 is None:  # the broker's metadata could not be loaded
         return f"broker-{certificate.owner}"
     return f"broker-{certificate.owner}-{certificate.fingerprint_sha256.replace(':', '')[:16].lower()}"
