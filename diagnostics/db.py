@@ -1,14 +1,13 @@
-"""The SQLAlchemy base, engine and schema step shared by every module that stores something.
+"""The engine and schema step shared by every module that stores something.
 
-Schema handling is deliberately small: ``create_schema`` imports the modules that define tables
-(``MODEL_MODULES``), then, under a lock that serialises concurrent worker start-up, either creates
+Every table is declared in ``diagnostics.models``. Schema handling is deliberately small: ``create_schema``
+imports that module, then, under a lock that serialises concurrent worker start-up, either creates
 everything on an empty database or runs the pending ``MIGRATIONS`` on an existing one, and finally
 creates any table that is new since. ``schema_version`` records the highest applied step.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sqlite3
 import time
@@ -19,49 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, Integer, String, create_engine, event, insert, inspect, select
-from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Connection, Engine, Integer, String, create_engine, event, insert, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Mapped, mapped_column
+
+from diagnostics.models import Base, UtcDateTime
 
 log = logging.getLogger(__name__)
 
-# Modules that define tables on ``Base``. Add a line for your module (it is imported before the
-# schema is created, so its models are registered).
-MODEL_MODULES: list[str] = [
-    "diagnostics.store",
-    "diagnostics.metadata_watch",
-    "diagnostics.servicedesk.models",
-    "diagnostics.ratelimit",
-    # ── add your module with tables here ──
-]
-
 # An arbitrary constant: the PostgreSQL advisory lock that serialises schema changes.
 _PG_LOCK_KEY = 0x1B407E5
-
-
-class Base(DeclarativeBase):
-    """Declarative base for every table; modules with tables are listed in ``MODEL_MODULES``."""
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC in Python on every backend (SQLite has no time zones, PostgreSQL does)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime; use an aware UTC datetime")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class SchemaVersion(Base):
@@ -193,11 +159,6 @@ def _schema_lock(engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
-def import_models() -> None:
-    for module in MODEL_MODULES:
-        importlib.import_module(module)
-
-
 def current_version(connection: Connection) -> int | None:
     """The highest applied step, or None for a database without our schema."""
     if not connection.dialect.has_table(connection, SchemaVersion.__tablename__):
@@ -208,7 +169,6 @@ def current_version(connection: Connection) -> int | None:
 
 def create_schema(engine: Engine) -> int:
     """Create or migrate the schema; safe when several workers start at once. Returns the version."""
-    import_models()
     with _schema_lock(engine) as connection:
         version = current_version(connection)
         now = datetime.now(UTC)

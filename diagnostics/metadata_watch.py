@@ -18,38 +18,17 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import httpx
-from sqlalchemy import JSON, Integer, String, insert, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import insert, select
 
 from diagnostics import brokers, certs
 from diagnostics.cert_status import WARNING_DAYS
-from diagnostics.db import Base, UtcDateTime
+from diagnostics.models import MetadataSnapshot
 from diagnostics.settings import Settings
 from diagnostics.store import Store
 
 log = logging.getLogger(__name__)
 
 ChangeKind = Literal["signing-key", "endpoint", "entity-id"]
-
-
-class MetadataSnapshot(Base):
-    """One fetched copy of a broker's metadata: what we trusted, and what changed since the previous one."""
-
-    __tablename__ = "broker_metadata"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    broker_id: Mapped[str] = mapped_column(String(32), index=True)
-    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    xml_sha256: Mapped[str] = mapped_column(String(64))
-    entity_id: Mapped[str] = mapped_column(String(1024))
-    # fingerprint -> certificate notAfter (ISO 8601)
-    signing_certs: Mapped[dict[str, str]] = mapped_column(JSON)
-    endpoints: Mapped[dict[str, Any]] = mapped_column(JSON)
-    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    signature_verified: Mapped[bool] = mapped_column()
-    changes: Mapped[list[dict[str, str]]] = mapped_column(JSON)
-    # Set for a refused fetch (then the other columns are empty): "<diagnosis>: <message>".
-    error: Mapped[str | None] = mapped_column(String(500))
 
 
 @dataclass(frozen=True)

@@ -16,25 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from anyio import to_thread
-from sqlalchemy import Engine, Integer, String, delete
+from sqlalchemy import Engine, delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, mapped_column
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from diagnostics.db import Base, UtcDateTime
 from diagnostics.errors import error_response
+from diagnostics.models import RateLimitHit
 from diagnostics.resources import resources_in
 from diagnostics.settings import RateLimitConfig, Settings
-
-
-class RateLimitHit(Base):
-    __tablename__ = "rate_limit_hits"
-
-    # "<rule>:<client hash>:<window start>": one row per client, route and window.
-    bucket: Mapped[str] = mapped_column(String(128), primary_key=True)
-    count: Mapped[int] = mapped_column(Integer)
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import (
-    JSON,
     ColumnElement,
     Connection,
     Engine,
-    Index,
-    Integer,
-    LargeBinary,
-    String,
     and_,
     delete,
     func,
@@ -34,10 +29,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
 from diagnostics import metrics
-from diagnostics.db import Base, UtcDateTime, create_schema, make_engine
+from diagnostics.db import create_schema, make_engine
+from diagnostics.models import ArtifactRow, SeenAssertion, SessionRow
 from diagnostics.reference import new_reference
 from diagnostics.verdict import Verdict
 
@@ -45,41 +40,6 @@ log = logging.getLogger(__name__)
 
 SessionState = Literal["started", "finished", "no-response", "answered"]
 _REFERENCE_ATTEMPTS = 8
-
-
-class SessionRow(Base):
-    __tablename__ = "diag_sessions"
-    __table_args__ = (Index("ix_diag_sessions_state_created", "state", "created_at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    reference: Mapped[str] = mapped_column(String(16), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    broker_id: Mapped[str] = mapped_column(String(32))
-    supplier_id: Mapped[str | None] = mapped_column(String(255))
-    request_id: Mapped[str | None] = mapped_column(String(128), unique=True)
-    scenario: Mapped[str | None] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16), default="started")
-    verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    diagnosis_id: Mapped[str | None] = mapped_column(String(64))
-    no_response_answer: Mapped[str | None] = mapped_column(String(64))
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    # Set by the one ACS request that evaluates this session's artifact (see ``claim_session``).
-    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-
-class SeenAssertion(Base):
-    __tablename__ = "seen_assertions"
-
-    assertion_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-
-
-class ArtifactRow(Base):
-    __tablename__ = "sim_artifacts"
-
-    handle: Mapped[str] = mapped_column(String(128), primary_key=True)
-    payload: Mapped[bytes] = mapped_column(LargeBinary)
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 @dataclass(frozen=True)

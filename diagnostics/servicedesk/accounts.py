@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from diagnostics.servicedesk.models import ConsoleUser, LoginAttempt
+from diagnostics.models import ConsoleUser, LoginAttempt
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, case, func, insert, select
 
-from diagnostics.servicedesk.models import AuditEntry, PageFeedback
+from diagnostics.models import AuditEntry, PageFeedback
 
 
 def _now() -> datetime:

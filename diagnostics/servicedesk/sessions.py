@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert, select, update
 
-from diagnostics.servicedesk.models import ConsoleSession
+from diagnostics.models import ConsoleSession
 
 MAX_AGE = timedelta(hours=8)
 

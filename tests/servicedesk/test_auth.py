@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from diagnostics.app import create_app
+from diagnostics.models import ConsoleUser
 from diagnostics.servicedesk import accounts
-from diagnostics.servicedesk.models import ConsoleUser
 from diagnostics.servicedesk.web_session import SESSION_COOKIE
 from diagnostics.settings import load_settings
 from diagnostics.store import Store
