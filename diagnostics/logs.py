@@ -17,6 +17,8 @@ from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any
 
+from diagnostics.privacy import mask_text
+
 reference_var: ContextVar[str | None] = ContextVar("inloghulp_reference", default=None)
 
 # Loggers whose own handlers uvicorn installs; they are re-pointed at the JSON handler.
@@ -64,13 +66,14 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            # The same masker as the verdicts: whatever a caller formatted into the line, no identifier leaves.
+            "message": mask_text(record.getMessage()),
             "reference": getattr(record, "reference", None) or reference_var.get(),
             "pid": record.process or os.getpid(),
         }
         if record.exc_info and record.exc_info[0] is not None:
             # The type and message only: a traceback can carry request data.
-            entry["error"] = f"{record.exc_info[0].__name__}: {record.exc_info[1]}"
+            entry["error"] = mask_text(f"{record.exc_info[0].__name__}: {record.exc_info[1]}")
         return json.dumps(entry, ensure_ascii=False)
 
 
