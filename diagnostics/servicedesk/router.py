@@ -15,6 +15,7 @@ from diagnostics import page_frame, reference, roundtrip
 from diagnostics.beheerder_card import ticket_reply
 from diagnostics.catalogue import load_catalogue
 from diagnostics.deps import RegistryDep, SettingsDep, StoreDep
+from diagnostics.ratelimit import RateLimiter
 from diagnostics.redirects import safe_redirect_target
 from diagnostics.resources import resources_in
 from diagnostics.servicedesk import accounts, chart, paste, records, sessions, wording
@@ -112,11 +113,14 @@ def create_login(
     password: Annotated[str, Form(max_length=1000)] = "",
     next: Annotated[str, Form(max_length=2048)] = "/servicedesk",
 ) -> Response:
-    """Check name and password; five wrong passwords lock the name for 15 minutes."""
+    """Check name and password; five wrong passwords from one address lock the name there for 15 minutes."""
     target = safe_redirect_target(next) or "/servicedesk"
     if not target.startswith("/servicedesk"):
         target = "/servicedesk"
-    result = accounts.authenticate(store.engine, name, password)
+    # The lockout counts per account and address; the address only as the rate limiter's keyed hash.
+    limiter = RateLimiter(store.engine, settings.rate_limits, settings.session_secret)
+    client = limiter.client_key(request.client.host if request.client else "unknown")
+    result = accounts.authenticate(store.engine, name, password, client=client)
     if result.outcome == "ok":
         records.audit(store.engine, result.name, "login")
         response = RedirectResponse(target, status_code=303)
