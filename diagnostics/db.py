@@ -1,91 +1,51 @@
-"""The engine and schema step shared by every module that stores something.
+"""The engine and the schema step shared by every module that stores something.
 
-Every table is declared in ``diagnostics.models``. Schema handling is deliberately small: ``create_schema``
-imports that module, then, under a lock that serialises concurrent worker start-up, either creates
-everything on an empty database or runs the pending ``MIGRATIONS`` on an existing one, and finally
-creates any table that is new since. ``schema_version`` records the highest applied step.
+The tables are declared in ``diagnostics.models``; the database follows them through Alembic revisions
+(``diagnostics.migrations``). ``create_schema`` runs those revisions when a worker starts, under a lock
+that serialises concurrent starts, after adopting a database that the hand-written steps made before
+Alembic (``diagnostics.migrations.legacy``).
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, String, create_engine, event, insert, inspect, select
+from alembic import command
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Mapped, mapped_column
 
-from diagnostics.models import Base, UtcDateTime
+from diagnostics import migrations
+from diagnostics.migrations import legacy
 
 log = logging.getLogger(__name__)
 
 # An arbitrary constant: the PostgreSQL advisory lock that serialises schema changes.
 _PG_LOCK_KEY = 0x1B407E5
+# Alembic runs a migration through module-level proxies (``alembic.op``, ``alembic.context``): two threads
+# of one process must not migrate at the same time, even on different databases.
+_ALEMBIC_IN_PROCESS = threading.Lock()
 
 
-class SchemaVersion(Base):
-    __tablename__ = "schema_version"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version: Mapped[int] = mapped_column(Integer)
-    description: Mapped[str] = mapped_column(String(200))
-    applied_at: Mapped[datetime] = mapped_column(UtcDateTime)
+def _alembic_progress_only(record: logging.LogRecord) -> bool:
+    """Keep Alembic's "Running upgrade 0004 -> 0005" lines; drop the lines it writes at every start of every
+    worker ("Context impl SQLiteImpl.", "Will assume non-transactional DDL.", which is wrong here anyway:
+    the schema lock's transaction holds the DDL)."""
+    return record.levelno >= logging.WARNING or record.getMessage().startswith("Running ")
 
 
-@dataclass(frozen=True)
-class Migration:
-    """One ordered step that changes an existing table (new tables need no step: they are created)."""
-
-    version: int
-    description: str
-    apply: Callable[[Connection], None]
-
-
-def _baseline(_connection: Connection) -> None:
-    """Version 1 is whatever ``create_all`` made; nothing to change."""
-
-
-def _recreate_broker_metadata(connection: Connection) -> None:
-    """The first snapshot table lacked columns; snapshots are re-fetchable, so start it afresh."""
-    table = Base.metadata.tables["broker_metadata"]
-    table.drop(connection, checkfirst=True)
-    table.create(connection)
-
-
-def _add_column(connection: Connection, table: str, column: str, ddl_type: str) -> None:
-    """ALTER TABLE … ADD COLUMN, unless an earlier step already (re)created the table with it."""
-    if column not in {info["name"] for info in inspect(connection).get_columns(table)}:
-        connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {ddl_type}")
-
-
-def _broker_metadata_error(connection: Connection) -> None:
-    """Refused metadata fetches are recorded."""
-    _add_column(connection, "broker_metadata", "error", "VARCHAR(500)")
-
-
-def _session_claimed_at(connection: Connection) -> None:
-    """One ACS request per session evaluates the artifact (``Store.claim_session``)."""
-    _add_column(connection, "diag_sessions", "claimed_at", "TIMESTAMP WITH TIME ZONE")
-
-
-# Append steps with the next version number; never edit or remove a step that has shipped.
-MIGRATIONS: list[Migration] = [
-    Migration(1, "baseline: sessions, seen assertions, simulator artifacts, broker metadata", _baseline),
-    Migration(2, "broker_metadata: entity id, certificate expiry, signature flag", _recreate_broker_metadata),
-    Migration(3, "broker_metadata: refused fetches", _broker_metadata_error),
-    Migration(4, "diag_sessions: claimed_at", _session_claimed_at),
-]
+logging.getLogger("alembic.runtime.migration").addFilter(_alembic_progress_only)
 
 
 def latest_version() -> int:
-    return max(step.version for step in MIGRATIONS)
+    """The ``schema_version`` of the newest revision: what ``create_schema`` brings a database to."""
+    return migrations.version_number(migrations.head_revision())
 
 
 def normalise_url(url: str) -> str:
@@ -160,35 +120,20 @@ def _schema_lock(engine: Engine) -> Iterator[Connection]:
 
 
 def current_version(connection: Connection) -> int | None:
-    """The highest applied step, or None for a database without our schema."""
-    if not connection.dialect.has_table(connection, SchemaVersion.__tablename__):
-        return None
-    version = connection.scalar(select(SchemaVersion.version).order_by(SchemaVersion.version.desc()).limit(1))
-    return int(version) if version is not None else None
+    """The ``schema_version`` of the database's revision, or None for a database Alembic has not touched."""
+    revision = migrations.current_revision(connection)
+    return None if revision is None else migrations.version_number(revision)
 
 
 def create_schema(engine: Engine) -> int:
-    """Create or migrate the schema; safe when several workers start at once. Returns the version."""
-    with _schema_lock(engine) as connection:
-        version = current_version(connection)
-        now = datetime.now(UTC)
-        if version is None:
-            Base.metadata.create_all(connection)
-            connection.execute(
-                insert(SchemaVersion),
-                [{"version": latest_version(), "description": "created", "applied_at": now}],
-            )
-            log.info("database schema created at version %d", latest_version())
-            return latest_version()
-        for step in sorted(MIGRATIONS, key=lambda m: m.version):
-            if step.version > version:
-                log.info("database migration %d: %s", step.version, step.description)
-                step.apply(connection)
-                connection.execute(
-                    insert(SchemaVersion),
-                    [{"version": step.version, "description": step.description, "applied_at": now}],
-                )
-                version = step.version
-        # Tables added by a module since the last start need no migration step.
-        Base.metadata.create_all(connection)
-        return version
+    """Create, adopt or migrate the schema; safe when several workers start at once. Returns the version."""
+    with _ALEMBIC_IN_PROCESS, _schema_lock(engine) as connection:
+        before = migrations.current_revision(connection)
+        legacy.adopt(connection, migrations.script_directory())
+        command.upgrade(migrations.alembic_config(connection), "head")
+        after = migrations.current_revision(connection)
+        if after is None:
+            raise RuntimeError("database: no schema revision after the upgrade")
+        if after != before:
+            log.info("database schema: revision %s, was %s", after, before or "none")
+        return migrations.version_number(after)

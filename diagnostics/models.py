@@ -2,7 +2,9 @@
 
 The modules that use a table import its model from here (``store`` the sessions, assertion IDs and
 artifacts; ``ratelimit`` its counters; ``metadata_watch`` the snapshots; ``servicedesk`` its accounts,
-sessions, audit log and feedback). ``diagnostics.db.create_schema`` creates them.
+sessions, audit log and feedback). The database follows these models only through Alembic revisions
+in ``diagnostics/migrations``: a new table or column here needs a revision too (see that package's
+docstring), and ``tests/test_migrations.py`` fails until the two agree.
 """
 
 from __future__ import annotations
@@ -168,25 +170,4 @@ class ConsoleSession(Base):
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     user: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-
-# ── outages people can see (diagnostics.outage, diagnostics.notices) ──
-
-# The automatic outage notice counts recent broker-side failures per broker (diagnostics.outage): by finish
-# time, and with broker and diagnosis in the index too, the query never reads the sessions table itself.
-Index("ix_diag_sessions_finished_broker", SessionRow.finished_at, SessionRow.broker_id, SessionRow.diagnosis_id)
-
-
-class NoticeRow(Base):
-    """An operator's notice about a broker (``inloghulp notice add``), shown until ``until`` or until ended."""
-
-    __tablename__ = "broker_notices"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    broker_id: Mapped[str] = mapped_column(String(32))
-    # Checked against the writing rules and limited to 300 characters (diagnostics.notices.MAX_TEXT).
-    text: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    until: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from diagnostics import cli, db
@@ -194,25 +194,9 @@ def test_schema_version_recorded_and_idempotent(store: Store) -> None:
     assert again.schema_version == db.latest_version()
     with store.engine.connect() as connection:
         assert db.current_version(connection) == db.latest_version()
-        rows = connection.execute(text("SELECT count(*) FROM schema_version")).scalar()
+        rows = connection.execute(text("SELECT count(*) FROM alembic_version")).scalar()
     assert rows == 1
     again.engine.dispose()
-
-
-def test_pending_migration_runs_once(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    applied: list[int] = []
-
-    def _add_column(connection: object) -> None:
-        applied.append(2)
-
-    steps = [*db.MIGRATIONS, db.Migration(db.latest_version() + 1, "test step", _add_column)]  # type: ignore[arg-type]
-    monkeypatch.setattr(db, "MIGRATIONS", steps)
-    first = Store(store.url)
-    second = Store(store.url)
-    assert applied == [2]
-    assert first.schema_version == second.schema_version == db.latest_version()
-    first.engine.dispose()
-    second.engine.dispose()
 
 
 def _start_and_take(url: str, handles: list[str], barrier: Any, queue: Any) -> None:
@@ -261,7 +245,7 @@ def test_concurrent_schema_creation_on_an_empty_database(store_url: str) -> None
     assert [version for version, _ in collected] == [db.latest_version()] * 4
     check = Store(store_url)
     with check.engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM schema_version")).scalar() == 1
+        assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
     check.engine.dispose()
 
 
@@ -279,25 +263,6 @@ def test_purge_command(write_config: Any, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli.app, ["purge", "--config", str(config), "--days", "0"])
     assert "1 diagnosesessies ouder dan 0 dagen" in result.output
     assert store.get_session(recent.reference) is None
-
-
-def test_database_of_an_older_version_is_migrated(store: Store) -> None:
-    """A database made by version 2 (without the later columns) gains them on the next start."""
-    with store.engine.begin() as connection:
-        connection.execute(text("ALTER TABLE broker_metadata DROP COLUMN error"))
-        connection.execute(text("ALTER TABLE diag_sessions DROP COLUMN claimed_at"))
-        connection.execute(text("UPDATE schema_version SET version = 2"))
-    upgraded = Store(store.url)
-    assert upgraded.schema_version == db.latest_version() == 4
-    with upgraded.engine.connect() as connection:
-        metadata_columns = {column["name"] for column in inspect(connection).get_columns("broker_metadata")}
-        session_columns = {column["name"] for column in inspect(connection).get_columns("diag_sessions")}
-        versions = [row[0] for row in connection.execute(text("SELECT version FROM schema_version ORDER BY version"))]
-    assert "error" in metadata_columns and "claimed_at" in session_columns
-    assert versions == [2, 3, 4]
-    session = upgraded.create_session(broker_id="simulator", supplier_id=None, request_id="_after-migration")
-    assert upgraded.claim_session(session.reference) is True
-    upgraded.engine.dispose()
 
 
 def test_claim_session_once_among_racers(store: Store) -> None:
