@@ -8,7 +8,7 @@ CONFIG ?= config/inloghulp.toml
 export NO_MKDOCS_2_WARNING := 1
 export INLOGHULP_CONFIG := $(CONFIG)
 
-.PHONY: run test lint build system-deps conformance bench load clean
+.PHONY: run test lint build system-deps conformance bench load clean site-canary
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ bench: $(BIN)/.installed system-deps
 # Concurrent complete round trips against the simulator, SQLite vs PostgreSQL (README "Operations").
 load: $(BIN)/.installed system-deps build
 	$(BIN)/python -m bench.load
+
+# The help site built with Zensical beside MkDocs: which pages, ids and theme overrides differ (README
+# "Van MkDocs Material naar Zensical"). Reports and exits 0 when they differ; 2 only when it cannot run.
+site-canary: build
+	$(BIN)/python tools/site_canary.py
 
 clean:
 	rm -rf $(VENV) site build var
