@@ -1,4 +1,4 @@
-"""Prometheus metrics: round trips, explain calls, artifact-resolve latency, certificate days left.
+"""Prometheus metrics: round trips, explain calls, artifact-resolve latency, certificate days left, outages.
 
 With several worker processes set ``PROMETHEUS_MULTIPROC_DIR`` to an empty directory before the
 workers start (``inloghulp serve --workers N`` does this itself); every worker then writes its
@@ -43,6 +43,21 @@ CERT_DAYS_LEFT = Gauge(
     multiprocess_mode="mostrecent",
 )
 
+# diagnostics.outage: set whenever a worker counts the broker-side failures (at most every 20 seconds, when a
+# page with notices is shown). "mostrecent": the worker that counted last speaks for all of them.
+BROKER_SIDE_FAILURES = Gauge(
+    "inloghulp_broker_side_failures",
+    "Round trips with a broker that ended in a broker-side failure in the last 15 minutes.",
+    ["broker"],
+    multiprocess_mode="mostrecent",
+)
+OUTAGE_SUSPECTED = Gauge(
+    "inloghulp_broker_outage_suspected",
+    "1 while the site says 'Mogelijk een storing' for a broker (failures at or over the threshold), else 0.",
+    ["broker"],
+    multiprocess_mode="mostrecent",
+)
+
 
 def roundtrip_started(broker: str) -> None:
     ROUNDTRIPS_STARTED.labels(broker=broker).inc()
@@ -66,6 +81,14 @@ def set_metadata_changes(broker: str, kind: str, count: int) -> None:
 
 def set_certificate_days_left(name: str, days: int) -> None:
     CERT_DAYS_LEFT.labels(certificate=name).set(days)
+
+
+def set_broker_side_failures(broker: str, count: int) -> None:
+    BROKER_SIDE_FAILURES.labels(broker=broker).set(count)
+
+
+def set_outage_suspected(broker: str, suspected: bool) -> None:
+    OUTAGE_SUSPECTED.labels(broker=broker).set(1 if suspected else 0)
 
 
 def multiprocess_enabled() -> bool:

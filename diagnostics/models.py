@@ -171,3 +171,24 @@ class ConsoleSession(Base):
     user: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+# ── outages people can see (diagnostics.outage, diagnostics.notices) ──
+
+# The automatic outage notice counts recent broker-side failures per broker (diagnostics.outage): by finish
+# time, and with broker and diagnosis in the index too, the query never reads the sessions table itself.
+Index("ix_diag_sessions_finished_broker", SessionRow.finished_at, SessionRow.broker_id, SessionRow.diagnosis_id)
+
+
+class NoticeRow(Base):
+    """An operator's notice about a broker (``inloghulp notice add``), shown until ``until`` or until ended."""
+
+    __tablename__ = "broker_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    broker_id: Mapped[str] = mapped_column(String(32))
+    # Checked against the writing rules and limited to 300 characters (diagnostics.notices.MAX_TEXT).
+    text: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    until: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

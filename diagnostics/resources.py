@@ -21,6 +21,7 @@ from starlette.types import Scope
 from diagnostics.brokers import BrokerRegistry
 from diagnostics.certs import KeyFiles
 from diagnostics.csp import BrokerSsoOrigins
+from diagnostics.outage import OutageWatch
 from diagnostics.settings import Settings
 from diagnostics.store import Store
 
@@ -40,6 +41,8 @@ class Resources:
     sp_keys: KeyFiles
     # The brokers' SSO origins for the CSP's form-action, from the registry.
     sso_origins: BrokerSsoOrigins
+    # Which brokers seem to be down now (diagnostics.outage), counted at most every 20 s per process.
+    outage: OutageWatch
 
 
 @contextlib.asynccontextmanager
@@ -64,6 +67,7 @@ async def open_resources(
             registry=registry,
             sp_keys=KeyFiles(settings.sp.key_file, settings.sp.cert_file),
             sso_origins=BrokerSsoOrigins(settings, registry),
+            outage=OutageWatch(settings.notices.outage_threshold),
         )
     finally:
         await registry.aclose()

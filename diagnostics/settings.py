@@ -327,6 +327,14 @@ class RateLimitConfig(_Section):
     feedback: Annotated[int, Field(ge=0, le=100_000)] = 30
 
 
+class NoticeConfig(_Section):
+    """Outages people can see: operator notices (``inloghulp notice``) and the automatic one (diagnostics.outage)."""
+
+    # "Mogelijk een storing bij ..." once this many round trips with one broker end in a broker-side failure
+    # within diagnostics.outage.WINDOW (15 minutes); it goes away when fewer do.
+    outage_threshold: Annotated[int, Field(ge=1, le=100_000)] = 5
+
+
 class Settings(BaseSettings):
     """Everything the service needs; see config/inloghulp.toml for an annotated example."""
 
@@ -354,6 +362,7 @@ class Settings(BaseSettings):
     brokers: Annotated[list[BrokerConfig], Field(min_length=1)]
     simulator: SimulatorConfig = SimulatorConfig()
     rate_limits: RateLimitConfig = RateLimitConfig()
+    notices: NoticeConfig = NoticeConfig()
 
     @field_validator("public_base_url")
     @classmethod
