@@ -126,6 +126,15 @@ def _identifier(run: Run, value: etree._Element) -> tuple[str, str, str]:
     else:
         plain = child(value, SAML_TAG["NameID"])
         if plain is None:
+            # Any other element (an xenc EncryptedElement, something unknown) is not an identifier we could
+            # read: its text would be ciphertext or markup, and showing it as a value claims a decryption
+            # that never happened. Only a value without elements is plain text.
+            unknown = next((element for element in value.iterchildren() if isinstance(element.tag, str)), None)
+            if unknown is not None:
+                raise crypto.DecryptionError(
+                    f"De waarde bevat {etree.QName(unknown).localname} in plaats van EncryptedID of NameID; "
+                    "die kunnen wij niet lezen."
+                )
             return "waarde", text_of(value), cipher
         name_id = plain
     qualifier = name_id.get("NameQualifier", "")

@@ -509,6 +509,26 @@ def test_encrypted_id_that_hides_something_else_than_a_name_id(
     assert "NameID" in by_id(verdict)["identifiers"].detail
 
 
+@pytest.mark.parametrize("tag", ["EncryptedElement", "EncryptedAttribute", "Iets"])
+def test_an_identifier_in_an_element_we_cannot_read_is_never_shown_as_its_text(
+    success: bytes, keys: SimulatorKeys, context: Callable[..., checks.CheckContext], tag: str
+) -> None:
+    # Lasso's default: the encrypted identifier in xenc's EncryptedElement instead of saml:EncryptedID. Its
+    # text is base64 ciphertext and certificate; reading that as "the value" claims a decryption that never was.
+    def wrap(root: etree._Element) -> None:
+        value = attribute_value(assertion_of(root), checks.LEGAL_SUBJECT)
+        encrypted = value[0]
+        other = etree.SubElement(value, f"{{http://www.w3.org/2001/04/xmlenc#}}{tag}")
+        other.extend(list(encrypted))
+        value.remove(encrypted)
+
+    verdict = checks.run(spoil(success, keys, wrap), context())
+    assert verdict.verdict == "failed"
+    identifiers = by_id(verdict)["identifiers"]
+    assert (identifiers.status, identifiers.diagnosis) == ("fail", "decryption-failed")
+    assert tag in identifiers.detail and "waarde" not in identifiers.data.get("legalsubjectid", "")
+
+
 def test_without_broker_entity_id_the_issuer_is_not_judged(
     success: bytes, context: Callable[..., checks.CheckContext]
 ) -> None:
