@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -293,6 +294,101 @@ def user_add(
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     typer.echo(f"Account {accounts.normalise_name(name)} is gemaakt.")
+
+
+notice_app = typer.Typer(
+    no_args_is_help=True,
+    help="Storingsmeldingen: op /diagnose, bij een mislukte test, op de helpsite en in de console.",
+)
+app.add_typer(notice_app, name="notice")
+
+
+def _until(value: str) -> datetime:
+    """An ISO 8601 moment; without a time zone it is Dutch time, as the operator reads the clock."""
+    from diagnostics.localtime import AMSTERDAM
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        typer.echo(
+            f"--until: geen tijdstip in ISO 8601, bijvoorbeeld 2026-12-24T17:00 / not ISO 8601: {value}", err=True
+        )
+        raise typer.Exit(1) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=AMSTERDAM)
+
+
+@notice_app.command("add")
+def notice_add(
+    text: Annotated[str, typer.Argument(help="De tekst voor gebruikers: Nederlands (B1), hoogstens 300 tekens.")],
+    broker: Annotated[str, typer.Option("--broker", help="Id van de herkenningsmakelaar.")],
+    until: Annotated[str, typer.Option("--until", help="Tot wanneer (ISO 8601; zonder tijdzone: Nederlandse tijd).")],
+    config: ConfigOption = None,
+) -> None:
+    """Zet een storingsmelding voor een makelaar op de site, tot --until."""
+    settings = settings_or_exit(config)
+    from diagnostics import notices
+    from diagnostics.localtime import dutch_time
+    from diagnostics.store import Store
+
+    store = Store(settings.database_url)
+    try:
+        notice = notices.add(store.engine, settings, broker_id=broker, text=text, until=_until(until))
+    except notices.NoticeError as exc:
+        typer.echo(f"Melding niet geplaatst / notice not added: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    typer.echo(f"Melding {notice.id} staat op de site tot {dutch_time(notice.until, label=True)}.")
+
+
+@notice_app.command("list")
+def notice_list(
+    include_past: Annotated[bool, typer.Option("--all", help="Ook beëindigde en verlopen meldingen.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Toon de storingsmeldingen die nu op de site staan."""
+    settings = settings_or_exit(config)
+    from diagnostics import notices
+    from diagnostics.localtime import dutch_time
+    from diagnostics.store import Store
+
+    store = Store(settings.database_url)
+    try:
+        now = datetime.now(UTC)
+        found = notices.listing(store.engine, now=now, include_past=include_past)
+    finally:
+        store.close()
+    if not found:
+        typer.echo("Er staat geen storingsmelding op de site.")
+    for notice in found:
+        if notice.active(now):
+            state = f"tot {dutch_time(notice.until)}"
+        elif notice.ended_at is not None:
+            state = f"beëindigd {dutch_time(notice.ended_at)}"
+        else:
+            state = f"verlopen {dutch_time(notice.until)}"
+        typer.echo(f"{notice.id}\t{notice.broker_id}\t{state}\t{notice.text}")
+
+
+@notice_app.command("end")
+def notice_end(
+    notice_id: Annotated[int, typer.Argument(help="Het nummer van de melding (inloghulp notice list).")],
+    config: ConfigOption = None,
+) -> None:
+    """Haal een storingsmelding nu van de site."""
+    settings = settings_or_exit(config)
+    from diagnostics import notices
+    from diagnostics.store import Store
+
+    store = Store(settings.database_url)
+    try:
+        ended = notices.end(store.engine, notice_id)
+    finally:
+        store.close()
+    if ended is None:
+        typer.echo(f"Melding {notice_id} staat niet (meer) op de site / no such notice in force.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Melding {notice_id} is van de site gehaald.")
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from anyio import to_thread
 from fastapi import APIRouter, Form, HTTPException, Query, Request
@@ -17,6 +17,7 @@ from diagnostics import localtime, page_frame, reference, roundtrip, user_answer
 from diagnostics.brokers import BrokerError, BrokerRegistry, Supplier
 from diagnostics.catalogue import Entry, load_catalogue
 from diagnostics.deps import RegistryDep, ResourcesDep, SettingsDep, StoreDep
+from diagnostics.notices import Shown, in_force
 from diagnostics.resources import Resources
 from diagnostics.service_info import service_info
 from diagnostics.settings import BrokerConfig, Settings
@@ -56,6 +57,18 @@ class OpenTestOut(BaseModel):
     text: str = Field(description="Tekst van de melding, zoals op /diagnose.")
     link_text: str = Field(description="Tekst van de link naar de vraag wat de gebruiker zag.")
     question_url: str = Field(description="De vraag op de uitslagpagina: /diagnose/{reference}#vraag.")
+
+
+class NoticeOut(BaseModel):
+    broker: str = Field(description="Id van de herkenningsmakelaar uit de configuratie.")
+    broker_name: str = Field(description="Naam van de herkenningsmakelaar.")
+    kind: Literal["operator", "automatic"] = Field(
+        description="operator: een melding van beheer; automatic: in het afgelopen kwartier mislukten veel "
+        "inlogtests aan de kant van deze makelaar."
+    )
+    title: str = Field(description="Kop van de melding, zoals op /diagnose.")
+    text: str = Field(description="Tekst van de melding, zoals op /diagnose.")
+    until: datetime | None = Field(description="Alleen bij een melding van beheer: wanneer het voorbij moet zijn.")
 
 
 def _secure(settings: Settings) -> bool:
@@ -105,6 +118,11 @@ async def _pending(
     return (session, notice) if session is not None and notice is not None else None
 
 
+async def _broker_notices(resources: Resources) -> list[Shown]:
+    """Outages people can see (diagnostics.notices): the database and the outage count, off the event loop."""
+    return await to_thread.run_sync(in_force, resources.settings, resources.store.engine, resources.outage)
+
+
 async def _supplier_lists(settings: Settings, registry: BrokerRegistry) -> list[BrokerSuppliersOut]:
     # All brokers at once: one that is down costs the registry's wait once, not once per broker.
     return list(await asyncio.gather(*(_supplier_list(broker, registry) for broker in settings.brokers)))
@@ -139,16 +157,13 @@ class ChoiceProblem:
     message: str
 
 
-async def _chooser(
-    request: Request,
-    settings: Settings,
-    store: Store,
-    registry: BrokerRegistry,
-    *,
-    problem: ChoiceProblem | None = None,
-) -> HTMLResponse:
+async def _chooser(request: Request, resources: Resources, *, problem: ChoiceProblem | None = None) -> HTMLResponse:
+    settings, store = resources.settings, resources.store
     remembered_broker, remembered_supplier = _remembered(request)
     catalogue = load_catalogue()
+    lists, broker_notices = await asyncio.gather(
+        _supplier_lists(settings, resources.registry), _broker_notices(resources)
+    )
     groups = [
         {
             "ads": group,
@@ -156,7 +171,7 @@ async def _chooser(
             "selected": remembered_supplier if remembered_broker == group.broker else None,
             "problem": problem.message if problem is not None and problem.broker == group.broker else None,
         }
-        for group in await _supplier_lists(settings, registry)
+        for group in lists
     ]
     pending, notice = await _pending(request, settings, store) or (None, None)
     return TEMPLATES.TemplateResponse(
@@ -166,6 +181,7 @@ async def _chooser(
             "groups": groups,
             "pending": pending,
             "notice": notice,
+            "broker_notices": broker_notices,
             "info": service_info(settings),
             "chooser_url": f"{settings.public_base_url}/diagnose",
             "has_problem": problem is not None,
@@ -177,9 +193,27 @@ async def _chooser(
 
 
 @router.get("/diagnose", response_class=HTMLResponse)
-async def read_chooser(request: Request, settings: SettingsDep, store: StoreDep, registry: RegistryDep) -> HTMLResponse:
+async def read_chooser(request: Request, resources: ResourcesDep) -> HTMLResponse:
     """The chooser: pick your eHerkenningsmakelaar and test the login, with the beheerder card beside it."""
-    return await _chooser(request, settings, store, registry)
+    return await _chooser(request, resources)
+
+
+@router.get("/api/v1/notices", response_model=list[NoticeOut])
+async def read_notices(response: Response, resources: ResourcesDep) -> list[NoticeOut]:
+    """Storingen per herkenningsmakelaar, zoals /diagnose ze toont (voor de widget op de helpsite)."""
+    # The same for everyone: a short shared cache, and an ended notice is gone within half a minute.
+    response.headers["Cache-Control"] = "public, max-age=30"
+    return [
+        NoticeOut(
+            broker=notice.broker_id,
+            broker_name=notice.broker_name,
+            kind=notice.kind,
+            title=notice.title,
+            text=notice.text,
+            until=notice.until,
+        )
+        for notice in await _broker_notices(resources)
+    ]
 
 
 @router.get("/api/v1/open-test", response_model=OpenTestOut | None)
@@ -216,14 +250,14 @@ async def create_test(
     scenario: Annotated[str | None, Form(max_length=64)] = None,
 ) -> Response:
     """Start a test: a diagnostics session and a signed AuthnRequest, then off to the broker."""
-    settings, store, registry = resources.settings, resources.store, resources.registry
+    settings = resources.settings
     try:
         started = await roundtrip.start_login(
             resources, broker_id=broker, supplier_id=supplier or None, scenario=scenario
         )
     except roundtrip.ChoiceError as exc:
         # The user's own input: ask again on the same page, like any form, with the error beside the choice.
-        return await _chooser(request, settings, store, registry, problem=ChoiceProblem(broker, exc.message))
+        return await _chooser(request, resources, problem=ChoiceProblem(broker, exc.message))
     except roundtrip.StartError as exc:
         entry = load_catalogue().entry(exc.diagnosis) if exc.diagnosis in load_catalogue() else None
         return TEMPLATES.TemplateResponse(
@@ -328,7 +362,7 @@ async def create_acs(
 
 @router.get("/diagnose/{ref}", response_class=HTMLResponse)
 async def read_result(
-    request: Request, ref: str, settings: SettingsDep, store: StoreDep, registry: RegistryDep
+    request: Request, ref: str, settings: SettingsDep, store: StoreDep, registry: RegistryDep, resources: ResourcesDep
 ) -> HTMLResponse:
     """The result of one test: verdict, timeline, explanation, check trace and the reference code."""
     await _expire(settings, store)
@@ -337,6 +371,9 @@ async def read_result(
     broker_name = roundtrip.broker_name(settings, session.broker_id)
     supplier_name = await roundtrip.supplier_name(registry, session.broker_id, session.supplier_id)
     steps = roundtrip.timeline(session, verdict, broker_name=broker_name, supplier_name=supplier_name)
+    # A failing test with a broker that is down (or said to be): tell the user it is probably not them.
+    failed = verdict.verdict == "failed"
+    broker_notices = [n for n in await _broker_notices(resources) if n.broker_id == session.broker_id] if failed else []
     return TEMPLATES.TemplateResponse(
         request,
         "roundtrip/result.html",
@@ -352,6 +389,7 @@ async def read_result(
             "supplier_name": supplier_name,
             "timeout": roundtrip.timeout_words(settings),
             "copy_text": _copy_text(verdict, session, supplier_name),
+            "broker_notices": broker_notices,
         },
         headers={"Cache-Control": "no-store"},
     )

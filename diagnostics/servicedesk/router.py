@@ -15,6 +15,7 @@ from diagnostics import page_frame, reference, roundtrip
 from diagnostics.beheerder_card import ticket_reply
 from diagnostics.catalogue import load_catalogue
 from diagnostics.deps import RegistryDep, SettingsDep, StoreDep
+from diagnostics.notices import in_force
 from diagnostics.ratelimit import RateLimiter
 from diagnostics.redirects import safe_redirect_target
 from diagnostics.resources import resources_in
@@ -151,6 +152,7 @@ def read_console(request: Request, settings: SettingsDep, store: StoreDep, user:
         "periods": _counts(store, now),
         "feedback": records.feedback_counts(store.engine),
         "reference_value": "",
+        "broker_notices": in_force(settings, store.engine, resources_in(request.scope).outage),
     }
     return _page(request, settings, "console.html", context)
 
@@ -173,6 +175,7 @@ def create_lookup(
             "periods": _counts(store, datetime.now(UTC)),
             "feedback": records.feedback_counts(store.engine),
             "reference_value": code,
+            "broker_notices": in_force(settings, store.engine, resources_in(request.scope).outage),
             "reference_error": reference.LOOKALIKE_MESSAGE
             if reference.has_lookalikes(code)
             else "Vul een referentiecode in zoals BHP-7K3Q-9D2F.",

@@ -5,6 +5,7 @@
 
   var API = "/api/v1/suppliers";
   var OPEN_TEST_API = "/api/v1/open-test";
+  var NOTICES_API = "/api/v1/notices";
   var CHOOSER = "/diagnose";
 
   function el(tag, attrs, text) {
@@ -71,7 +72,23 @@
       .catch(function () { /* no notice: the chooser shows it too */ });
   }
 
+  // Outages people can see: the operator's notices and "Mogelijk een storing", as on /diagnose.
+  function showNotices(holder) {
+    getJson(NOTICES_API)
+      .then(function (notices) {
+        notices.slice().reverse().forEach(function (item) {
+          var notice = el("div", { "class": "admonition warning inloghulp-roundtrip__outage",
+            "data-notice": item.kind, "data-broker": item.broker });
+          notice.appendChild(el("p", { "class": "admonition-title" }, item.title));
+          notice.appendChild(el("p", {}, item.text));
+          holder.insertBefore(notice, holder.firstChild);
+        });
+      })
+      .catch(function () { /* no notices: the chooser shows them too */ });
+  }
+
   function mount(holder) {
+    showNotices(holder);
     showOpenTest(holder);
     holder.dataset.mounted = "true";
     getJson(API)
