@@ -133,17 +133,30 @@ SAMPLE_ROWS: dict[str, dict[str, Any]] = {
 }
 
 
+def _v4_table(name: str) -> Table:
+    """A table as the last hand-written release knew it: its columns only (later revisions may add some), with
+    the models' types (``UtcDateTime`` converts the times as the old code did)."""
+    model = Base.metadata.tables[name]
+    return Table(
+        name,
+        MetaData(),
+        *(
+            Column(column.name, model.c[column.name].type, primary_key=column.primary_key)
+            for column in legacy.SCHEMA_V4.tables[name].c
+        ),
+    )
+
+
 def _put_sample_rows(engine: Engine) -> None:
     with engine.begin() as connection:
         for name, row in SAMPLE_ROWS.items():
-            connection.execute(insert(Base.metadata.tables[name]), [row])
+            connection.execute(insert(_v4_table(name)), [row])
 
 
 def _all_rows(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     with engine.connect() as connection:
         return {
-            name: [dict(row._mapping) for row in connection.execute(select(Base.metadata.tables[name]))]
-            for name in SAMPLE_ROWS
+            name: [dict(row._mapping) for row in connection.execute(select(_v4_table(name)))] for name in SAMPLE_ROWS
         }
 
 
