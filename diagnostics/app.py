@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from diagnostics import __version__, middleware, ops, page_frame, retention
+from diagnostics import __version__, housekeeping, middleware, ops, page_frame, retention
+from diagnostics.readiness import DatabaseProbe
 from diagnostics.resources import open_resources
 from diagnostics.routes import beheer, certificates, email_check, health, roundtrip, saml_metadata, service_info, status
 from diagnostics.routes import feedback as feedback_routes
@@ -33,21 +34,30 @@ def _operation_id(route: APIRoute) -> str:
 def _lifespan(
     settings: Settings, broker_transport: httpx.AsyncBaseTransport | None
 ) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
-    """The composition root's life: resources open at start, the retention purge runs, all close at the end."""
+    """The composition root's life: resources open at start, the retention purge and the expiry of unanswered
+    tests run on a schedule, all close at the end."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, broker_transport=broker_transport) as resources:
             app.state.resources = resources
+            # /readyz's write probe, on its own thread (diagnostics.readiness).
+            app.state.database_probe = DatabaseProbe(resources.store)
             await retention.purge_safely(resources.store, settings.retention_days)
-            purging = asyncio.create_task(retention.purge_periodically(resources.store, settings.retention_days))
+            tasks = [
+                asyncio.create_task(retention.purge_periodically(resources.store, settings.retention_days)),
+                # Out of the request path: GET pages never write (diagnostics.housekeeping).
+                asyncio.create_task(housekeeping.expire_periodically(settings, resources.store)),
+            ]
             try:
                 yield
             finally:
-                purging.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await purging
-                del app.state.resources
+                for task in tasks:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                app.state.database_probe.close()
+                del app.state.resources, app.state.database_probe
 
     return lifespan
 

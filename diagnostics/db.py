@@ -9,17 +9,20 @@ Alembic (``diagnostics.migrations.legacy``).
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from diagnostics import migrations
 from diagnostics.migrations import legacy
@@ -55,13 +58,29 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _switch_to_wal(cursor: Any, *, patience_seconds: float = 30.0) -> None:
+# How long a statement waits for another connection's lock before it fails: a page then answers with the
+# Dutch 503 (diagnostics.errors) within 5 seconds, instead of a 500 after half a minute.
+BUSY_TIMEOUT_SECONDS = 3.0
+# How long a request waits for a free connection in the pool, and (PostgreSQL) for the server to accept one.
+POOL_TIMEOUT_SECONDS = 3.0
+CONNECT_TIMEOUT_SECONDS = 3
+# PostgreSQL: the longest a statement may run and a lock may be waited for (milliseconds).
+STATEMENT_TIMEOUT_MS = 5000
+LOCK_TIMEOUT_MS = 3000
+# Schema changes at start wait far longer: another worker may be migrating (``_schema_lock``).
+SCHEMA_PATIENCE_SECONDS = 30.0
+
+
+def _switch_to_wal(cursor: Any, *, patience_seconds: float = SCHEMA_PATIENCE_SECONDS) -> None:
     """Put a SQLite database in WAL mode, waiting while another worker holds the write lock.
 
     SQLite answers "database is locked" at once, without its busy handler, when this connection would
     have to upgrade its read lock while another one (say, a worker creating the schema) holds the
-    write lock: waiting there could deadlock. So the wait happens here, between attempts.
+    write lock: waiting there could deadlock. So the wait happens here, between attempts. A database
+    already in WAL mode (every connection after the first) needs no switch and no wait.
     """
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
     deadline = time.monotonic() + patience_seconds
     while True:
         try:
@@ -73,26 +92,116 @@ def _switch_to_wal(cursor: Any, *, patience_seconds: float = 30.0) -> None:
             time.sleep(0.05)
 
 
+FileState = Literal["ok", "unavailable", "replaced"]
+
+
+class SqliteFile:
+    """The database file an engine opened first: a file deleted or swapped under a running service is
+    noticed, and no connection writes on into a file that is no longer at its path (or into a new, empty
+    one that SQLite would create there), where every session would be lost at the next start."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.identity: tuple[int, int] | None = None
+        # Once the file was seen gone, whatever appears at the path later is another file, even when the
+        # file system gives it the old inode number (it does, once the last connection let go of it).
+        self.lost = False
+
+    def state(self) -> FileState:
+        """``ok``; ``unavailable`` when no file is at the path; ``replaced`` when another file is."""
+        try:
+            found = os.stat(self.path)
+        except FileNotFoundError:
+            self.lost = self.identity is not None
+            return "unavailable"
+        if self.identity is not None and (self.lost or (found.st_dev, found.st_ino) != self.identity):
+            self.lost = True
+            return "replaced"
+        return "ok"
+
+    def remember(self) -> None:
+        if self.identity is None:
+            found = os.stat(self.path)
+            self.identity = (found.st_dev, found.st_ino)
+
+    def check(self) -> None:
+        """Raises OperationalError (the 503 page) once the file that was opened is gone from its path."""
+        if self.identity is None:
+            return
+        state = self.state()
+        if state != "ok":
+            problem = "deleted" if state == "unavailable" else state
+            raise OperationalError(
+                "database file check", {}, sqlite3.OperationalError(f"database file {problem}: {self.path.name}")
+            )
+
+
+# The file of each SQLite engine (``sqlite_file``); PostgreSQL engines have none.
+_SQLITE_FILES: weakref.WeakKeyDictionary[Engine, SqliteFile] = weakref.WeakKeyDictionary()
+
+
+def sqlite_file(engine: Engine) -> SqliteFile | None:
+    """The file guard of a SQLite engine on a file; None for PostgreSQL and in-memory databases."""
+    return _SQLITE_FILES.get(engine)
+
+
+def _postgres_options(url: str) -> dict[str, Any]:
+    """Connect, statement and lock timeouts, unless the URL sets its own ``options``."""
+    arguments: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    if "options" not in make_url(url).query:
+        arguments["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}"
+    return arguments
+
+
 def make_engine(url: str) -> Engine:
-    """SQLite in WAL mode (several workers on one host) or any SQLAlchemy URL (PostgreSQL)."""
+    """SQLite in WAL mode (several workers on one host) or any SQLAlchemy URL (PostgreSQL).
+
+    Every wait is bounded (``BUSY_TIMEOUT_SECONDS``, ``POOL_TIMEOUT_SECONDS``, the PostgreSQL timeouts), so
+    a locked or unreachable database is an error within seconds; PostgreSQL connections are pinged before
+    use, so a restarted server costs one reconnect, not a failed request.
+    """
     url = normalise_url(url)
     if url.startswith("sqlite"):
         database = make_url(url).database
-        if database and database != ":memory:":
+        guard: SqliteFile | None = None
+        if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+            guard = SqliteFile(Path(database).resolve())
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}, pool_timeout=POOL_TIMEOUT_SECONDS)
+
+        @event.listens_for(engine, "do_connect")
+        def _before_connect(*_args: Any) -> None:
+            # Before SQLite would create a new, empty file where the real one was.
+            if guard is not None:
+                guard.check()
 
         @event.listens_for(engine, "connect")
         def _pragmas(connection: Any, _record: Any) -> None:
             cursor = connection.cursor()
             # busy_timeout first: switching to WAL needs a lock another worker may hold.
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
             _switch_to_wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            if guard is not None:
+                guard.remember()
 
+        @event.listens_for(engine, "checkout")
+        def _still_the_same_file(*_args: Any) -> None:
+            if guard is not None:
+                guard.check()
+
+        if guard is not None:
+            _SQLITE_FILES[engine] = guard
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+        connect_args=_postgres_options(url),
+    )
 
 
 @contextmanager
@@ -100,6 +209,9 @@ def _schema_lock(engine: Engine) -> Iterator[Connection]:
     """One connection in one transaction that no other process can enter at the same time."""
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
+            # Waiting for another worker's migration, and the migration itself, may take longer than a request.
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+            connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
             yield connection
         return
@@ -107,13 +219,18 @@ def _schema_lock(engine: Engine) -> Iterator[Connection]:
         # pysqlite would not open a transaction before DDL; take the write lock ourselves.
         with engine.connect() as raw:
             connection = raw.execution_options(isolation_level="AUTOCOMMIT")
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Another worker may be migrating: wait for it longer than a request waits for a lock.
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(SCHEMA_PATIENCE_SECONDS * 1000)}")
             try:
-                yield connection
-            except BaseException:
-                connection.exec_driver_sql("ROLLBACK")
-                raise
-            connection.exec_driver_sql("COMMIT")
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                try:
+                    yield connection
+                except BaseException:
+                    connection.exec_driver_sql("ROLLBACK")
+                    raise
+                connection.exec_driver_sql("COMMIT")
+            finally:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
         return
     with engine.begin() as connection:
         yield connection

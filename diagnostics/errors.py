@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from diagnostics import page_frame
@@ -31,6 +32,7 @@ ERROR_IDS: dict[int, str] = {
     422: "invalid-request",
     429: "rate-limited",
     500: "internal-error",
+    503: "unavailable",
 }
 CROSS_SITE_ID = "cross-site-request"
 _MESSAGES: dict[str, str] = {
@@ -44,11 +46,27 @@ _MESSAGES: dict[str, str] = {
     "invalid-request": "Het verzoek is niet volledig of niet goed ingevuld.",
     "rate-limited": "U hebt het te vaak geprobeerd. Wacht even en probeer het daarna opnieuw.",
     "internal-error": "Er is een probleem met de dienst. Probeer het later opnieuw.",
+    "unavailable": "De dienst is even niet beschikbaar. Probeer het over een paar minuten opnieuw.",
+    "database-unavailable": "De inloghulp kan nu niet bij zijn gegevens. Dat ligt niet aan u. "
+    "Probeer het over een paar minuten opnieuw.",
     CROSS_SITE_ID: "Dit formulier komt niet van deze website. Open de pagina opnieuw en probeer het nog eens.",
 }
 # The JSON API: every answer under it is JSON, errors included.
 API_PREFIX = "/api/"
-_PAGES: dict[int, str] = {404: "errors/404.html", 413: "errors/413.html", 429: "errors/429.html"}
+_PAGES: dict[int, str] = {
+    404: "errors/404.html",
+    413: "errors/413.html",
+    429: "errors/429.html",
+    503: "errors/503.html",
+}
+# A database that is locked, unreachable, replaced or out of connections (every wait is bounded in
+# diagnostics.db): the request failed for now, not for good, so 503 with Retry-After instead of a 500.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+)
+DATABASE_RETRY_AFTER = "30"
 # Starlette's default HTTPException detail ("Not Found"): English, and the Dutch message already says it.
 _REASON_PHRASES = frozenset({"", *(status.phrase for status in HTTPStatus)})
 
@@ -111,8 +129,20 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(request, 422, "invalid-request", fields=fields)
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    # The driver's error type only: its message can name hosts, files or SQL.
+    cause = getattr(exc, "orig", None) or exc
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(cause).__name__)
+    return error_response(request, 503, "database-unavailable", headers={"Retry-After": DATABASE_RETRY_AFTER})
+
+
 def _internal_error_handler(headers: Mapping[str, str]) -> Callable[[Request, Exception], Awaitable[Response]]:
     async def _internal_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, DATABASE_ERRORS):
+            # Raised outside the routes (in a middleware, e.g. the rate limiter): the same 503.
+            response = await _database_unavailable(request, exc)
+            response.headers.update(headers)
+            return response
         # The traceback goes to the server log only; the response names nothing internal.
         log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
         response = error_response(request, 500, "internal-error")
@@ -127,4 +157,6 @@ def install(app: FastAPI, headers: Mapping[str, str]) -> None:
     """Register the error handlers: Dutch pages or JSON with a stable id, never a stack trace."""
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, _database_unavailable)
     app.add_exception_handler(Exception, _internal_error_handler(headers))

@@ -58,6 +58,28 @@ OUTAGE_SUSPECTED = Gauge(
     multiprocess_mode="mostrecent",
 )
 
+# Readiness as /readyz and every /metrics scrape find it (diagnostics.readiness), for the alert rules in
+# ops/prometheus/alerts.yml. "livemin"/"livemax" over the running workers: one worker that is not ready
+# makes the instance not ready.
+READY = Gauge(
+    "inloghulp_ready",
+    "1 when the database takes a write and every broker's metadata loads, else 0.",
+    multiprocess_mode="livemin",
+)
+DATABASE_STATE = Gauge(
+    "inloghulp_database_state",
+    "1 for the database's state at the last probe (ok, locked, unavailable, replaced), 0 for the others.",
+    ["state"],
+    multiprocess_mode="livemax",
+)
+BROKER_UP = Gauge(
+    "inloghulp_broker_up",
+    "1 when the broker's metadata could be loaded and trusted at the last probe, else 0.",
+    ["broker"],
+    multiprocess_mode="livemin",
+)
+DATABASE_STATES = ("ok", "locked", "unavailable", "replaced")
+
 
 def roundtrip_started(broker: str) -> None:
     ROUNDTRIPS_STARTED.labels(broker=broker).inc()
@@ -89,6 +111,14 @@ def set_broker_side_failures(broker: str, count: int) -> None:
 
 def set_outage_suspected(broker: str, suspected: bool) -> None:
     OUTAGE_SUSPECTED.labels(broker=broker).set(1 if suspected else 0)
+
+
+def set_readiness(ready: bool, database: str, brokers: dict[str, bool]) -> None:
+    READY.set(1 if ready else 0)
+    for state in DATABASE_STATES:
+        DATABASE_STATE.labels(state=state).set(1 if state == database else 0)
+    for broker, up in brokers.items():
+        BROKER_UP.labels(broker=broker).set(1 if up else 0)
 
 
 def multiprocess_enabled() -> bool:

@@ -1,15 +1,27 @@
-"""Liveness, readiness (database and broker metadata) and the Prometheus endpoint."""
+"""Liveness, readiness (a write probe on the database, and broker metadata), database faults (a Dutch 503
+within 5 s, GET pages that only read) and the Prometheus endpoint."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
+import anyio
 import httpx
+import pytest
+from anyio import to_thread
 from fastapi.testclient import TestClient
 
-from diagnostics import certs
-from diagnostics.settings import load_settings
+from diagnostics import certs, errors, readiness
+from diagnostics.app import create_app
+from diagnostics.settings import RateLimitConfig, load_settings
+from diagnostics.store import Store
 from tests.broker_network import answering_only_together, pinned_brokers
 from tests.conftest import LiveServer, free_port
 from tests.helpers.brokers import client_for
@@ -63,7 +75,7 @@ def test_not_ready_without_database(
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"
-    assert body["checks"]["database"].startswith("unavailable: ")
+    assert body["checks"]["database"] == "unavailable"
     assert body["checks"]["broker:hm"] == "ok"
     assert "127.0.0.1" not in response.text  # no connection details for whoever asks
 
@@ -119,3 +131,140 @@ def test_ready_with_the_embedded_simulator(live_server: Callable[..., LiveServer
     response = httpx.get(f"{server.url}/readyz", timeout=30)
     assert response.status_code == 200, response.text
     assert response.json()["checks"] == {"database": "ok", "broker:simulator": "ok"}
+
+
+# ── database faults: seen by /readyz, a Dutch 503 within 5 s, and GET pages that do not write ──
+
+
+@pytest.fixture
+def sqlite_app(
+    app_client: Callable[..., TestClient], write_config: Callable[..., Path], tmp_path: Path
+) -> tuple[TestClient, Path]:
+    """The app on a SQLite file, with a broker from a file (no network), and no lookup limit: the lookup
+    counter is a write, and these tests are about what the pages themselves write."""
+    lookups_off = {"lookup": 0} if "lookup" in RateLimitConfig.model_fields else {}
+    overrides = {**_file_broker(tmp_path), "rate_limits": lookups_off}
+    settings = load_settings(write_config(overrides))
+    # A database error in a middleware (the rate limiter) is answered with the 503 and then re-raised for the
+    # server's log, as Starlette does; the test client would raise it instead of returning the answer.
+    client = app_client(settings, base_url="http://127.0.0.1:8000", raise_server_exceptions=False)
+    return client, Path(settings.database_url.removeprefix("sqlite:///"))
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Another process's view: a connection that holds the write lock until the block ends."""
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_readiness_reports_a_locked_database_quickly(sqlite_app: tuple[TestClient, Path]) -> None:
+    client, path = sqlite_app
+    assert client.get("/readyz").json()["checks"]["database"] == "ok"
+    with locked(path):
+        started = time.monotonic()
+        response = client.get("/readyz")
+        elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "locked"
+    assert elapsed < readiness.PROBE_SECONDS + 1
+    assert client.get("/readyz").json()["checks"]["database"] == "ok"  # and back when the lock is gone
+
+
+def test_a_locked_database_is_a_dutch_503_within_5_seconds(sqlite_app: tuple[TestClient, Path]) -> None:
+    client, path = sqlite_app
+    client.get("/diagnose")
+    with locked(path):
+        started = time.monotonic()
+        page = client.post("/diagnose/start", data={"broker": "hm"}, headers={"Accept": "text/html"})
+        page_seconds = time.monotonic() - started
+        started = time.monotonic()
+        api = client.post("/api/v1/feedback", json={"page": "/", "rating": 1})
+        api_seconds = time.monotonic() - started
+    assert page.status_code == 503 and page_seconds < 5
+    assert page.headers["retry-after"] == errors.DATABASE_RETRY_AFTER
+    assert "De inloghulp kan nu niet bij zijn gegevens" in page.text and "Dat ligt niet aan u" in page.text
+    assert "OperationalError" not in page.text and "locked" not in page.text
+    assert api.status_code == 503 and api_seconds < 5
+    assert api.json()["error"]["id"] == "database-unavailable"
+
+
+def test_get_pages_do_not_write_and_show_an_expired_test_as_not_come_back(sqlite_app: tuple[TestClient, Path]) -> None:
+    client, path = sqlite_app
+    store = Store(f"sqlite:///{path}")
+    old = store.create_session(
+        broker_id="hm", supplier_id=None, request_id=None, now=datetime.now(UTC) - timedelta(hours=1)
+    )
+    # While another connection holds the write lock, the result page, its JSON and the chooser still answer:
+    # they only read. The test past its timeout already reads as not come back.
+    with locked(path):
+        started = time.monotonic()
+        page = client.get(f"/diagnose/{old.reference}")
+        verdict = client.get(f"/api/v1/diagnose/{old.reference}").json()
+        chooser = client.get("/diagnose")
+        elapsed = time.monotonic() - started
+    assert (page.status_code, chooser.status_code) == (200, 200) and elapsed < 3
+    assert verdict["diagnosis"]["id"] == "no-response"
+    # Nothing was written by those pages; the scheduled expiry (app lifespan) records it.
+    assert store.get_session(old.reference).state in {"started", "no-response"}  # type: ignore[union-attr]
+    store.close()
+
+
+def test_the_lifespan_expires_unanswered_tests_on_a_schedule(
+    app_client: Callable[..., TestClient], write_config: Callable[..., Path], tmp_path: Path
+) -> None:
+    settings = load_settings(write_config({**_file_broker(tmp_path), "no_response_timeout_seconds": 1}))
+    store = Store(settings.database_url)
+    session = store.create_session(broker_id="hm", supplier_id=None, request_id=None)
+    app_client(settings)  # started: its lifespan runs the expiry every quarter of the timeout
+    deadline = time.monotonic() + 10
+    while store.get_session(session.reference).state == "started":  # type: ignore[union-attr]
+        assert time.monotonic() < deadline, "the expiry never ran"
+        time.sleep(0.1)
+    assert store.get_session(session.reference).state == "no-response"  # type: ignore[union-attr]
+    store.close()
+
+
+def test_readiness_sees_a_deleted_and_a_replaced_database_file(sqlite_app: tuple[TestClient, Path]) -> None:
+    client, path = sqlite_app
+    assert client.get("/readyz").json()["checks"]["database"] == "ok"
+    saved = path.read_bytes()
+    path.unlink()
+    assert client.get("/readyz").json()["checks"]["database"] == "unavailable"
+    # No new, empty file is made where the real one was, and no write goes into the deleted one: a 503.
+    assert client.post("/api/v1/feedback", json={"page": "/", "rating": 1}).status_code == 503
+    assert not path.exists()
+    path.write_bytes(saved)  # someone "restores" a copy: another file at the same path
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.json()["checks"]["database"] == "replaced"
+    assert client.post("/api/v1/feedback", json={"page": "/", "rating": 1}).status_code == 503
+
+
+@pytest.mark.anyio
+async def test_probes_do_not_wait_for_a_saturated_thread_pool(
+    write_config: Callable[..., Path], tmp_path: Path
+) -> None:
+    app = create_app(load_settings(write_config(_file_broker(tmp_path))))
+    async with app.router.lifespan_context(app):
+        limiter = to_thread.current_default_thread_limiter()
+        release = threading.Event()
+        async with anyio.create_task_group() as group:
+            # Every thread of the request pool busy with something slow.
+            for _ in range(int(limiter.total_tokens)):
+                group.start_soon(partial(to_thread.run_sync, release.wait, 10))
+            await anyio.sleep(0.2)
+            try:
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
+                    with anyio.fail_after(1.5):
+                        health = await client.get("/healthz")
+                        ready = await client.get("/readyz")
+            finally:
+                release.set()
+    assert health.status_code == 200
+    assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from anyio import to_thread
@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from diagnostics import localtime, page_frame, reference, roundtrip, user_answer
+from diagnostics import housekeeping, localtime, page_frame, reference, roundtrip, user_answer
 from diagnostics.brokers import BrokerError, BrokerRegistry, Supplier
 from diagnostics.catalogue import Entry, load_catalogue
 from diagnostics.deps import RegistryDep, ResourcesDep, SettingsDep, StoreDep
@@ -88,17 +88,14 @@ def _entry(verdict: Verdict) -> Entry | None:
     return catalogue.entry(verdict.diagnosis.id)
 
 
-async def _expire(settings: Settings, store: Store) -> None:
-    # Lazily, at page load: no background thread, and every worker agrees through the database.
-    await to_thread.run_sync(roundtrip.expire_stale, settings, store, datetime.now(UTC))
-
-
-async def _session_or_404(store: Store, raw: str) -> DiagSession:
+async def _session_or_404(settings: Settings, store: Store, raw: str) -> DiagSession:
+    # Read only: a test past its timeout is shown as not come back, and the app's lifespan writes that
+    # (diagnostics.housekeeping), so no GET page waits on a database write.
     ref = reference.normalise(raw)
     session = await to_thread.run_sync(store.get_session, ref) if ref else None
     if session is None:
         raise HTTPException(status_code=404, detail="not-found")
-    return session
+    return housekeeping.as_seen(settings, session)
 
 
 # ── chooser ──
@@ -111,8 +108,8 @@ async def _pending(
     last = reference.normalise(request.cookies.get(LAST_TEST_COOKIE) or "")
     if not last:
         return None
-    await _expire(settings, store)
     session = await to_thread.run_sync(store.get_session, last)
+    session = housekeeping.as_seen(settings, session) if session is not None else None
     # Still waiting for the broker, or given up on: either way the user can tell us what they saw.
     notice = roundtrip.pending_notice(session) if session is not None else None
     return (session, notice) if session is not None and notice is not None else None
@@ -365,8 +362,7 @@ async def read_result(
     request: Request, ref: str, settings: SettingsDep, store: StoreDep, registry: RegistryDep, resources: ResourcesDep
 ) -> HTMLResponse:
     """The result of one test: verdict, timeline, explanation, check trace and the reference code."""
-    await _expire(settings, store)
-    session = await _session_or_404(store, ref)
+    session = await _session_or_404(settings, store, ref)
     verdict = roundtrip.session_verdict(settings, session)
     broker_name = roundtrip.broker_name(settings, session.broker_id)
     supplier_name = await roundtrip.supplier_name(registry, session.broker_id, session.supplier_id)
@@ -421,8 +417,7 @@ async def create_answer(
     antwoord: Annotated[str, Form(max_length=32)],
 ) -> Response:
     """What the user saw at the eHerkenningsmakelaar when the login never came back, or came back without a reason."""
-    await _expire(settings, store)
-    session = await _session_or_404(store, ref)
+    session = await _session_or_404(settings, store, ref)
     if user_answer.answer_option(antwoord) is None:
         raise HTTPException(status_code=400, detail="Kies een van de antwoorden.")
     # Refused only when the broker's answer came back after all (it outranks the user's): then the result
@@ -434,6 +429,5 @@ async def create_answer(
 @router.get("/api/v1/diagnose/{ref}", response_model=Verdict)
 async def read_result_json(ref: str, settings: SettingsDep, store: StoreDep) -> Verdict:
     """The verdict of one test (verdict contract), by reference code."""
-    await _expire(settings, store)
-    session = await _session_or_404(store, ref)
+    session = await _session_or_404(settings, store, ref)
     return roundtrip.session_verdict(settings, session)
