@@ -16,11 +16,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# Debian packages the tests drive: a real browser, the independent xmlsec1 tool and Lasso, a real PostgreSQL.
+# Debian packages the tests drive: a real browser, the independent xmlsec1 tool and Lasso, a real PostgreSQL,
+# and promtool (package prometheus) for the alert rules.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v xmlsec1 >/dev/null 2>&1 || missing="$$missing xmlsec1"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	/usr/bin/python3 -c 'import lasso' >/dev/null 2>&1 || missing="$$missing python3-lasso"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
