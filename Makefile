@@ -8,7 +8,7 @@ CONFIG ?= config/inloghulp.toml
 export NO_MKDOCS_2_WARNING := 1
 export INLOGHULP_CONFIG := $(CONFIG)
 
-.PHONY: run test lint build system-deps conformance bench load clean site-canary
+.PHONY: run test lint build system-deps conformance chaos bench load clean site-canary
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ test: $(BIN)/.installed system-deps lint build
 # The same cases run inside `make test` as ordinary pytest tests (tests/conformance/).
 conformance: $(BIN)/.installed
 	$(BIN)/python -m tests.conformance.run
+
+# Faults against real processes: hanging, failing and slow brokers, a locked and a deleted SQLite file, a
+# PostgreSQL restart during round trips. One row per fault, then "N passed, M failed" (README "Chaos").
+# The same faults run inside `make test` as ordinary pytest tests (tests/chaos/).
+chaos: $(BIN)/.installed system-deps
+	$(BIN)/python -m tests.chaos.run
 
 # Checking one signed, encrypted response: our in-process checker vs pysaml2's xmlsec1 backend vs the RSA floor.
 bench: $(BIN)/.installed system-deps
