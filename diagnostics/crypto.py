@@ -168,6 +168,16 @@ def _local(element: etree._Element) -> str:
     return etree.QName(element).localname
 
 
+def prepare_key_pair(key_pem: bytes, cert_pem: bytes) -> None:
+    """Parse a key pair into this module's caches now.
+
+    Called once at start-up: otherwise the first requests of a new worker all miss the cache at once and
+    each parses the RSA key (tens of milliseconds) in its own thread.
+    """
+    _private_key(key_pem)
+    _signing_key(key_pem, cert_pem)
+
+
 @functools.lru_cache(maxsize=32)
 def _private_key(key_pem: bytes) -> rsa.RSAPrivateKey:
     key = serialization.load_pem_private_key(key_pem, password=None)

@@ -35,6 +35,7 @@ ERROR_IDS: dict[int, str] = {
     503: "unavailable",
 }
 CROSS_SITE_ID = "cross-site-request"
+BAD_HOST_ID = "bad-host"
 _MESSAGES: dict[str, str] = {
     "bad-request": "Dit verzoek kunnen wij niet verwerken.",
     "unauthorized": "U moet eerst inloggen.",
@@ -50,6 +51,8 @@ _MESSAGES: dict[str, str] = {
     "database-unavailable": "De inloghulp kan nu niet bij zijn gegevens. Dat ligt niet aan u. "
     "Probeer het over een paar minuten opnieuw.",
     CROSS_SITE_ID: "Dit formulier komt niet van deze website. Open de pagina opnieuw en probeer het nog eens.",
+    BAD_HOST_ID: "Dit adres hoort niet bij deze website. Controleer het adres in de adresbalk.",
+    "not-this-browser": "Deze inlogtest is in een andere browser begonnen. Alleen in die browser kunt u hem afmaken.",
 }
 # The JSON API: every answer under it is JSON, errors included.
 API_PREFIX = "/api/"

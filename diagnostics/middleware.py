@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from starlette.datastructures import Headers, MutableHeaders
@@ -112,6 +113,44 @@ class CrossSiteGuardMiddleware:
         await self.app(scope, receive, send)
 
 
+# Always allowed besides the public host: a load balancer's probe or an operator on the machine itself uses
+# these, and a redirect to one of them can only lead back to the user's own computer.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def allowed_hosts(settings: Settings) -> frozenset[str]:
+    """The host names this service answers to: the one in ``public_base_url``, and loopback."""
+    public = urlsplit(settings.public_base_url).hostname
+    return LOOPBACK_HOSTS | ({public.lower()} if public else set())
+
+
+def _host_name(host_header: str) -> str:
+    """``example.nl:8443`` -> ``example.nl``; ``[::1]:8000`` -> ``::1``."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+class HostAllowListMiddleware:
+    """Refuses a request whose Host header names another site (400 ``bad-host``).
+
+    Redirects and absolute links are built from the request's host (the help site's directory
+    redirects, for one); so a foreign Host would put a foreign address in our own Location header.
+    """
+
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.hosts = allowed_hosts(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _host_name(Headers(scope=scope).get("host", "")) not in self.hosts:
+            log.warning("refused a request for another host")
+            await errors.error_response(Request(scope, receive), 400, errors.BAD_HOST_ID)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 class BodySizeLimitMiddleware:
     """Refuses request bodies above ``max_bytes`` with 413 ``too-large``, declared or streamed."""
 
@@ -178,4 +217,5 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(CrossSiteGuardMiddleware, settings=settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes(settings))
+    app.add_middleware(HostAllowListMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware, headers=headers, csp=csp_for)

@@ -1,5 +1,6 @@
 """Rate limits on the routes that cost the most or invite guessing: starting a round trip, the paste
-analyser (explain) and the servicedesk login; and on the one anonymous write, page feedback.
+analyser (explain), the servicedesk login and lookups by reference code; and on the one anonymous
+write, page feedback.
 
 A fixed window per client address and route, counted in the shared database (table ``rate_limit_hits``)
 so that every worker sees the same count. The client address is stored only as a keyed hash.
@@ -45,6 +46,9 @@ RULES: tuple[Rule, ...] = (
     Rule("explain", "POST", re.compile(r"^/(servicedesk/analyse(/bewaar)?|api/v1/explain)/?$"), "explain"),
     Rule("login", "POST", re.compile(r"^/servicedesk/login/?$"), "login"),
     Rule("feedback", "POST", re.compile(r"^/api/v1/feedback/?$"), "feedback"),
+    # By reference code: the result page, its JSON and the answer form (not /diagnose/start, a POST above).
+    Rule("lookup", "GET", re.compile(r"^/(api/v1/)?diagnose/(?!start/?$)[^/]+/?$"), "lookup"),
+    Rule("lookup", "POST", re.compile(r"^/diagnose/(?!start/?$)[^/]+/antwoord/?$"), "lookup"),
 )
 
 

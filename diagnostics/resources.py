@@ -18,6 +18,7 @@ import httpx
 from anyio import to_thread
 from starlette.types import Scope
 
+from diagnostics import crypto
 from diagnostics.brokers import BrokerRegistry
 from diagnostics.certs import KeyFiles
 from diagnostics.csp import BrokerSsoOrigins
@@ -59,19 +60,30 @@ async def open_resources(
         await to_thread.run_sync(store.migrate)
     except Exception as exc:  # any driver error: start anyway, /readyz reports the database
         log.error("database not available at start (%s); the schema follows when it answers", type(exc).__name__)
+    sp_keys = KeyFiles(settings.sp.key_file, settings.sp.cert_file)
+    try:
+        await to_thread.run_sync(_prepare, sp_keys)
+    except Exception as exc:  # unreadable or mismatched files: check-config names them, signing pages fail on them
+        log.error("SP key pair not readable at start: %s", type(exc).__name__)
     registry = BrokerRegistry(settings, transport=broker_transport)
     try:
         yield Resources(
             settings=settings,
             store=store,
             registry=registry,
-            sp_keys=KeyFiles(settings.sp.key_file, settings.sp.cert_file),
+            sp_keys=sp_keys,
             sso_origins=BrokerSsoOrigins(settings, registry),
             outage=OutageWatch(settings.notices.outage_threshold),
         )
     finally:
         await registry.aclose()
         await to_thread.run_sync(store.close)
+
+
+def _prepare(sp_keys: KeyFiles) -> None:
+    """Parse the SP key pair once, before the first request needs it (see crypto.prepare_key_pair)."""
+    pair = sp_keys.current()
+    crypto.prepare_key_pair(pair.key_pem, pair.cert_pem)
 
 
 def resources_in(scope: Scope) -> Resources:

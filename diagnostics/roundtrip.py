@@ -28,6 +28,9 @@ from diagnostics.store import DiagSession, Store
 from diagnostics.verdict import CheckResult, Verdict
 
 RESOLVE_TIMEOUT_SECONDS = 15.0
+# A claim older than this has no live request behind it: the resolve times out after RESOLVE_TIMEOUT_SECONDS,
+# and the checks and the write of the verdict take well under the margin.
+INTERRUPTED_AFTER_SECONDS = RESOLVE_TIMEOUT_SECONDS + 15.0
 RELAY_PREFIX = "/diagnose/"
 _RELAY_RE = re.compile(rf"^{RELAY_PREFIX}(?P<reference>{reference.PATTERN.pattern.strip('^$')})$")
 
@@ -207,12 +210,13 @@ async def evaluate_artifact(
         )
     )
     ars_url = info.ars_url_for(endpoint_index)
+    sp_key = await to_thread.run_sync(resources.sp_keys.current)
     started = time.perf_counter()
     try:
         message = await artifact.resolve_artifact(
             registry.client(session.broker_id),
             settings,
-            signing_key=await to_thread.run_sync(resources.sp_keys.current),
+            signing_key=sp_key,
             artifact=saml_art,
             ars_url=ars_url,
             content_type=info.soap_content_type,
@@ -231,12 +235,20 @@ async def evaluate_artifact(
             data={"ars_url": ars_url, "content_type": info.soap_content_type},
         )
     )
-    verdict = await to_thread.run_sync(lambda: _run_checks(settings, resources.store, info, session, message, now))
+    verdict = await to_thread.run_sync(
+        lambda: _run_checks(settings, resources.store, info, session, message, now, sp_key.key_pem)
+    )
     return verdict.model_copy(update={"checks": [*hops, *verdict.checks]})
 
 
 def _run_checks(
-    settings: Settings, store: Store, info: BrokerInfo, session: DiagSession, message: bytes, now: datetime | None
+    settings: Settings,
+    store: Store,
+    info: BrokerInfo,
+    session: DiagSession,
+    message: bytes,
+    now: datetime | None,
+    sp_key_pem: bytes,
 ) -> Verdict:
     context = checks.context_from_settings(
         settings,
@@ -244,6 +256,7 @@ def _run_checks(
         expected_request_id=session.request_id,
         remember_assertion=store.remember_assertion,
         now=now,
+        sp_key_pems=(sp_key_pem,),
     )
     return checks.run(message, context)
 
@@ -291,8 +304,34 @@ async def _wait_for_verdict(store: Store, ref: str) -> None:
 
 
 def expire_stale(settings: Settings, store: Store, now: datetime | None = None) -> list[str]:
-    """Sessions older than the configured timeout become ``no-response``; their references."""
-    return store.expire_stale(settings.no_response_timeout_seconds, now or datetime.now(UTC))
+    """Sessions older than the configured timeout become ``no-response``, and evaluations that were cut off
+    become ``interrupted``; their references."""
+    moment = now or datetime.now(UTC)
+    interrupted = [
+        ref
+        for ref in store.stale_claims(INTERRUPTED_AFTER_SECONDS, moment)
+        if store.finish_session(ref, interrupted_verdict()) is not None
+    ]
+    return sorted([*interrupted, *store.expire_stale(settings.no_response_timeout_seconds, moment)])
+
+
+def interrupted_verdict() -> Verdict:
+    """The final verdict of a test whose check was cut off: the user tries again. Never "no answer came"."""
+    detail = "De controle van het inlogantwoord werd onderbroken, bijvoorbeeld doordat de dienst herstartte."
+    return Verdict(
+        verdict="failed",
+        diagnosis=load_catalogue().diagnosis("interrupted"),
+        checks=[CheckResult(id="artifact-resolve", status="fail", detail=detail, diagnosis="interrupted")],
+    )
+
+
+def _interrupted(session: DiagSession, now: datetime) -> bool:
+    """Claimed for evaluation so long ago that its request can no longer be running."""
+    return (
+        session.state != "finished"
+        and session.claimed_at is not None
+        and now - session.claimed_at > timedelta(seconds=INTERRUPTED_AFTER_SECONDS)
+    )
 
 
 def timeout_words(settings: Settings) -> str:
@@ -311,6 +350,8 @@ class PendingNotice:
 
 def pending_notice(session: DiagSession) -> PendingNotice | None:
     """What to tell a user whose last test is still waiting or never came back; None for any other state."""
+    if session.claimed_at is not None:
+        return None  # the broker's answer came back and is (or was) being checked: nothing to ask
     if session.state == "started":
         return PendingNotice(
             "Uw vorige test is nog niet klaar",
@@ -339,7 +380,8 @@ def question_open(session: DiagSession) -> bool:
     """True when the result page asks "Wat zag u bij uw eHerkenningsmakelaar?" (not yet answered)."""
     if session.state == "finished":
         return asked_for(session) is not None and session.no_response_answer is None
-    return session.state in ("started", "no-response")
+    # A claimed session's answer came back: its verdict (or ``interrupted``) follows, not the user's memory.
+    return session.claimed_at is None and session.state in ("started", "no-response")
 
 
 def record_answer(store: Store, ref: str, key: str) -> DiagSession | None:
@@ -388,6 +430,9 @@ def session_verdict(settings: Settings, session: DiagSession) -> Verdict:
     verdict = session.verdict
     if session.state == "finished" and verdict is not None:
         return _with_answer(verdict.model_copy(update={"reference": session.reference}), session)
+    if _interrupted(session, datetime.now(UTC)):
+        # Shown at once, before the periodic expiry records it: the page never says the broker was silent.
+        return interrupted_verdict().model_copy(update={"reference": session.reference})
     if session.state == "started":
         return Verdict(
             verdict="inconclusive",

@@ -325,6 +325,9 @@ class RateLimitConfig(_Section):
     explain: Annotated[int, Field(ge=0, le=100_000)] = 20
     login: Annotated[int, Field(ge=0, le=100_000)] = 5
     feedback: Annotated[int, Field(ge=0, le=100_000)] = 30
+    # Result pages and their JSON by reference code: enough for a user and a servicedesk colleague, too few to
+    # try codes (a code has 40 bits; the limit is per address, and every lookup is logged).
+    lookup: Annotated[int, Field(ge=0, le=100_000)] = 120
 
 
 class NoticeConfig(_Section):

@@ -11,6 +11,7 @@ worker handles it, so the round-trip metrics and the session log lines are recor
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -57,9 +58,12 @@ class DiagSession:
     diagnosis_id: str | None
     no_response_answer: str | None
     finished_at: datetime | None
+    # When an ACS request took this session to evaluate its artifact (``Store.claim_session``).
+    claimed_at: datetime | None = None
 
-    @property
+    @functools.cached_property
     def verdict(self) -> Verdict | None:
+        # Parsed (and its texts checked by the masker) once per snapshot: a result page asks several times.
         return Verdict.model_validate(self.verdict_data) if self.verdict_data is not None else None
 
     @classmethod
@@ -77,6 +81,7 @@ class DiagSession:
             diagnosis_id=row.diagnosis_id,
             no_response_answer=row.no_response_answer,
             finished_at=row.finished_at,
+            claimed_at=row.claimed_at,
         )
 
 
@@ -236,6 +241,21 @@ class Store:
             return _mark_no_response(
                 connection, SessionRow.created_at < now - timedelta(seconds=timeout_seconds), now, "timeout"
             )
+
+    def stale_claims(self, older_than_seconds: float, now: datetime | None = None) -> list[str]:
+        """Sessions claimed for evaluation longer ago than ``older_than_seconds`` and still without a verdict.
+
+        Their evaluating request is gone (its worker was killed or restarted mid-resolve): nobody will
+        finish them. The caller records the verdict ``interrupted`` through ``finish_session``.
+        """
+        moment = (now or _now()) - timedelta(seconds=older_than_seconds)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(SessionRow.reference).where(
+                    SessionRow.state.in_(_AWAITING_VERDICT), SessionRow.claimed_at < moment
+                )
+            )
+            return sorted(str(reference) for (reference,) in rows)
 
     def answer_no_response(
         self, reference: str, answer: str, diagnosis_id: str, *, finished: bool = False

@@ -162,6 +162,9 @@ def app_client() -> Iterator[Callable[..., TestClient]]:
         target: Settings | FastAPI, *, broker_transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any
     ) -> TestClient:
         app = target if isinstance(target, FastAPI) else create_app(target, broker_transport=broker_transport)
+        if isinstance(target, Settings):
+            # The app answers only to its own host (diagnostics.middleware.HostAllowListMiddleware).
+            kwargs.setdefault("base_url", target.public_base_url)
         client = TestClient(app, **kwargs)
         client.__enter__()
         started.append(client)

@@ -124,7 +124,7 @@ def test_result_never_holds_the_full_address() -> None:
 
 def test_api_answers_masked_and_logs_nothing(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=settings.public_base_url) as client:
         response = client.post("/api/v1/email-check", json={"address": "pietje.puk@hotmail.com"})
         assert response.status_code == 200
         body = response.json()

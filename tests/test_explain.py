@@ -123,7 +123,7 @@ def test_a_silent_authn_failed_names_no_cause_and_tells_what_to_ask(
         (["--required-loa", "loa3"], "loa-too-low"),
         (["--required-loa", "EH2+"], None),
         (["--request-id", "_another"], "unsolicited"),
-        (["--at", (datetime.now(UTC) + timedelta(minutes=10)).isoformat()], "expired"),
+        (["--at", (datetime.now(UTC) + timedelta(days=1)).isoformat()], "expired"),
         (["--at", (datetime.now(UTC) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")], "not-yet-valid"),
         (["--service-id", "urn:etoegang:DV:00000009999999999000:services:9002"], "wrong-service"),
         (["--acs-url", "https://elders.example.nl/acs"], "wrong-destination"),

@@ -8,7 +8,7 @@ and that racing resolvers on different workers get an artifact's answer only onc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -123,29 +123,32 @@ EXPECTED = {
 }
 
 
-async def _start_only(client: httpx.AsyncClient, url: str) -> str:
-    """POST /diagnose/start without going to the broker; the new session's reference (from the RelayState)."""
-    response = await client.post(f"{url}/diagnose/start", data={"broker": "simulator", "supplier": default_supplier()})
-    assert response.status_code == 303, response.text[:300]
-    relay = parse_qs(urlsplit(response.headers["location"]).query)["RelayState"][0]
-    return relay.rsplit("/", 1)[-1]
-
-
 def _verdict(url: str, ref: str) -> tuple[str, str | None]:
     body = httpx.get(f"{url}/api/v1/diagnose/{ref}").json()
     return body["verdict"], (body["diagnosis"] or {}).get("id")
 
 
+@pytest.fixture
+def browser(cluster: tuple[LiveServer, Settings]) -> Iterator[httpx.Client]:
+    """One user's browser: it keeps the cookie that makes the tests it starts its own."""
+    with httpx.Client(base_url=cluster[0].url, timeout=30) as client:
+        yield client
+
+
 def test_round_trips_cross_workers_and_replays_are_refused(
-    cluster: tuple[LiveServer, Settings], open_store: Callable[[str], Store]
+    cluster: tuple[LiveServer, Settings], open_store: Callable[[str], Store], browser: httpx.Client
 ) -> None:
     server, settings = cluster
     url = server.url
 
-    async def run() -> list[Trip]:
-        # A new connection per request, as behind a round-robin proxy: any step may land on any worker.
+    async def one_user(scenario: str) -> Trip:
+        # A browser of its own per user (a test belongs to the browser that started it), and a new
+        # connection per request, as behind a round-robin proxy: any step may land on any worker.
         async with httpx.AsyncClient(timeout=60, headers={"Connection": "close"}) as client:
-            return list(await asyncio.gather(*(round_trip(client, url, scenario=s) for s in SCENARIOS)))
+            return await round_trip(client, url, scenario=scenario)
+
+    async def run() -> list[Trip]:
+        return list(await asyncio.gather(*(one_user(s) for s in SCENARIOS)))
 
     trips = asyncio.run(run())
     for trip in trips:
@@ -165,20 +168,20 @@ def test_round_trips_cross_workers_and_replays_are_refused(
     first = next(trip for trip in trips if trip.scenario == "success-loa3")
     assert first.artifact is not None
     for _ in range(3):
-        ref = asyncio.run(_start_with_client(url))
-        response = httpx.get(f"{url}/saml/acs", params={"SAMLart": first.artifact, "RelayState": f"/diagnose/{ref}"})
+        ref = _start(browser)
+        response = browser.get("/saml/acs", params={"SAMLart": first.artifact, "RelayState": f"/diagnose/{ref}"})
         assert response.status_code == 303
         verdict, diagnosis = _verdict(url, ref)
         assert verdict == "failed" and diagnosis is not None, (verdict, diagnosis)
 
     # The same assertion (same ID, matching InResponseTo) delivered again, on whichever worker: replay.
-    original = asyncio.run(_start_with_client(url))
+    original = _start(browser)
     request_id = _request_id(store, original)
     login = Login(request_id, settings.acs_url, default_supplier())
     message = etree.tostring(build_response(settings, scenario("success-loa3"), login))
-    artifact = store_pending(store, Pending("success-loa3", message))
-    first_worker = httpx.get(
-        f"{url}/saml/acs", params={"SAMLart": artifact, "RelayState": f"/diagnose/{original}"}
+    artifact = store_pending(store, Pending("success-loa3", message, settings.sp.entity_id))
+    first_worker = browser.get(
+        "/saml/acs", params={"SAMLart": artifact, "RelayState": f"/diagnose/{original}"}
     ).headers["x-worker"]
     assert _verdict(url, original) == ("ok", None)
     replay_workers: set[str] = set()
@@ -186,14 +189,14 @@ def test_round_trips_cross_workers_and_replays_are_refused(
     # Which worker accepts a connection is up to the kernel, and a run of sequential requests can land on
     # one worker many times in a row; so replay until one lands elsewhere (each one must be refused).
     for replays in range(1, REPLAYS_MAX + 1):
-        ref = asyncio.run(_start_with_client(url))
+        ref = _start(browser)
         # Give the new session the old request ID, so that only the assertion-ID check can refuse it.
         with store.engine.begin() as connection:
             connection.execute(delete(SessionRow).where(SessionRow.reference == previous))
             connection.execute(update(SessionRow).where(SessionRow.reference == ref).values(request_id=request_id))
-        again = store_pending(store, Pending("success-loa3", message))
-        response = httpx.get(
-            f"{url}/saml/acs",
+        again = store_pending(store, Pending("success-loa3", message, settings.sp.entity_id))
+        response = browser.get(
+            "/saml/acs",
             params={"SAMLart": again, "RelayState": f"/diagnose/{ref}"},
             headers={"Connection": "close"},
         )
@@ -213,9 +216,12 @@ def test_round_trips_cross_workers_and_replays_are_refused(
     store.engine.dispose()
 
 
-async def _start_with_client(url: str) -> str:
-    async with httpx.AsyncClient(timeout=30) as client:
-        return await _start_only(client, url)
+def _start(browser: httpx.Client) -> str:
+    """POST /diagnose/start in this browser (which then owns the test); the new session's reference."""
+    response = browser.post("/diagnose/start", data={"broker": "simulator", "supplier": default_supplier()})
+    assert response.status_code == 303, response.text[:300]
+    relay = parse_qs(urlsplit(response.headers["location"]).query)["RelayState"][0]
+    return relay.rsplit("/", 1)[-1]
 
 
 def _request_id(store: Store, ref: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,13 +21,13 @@ from diagnostics.settings import RateLimitConfig, load_settings
 HTML = {"accept": "text/html"}
 
 
-def post_routes(app: FastAPI) -> list[str]:
-    """Every POST path the app serves (FastAPI keeps included routers as route groups)."""
+def routes_for(app: FastAPI, method: str) -> list[str]:
+    """Every path the app serves for ``method`` (FastAPI keeps included routers as route groups)."""
     paths = []
     for route in app.routes:
         contexts: Any = route.effective_route_contexts() if hasattr(route, "effective_route_contexts") else [route]
         for context in contexts:
-            if "POST" in (getattr(context, "methods", None) or ()):
+            if method in (getattr(context, "methods", None) or ()):
                 paths.append(context.path)
     return paths
 
@@ -60,7 +61,7 @@ def test_browser_gets_a_dutch_page(make_client: Callable[..., TestClient]) -> No
     assert response.status_code == 429
     assert response.headers["content-type"].startswith("text/html")
     assert "U hebt het te vaak geprobeerd" in response.text
-    assert '<html lang="nl">' in response.text
+    assert re.search(r'<html\b[^>]*\blang="nl"', response.text)
     assert f"Wacht {response.headers['retry-after']} seconden" in response.text
 
 
@@ -78,9 +79,20 @@ def test_zero_switches_a_limit_off(make_client: Callable[..., TestClient]) -> No
 
 
 def test_every_rule_guards_a_real_route(settings: Any) -> None:
-    paths = post_routes(create_app(settings))
+    app = create_app(settings)
     for rule in ratelimit.RULES:
-        assert any(rule.path.match(path) for path in paths), f"rule {rule.id} matches no POST route: {paths}"
+        # Path parameters as a real request would fill them in.
+        paths = [path.replace("{ref}", "BHP-7K3Q-9D2F") for path in routes_for(app, rule.method)]
+        assert any(rule.path.match(path) for path in paths), f"rule {rule.id} matches no {rule.method} route: {paths}"
+
+
+def test_lookups_by_reference_code_are_limited(make_client: Callable[..., TestClient]) -> None:
+    client = make_client({"lookup": 3})
+    answers = [client.get(f"/api/v1/diagnose/BHP-7K3Q-9D{n}F").status_code for n in range(2, 5)]
+    assert answers == [404, 404, 404]
+    assert client.get("/diagnose/BHP-7K3Q-9D5F").status_code == 429
+    # The chooser and starting a test are not lookups.
+    assert client.get("/diagnose").status_code != 429
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

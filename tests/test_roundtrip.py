@@ -6,12 +6,13 @@ import base64
 import hashlib
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from lxml import etree
+from sqlalchemy import update
 
 from diagnostics import crypto, roundtrip
 from diagnostics.brokers import MD
@@ -21,7 +22,7 @@ from diagnostics.settings import Settings
 from diagnostics.simulator import entities
 from diagnostics.simulator.keys import keys_for
 from diagnostics.simulator.metadata import broker_metadata
-from diagnostics.store import DiagSession, Store
+from diagnostics.store import DiagSession, SessionRow, Store
 from diagnostics.verdict import CheckResult, Verdict
 from tests.conftest import free_port
 from tests.helpers.brokers import simulator_handler
@@ -341,3 +342,41 @@ async def test_an_unreachable_artifact_service_is_a_verdict_not_a_crash(settings
 )
 def test_timeout_in_words(settings: Settings, seconds: int, words: str) -> None:
     assert roundtrip.timeout_words(settings.model_copy(update={"no_response_timeout_seconds": seconds})) == words
+
+
+def _claimed_long_ago(store: Store, request_id: str) -> DiagSession:
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id=request_id)
+    assert store.claim_session(session.reference)
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(SessionRow)
+            .where(SessionRow.reference == session.reference)
+            .values(claimed_at=datetime.now(UTC) - timedelta(seconds=roundtrip.INTERRUPTED_AFTER_SECONDS + 1))
+        )
+    found = store.get_session(session.reference)
+    assert found is not None
+    return found
+
+
+def test_a_check_cut_off_mid_resolve_is_interrupted_never_no_response(settings: Settings, store: Store) -> None:
+    # The worker that claimed the session died during the resolve: nobody will finish it.
+    session = _claimed_long_ago(store, "_cut-off")
+    shown = roundtrip.session_verdict(settings, session)
+    assert (shown.verdict, shown.diagnosis and shown.diagnosis.id) == ("failed", "interrupted")
+    assert not roundtrip.question_open(session) and roundtrip.pending_notice(session) is None
+    assert "geen antwoord" not in " ".join(check.detail for check in shown.checks)
+    # The periodic expiry records it as the final verdict.
+    assert roundtrip.expire_stale(settings, store) == [session.reference]
+    final = store.get_session(session.reference)
+    assert final is not None and (final.state, final.diagnosis_id) == ("finished", "interrupted")
+    entry = load_catalogue().entry("interrupted")
+    assert entry.who == "beheer"
+
+
+def test_a_claim_within_the_resolve_time_is_still_waiting(settings: Settings, store: Store) -> None:
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_in-flight")
+    assert store.claim_session(session.reference)
+    claimed = store.get_session(session.reference)
+    assert claimed is not None
+    assert roundtrip.session_verdict(settings, claimed).verdict == "inconclusive"
+    assert roundtrip.expire_stale(settings, store) == []

@@ -50,8 +50,8 @@ def app(settings: Settings) -> FastAPI:
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+def client(app: FastAPI, settings: Settings) -> Iterator[TestClient]:
+    with TestClient(app, base_url=settings.public_base_url, raise_server_exceptions=False) as test_client:
         yield test_client
 
 
@@ -144,7 +144,7 @@ def test_unhandled_exception_gives_the_dutch_service_fault_page(client: TestClie
     assert response.headers["content-type"].startswith("text/html")
     assert "Sorry, er is een probleem met de dienst" in response.text
     assert "probeer het later opnieuw" in response.text.lower()
-    assert '<html lang="nl">' in response.text
+    assert re.search(r'<html\b[^>]*\blang="nl"', response.text)
     assert not INTERNALS.search(response.text)
 
 
@@ -350,7 +350,7 @@ def test_console_login_never_redirects_off_site(write_config: Callable[..., Path
 
     settings = load_settings(write_config({"rate_limits": {"login": 0}}))
     accounts.create_user(Store(settings.database_url).engine, "redirect.test", "correct horse battery staple")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=settings.public_base_url) as client:
         _login_with_targets(client)
 
 
@@ -425,7 +425,7 @@ def test_form_action_lists_the_sso_origin_of_every_broker(write_config: Callable
         {"id": "andere", "name": "Andere makelaar", "metadata_file": str(metadata)},
     ]
     settings = load_settings(write_config({"brokers": brokers}, name="twee.toml"))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=settings.public_base_url) as client:
         before = _csp(client.get("/healthz").headers)["form-action"]
         assert "https://sso.andere-makelaar.example" not in before, "read lazily, not at start-up"
         chooser = client.get("/diagnose")
@@ -459,3 +459,27 @@ async def test_sso_origins_are_kept_when_a_broker_cannot_be_read(
     assert not origins.stale
     now[0] = 110.0
     assert origins.stale, "a failed read is retried soon"
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "127.0.0.1.evil.example", "[::2]"])
+def test_a_foreign_host_is_refused_and_never_reflected(client: TestClient, host: str) -> None:
+    for path in ("/begrippen", "/diagnose", "/healthz"):
+        response = client.get(path, headers={"host": host}, follow_redirects=False)
+        assert response.status_code == 400, (host, path)
+        assert response.json()["error"]["id"] == "bad-host"
+        assert "evil" not in response.headers.get("location", "")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost", "[::1]:8000", "127.0.0.1"])
+def test_our_own_and_loopback_hosts_are_served(client: TestClient, host: str) -> None:
+    assert client.get("/healthz", headers={"host": host}).status_code == 200
+
+
+def test_the_public_host_is_served_and_redirects_stay_on_it(write_config: Callable[..., Path]) -> None:
+    settings = load_settings(write_config({"public_base_url": "https://inloghulp.example.nl"}))
+    with TestClient(create_app(settings), base_url="https://inloghulp.example.nl") as client:
+        # A folder of the help site without its slash: the redirect stays on our own host.
+        response = client.get("/begrippen", follow_redirects=False)
+        assert response.status_code in {301, 302, 307, 308}
+        assert response.headers["location"].startswith(("/", "https://inloghulp.example.nl/"))
+        assert client.get("/healthz", headers={"host": "inloghulp.example.nl:443"}).status_code == 200

@@ -29,8 +29,8 @@ def client(tmp_path: Path, write_config: Callable[..., Path]) -> Iterator[TestCl
     (site / "index.html").write_text("<html><body><h1>Start</h1></body></html>", encoding="utf-8")
     (site / "eherkenning" / "index.html").write_text("<html><body>eHerkenning</body></html>", encoding="utf-8")
     (site / "404.html").write_text(SITE_404, encoding="utf-8")
-    app = create_app(load_settings(write_config({"site_dir": str(site)})))
-    with TestClient(app) as test_client:
+    settings = load_settings(write_config({"site_dir": str(site)}))
+    with TestClient(create_app(settings), base_url=settings.public_base_url) as test_client:
         yield test_client
 
 
@@ -190,8 +190,8 @@ def cdn_site(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cdn(cdn_site: Path, write_config: Callable[..., Path]) -> Iterator[TestClient]:
-    app = create_app(load_settings(write_config({"site_dir": str(cdn_site)})))
-    with TestClient(app) as test_client:
+    settings = load_settings(write_config({"site_dir": str(cdn_site)}))
+    with TestClient(create_app(settings), base_url=settings.public_base_url) as test_client:
         yield test_client
 
 

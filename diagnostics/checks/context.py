@@ -46,8 +46,13 @@ def context_from_settings(
     expected_request_id: str | None = None,
     now: datetime | None = None,
     remember_assertion: RememberAssertion | None = None,
+    sp_key_pems: Sequence[bytes] | None = None,
 ) -> CheckContext:
-    """A context for our own SP from the settings, trusting ``broker`` (a BrokerInfo or its signing certs)."""
+    """A context for our own SP from the settings, trusting ``broker`` (a BrokerInfo or its signing certs).
+
+    ``sp_key_pems``: the SP key as the service already holds it (``certs.KeyFiles``); a command line
+    tool that has none reads the key file here.
+    """
     if isinstance(broker, Sequence):
         trusted: Sequence[x509.Certificate] = tuple(broker)
     else:
@@ -60,7 +65,7 @@ def context_from_settings(
         service_id=settings.service.service_id,
         trusted_certs=trusted,
         broker_entity_id=broker_entity_id,
-        sp_key_pems=_read_keys([settings.sp.key_file]),
+        sp_key_pems=tuple(sp_key_pems) if sp_key_pems is not None else _read_keys([settings.sp.key_file]),
         expected_request_id=expected_request_id,
         now=now,
         allowed_skew_seconds=settings.allowed_clock_skew_seconds,

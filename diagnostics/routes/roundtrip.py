@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from diagnostics import housekeeping, localtime, page_frame, reference, roundtrip, user_answer
+from diagnostics import errors, housekeeping, localtime, ownership, page_frame, reference, roundtrip, user_answer
 from diagnostics.brokers import BrokerError, BrokerRegistry, Supplier
 from diagnostics.catalogue import Entry, load_catalogue
 from diagnostics.deps import RegistryDep, ResourcesDep, SettingsDep, StoreDep
@@ -28,11 +28,9 @@ log = logging.getLogger(__name__)
 
 TEMPLATES = page_frame.TEMPLATES
 SUPPLIER_COOKIE = "inloghulp_leverancier"
-LAST_TEST_COOKIE = "inloghulp_laatste_test"
 ONE_YEAR = 365 * 24 * 3600
 # The last step on a problem page: the code on that page is what the servicedesk looks up.
 _STILL_NOT = "Lukt het dan nog niet? Neem contact op met de BRO Servicedesk en noem de code hieronder."
-ONE_DAY = 24 * 3600
 
 router = APIRouter(tags=["roundtrip"])
 
@@ -105,7 +103,7 @@ async def _pending(
     request: Request, settings: Settings, store: Store
 ) -> tuple[DiagSession, roundtrip.PendingNotice] | None:
     """This browser's last test and the notice about it, when it still waits for the broker or never came back."""
-    last = reference.normalise(request.cookies.get(LAST_TEST_COOKIE) or "")
+    last = ownership.latest(request, settings)
     if not last:
         return None
     session = await to_thread.run_sync(store.get_session, last)
@@ -287,9 +285,7 @@ async def create_test(
             samesite="lax",
             secure=secure,
         )
-    response.set_cookie(
-        LAST_TEST_COOKIE, started.session.reference, max_age=ONE_DAY, httponly=True, samesite="lax", secure=secure
-    )
+    ownership.remember(response, request, settings, started.session.reference)
     return response
 
 
@@ -312,6 +308,23 @@ async def _receive(request: Request, resources: Resources, saml_art: str | None,
                 "action": f"Begin een nieuwe test. {_STILL_NOT}",
             },
             status_code=400,
+        )
+    claimed = roundtrip.reference_from_relay_state(relay)
+    if claimed is not None and not ownership.started_here(request, resources.settings, claimed):
+        # Refused before the artifact is resolved: a forged or stolen one is not spent on someone else's test.
+        log.warning("artifact for a test this browser did not start", extra={"reference": claimed})
+        return TEMPLATES.TemplateResponse(
+            request,
+            "roundtrip/problem.html",
+            {
+                "title": "Dit inlogbericht hoort niet bij een test in deze browser",
+                "message": "Deze inlogtest is in een andere browser begonnen. Daarom kijken wij dit bericht niet na.",
+                "entry": None,
+                "error_id": "not-this-browser",
+                "action": "Begin de test opnieuw, in de browser waarin u ook inlogt. "
+                "Gebruikt u een privévenster? Doe de hele test dan in dat venster.",
+            },
+            status_code=403,
         )
     ref = await roundtrip.receive_artifact(resources, saml_art=saml_art.strip(), relay_state=relay)
     if ref is None:
@@ -361,8 +374,13 @@ async def create_acs(
 async def read_result(
     request: Request, ref: str, settings: SettingsDep, store: StoreDep, registry: RegistryDep, resources: ResourcesDep
 ) -> HTMLResponse:
-    """The result of one test: verdict, timeline, explanation, check trace and the reference code."""
+    """The result of one test: verdict, timeline, explanation, check trace and the reference code.
+
+    Only the browser that started the test sees the steps, the trace and the question; anyone else who
+    has the code sees the verdict and the diagnosis title (``diagnostics.ownership``).
+    """
     session = await _session_or_404(settings, store, ref)
+    owner = ownership.started_here(request, settings, session.reference)
     verdict = roundtrip.session_verdict(settings, session)
     broker_name = roundtrip.broker_name(settings, session.broker_id)
     supplier_name = await roundtrip.supplier_name(registry, session.broker_id, session.supplier_id)
@@ -379,7 +397,8 @@ async def read_result(
             "entry": _entry(verdict),
             "steps": steps,
             # "Wat zag u?": for a test that has not come back, or came back without saying why.
-            "ask": roundtrip.question_open(session),
+            "ask": owner and roundtrip.question_open(session),
+            "owner": owner,
             "question": user_answer.QUESTION,
             "answers": user_answer.ANSWERS,
             "supplier_name": supplier_name,
@@ -411,13 +430,19 @@ def _copy_text(verdict: Verdict, session: DiagSession, supplier_name: str | None
 
 @router.post("/diagnose/{ref}/antwoord", response_class=Response)
 async def create_answer(
+    request: Request,
     ref: str,
     settings: SettingsDep,
     store: StoreDep,
     antwoord: Annotated[str, Form(max_length=32)],
 ) -> Response:
-    """What the user saw at the eHerkenningsmakelaar when the login never came back, or came back without a reason."""
+    """What the user saw at the eHerkenningsmakelaar when the login never came back, or came back without a reason.
+
+    Only from the browser that started the test: a reference code alone does not let anyone change it.
+    """
     session = await _session_or_404(settings, store, ref)
+    if not ownership.started_here(request, settings, session.reference):
+        return errors.error_response(request, 403, ownership.NOT_THIS_BROWSER)
     if user_answer.answer_option(antwoord) is None:
         raise HTTPException(status_code=400, detail="Kies een van de antwoorden.")
     # Refused only when the broker's answer came back after all (it outranks the user's): then the result
@@ -427,7 +452,14 @@ async def create_answer(
 
 
 @router.get("/api/v1/diagnose/{ref}", response_model=Verdict)
-async def read_result_json(ref: str, settings: SettingsDep, store: StoreDep) -> Verdict:
-    """The verdict of one test (verdict contract), by reference code."""
+async def read_result_json(request: Request, ref: str, settings: SettingsDep, store: StoreDep) -> Verdict:
+    """The verdict of one test (verdict contract), by reference code.
+
+    The checks (with the masked identifiers) only for the browser that started the test; for anyone
+    else the verdict and the diagnosis, with an empty ``checks`` list.
+    """
     session = await _session_or_404(settings, store, ref)
-    return roundtrip.session_verdict(settings, session)
+    verdict = roundtrip.session_verdict(settings, session)
+    if ownership.started_here(request, settings, session.reference):
+        return verdict
+    return verdict.model_copy(update={"checks": []})

@@ -129,7 +129,10 @@ def decode_redirect_message(value: str, *, max_bytes: int) -> bytes:
     """Undo :func:`encode_redirect_message`; refuses output above ``max_bytes`` (a deflate bomb)."""
     raw = base64.b64decode(value, validate=False)
     decompressor = zlib.decompressobj(-15)
-    data = decompressor.decompress(raw, max_bytes + 1)
+    try:
+        data = decompressor.decompress(raw, max_bytes + 1)
+    except zlib.error as exc:  # not DEFLATE at all: the same refusal as any other unreadable message
+        raise ValueError(f"not a DEFLATE stream: {exc}") from None
     if len(data) > max_bytes or decompressor.unconsumed_tail:
         raise ValueError("message too large")
     return data

@@ -162,12 +162,39 @@ def parse_sp_metadata(data: bytes) -> list[SpTrust]:
     return [trust for entity in entities if (trust := _trust(entity)) is not None]
 
 
+# Our own SP's trust, by the settings and the certificate files it was read from. pysaml2 builds the metadata
+# in milliseconds, and every simulator request needs it; the settings never change in a process, and a new
+# certificate file (a rollover) gives a new key. A handful of entries: a test run has several settings.
+_OWN_SP: dict[tuple[str, tuple[tuple[int, int, int] | None, ...]], SpTrust] = {}
+_OWN_SP_ENTRIES = 8
+
+
+def _file_stamp(path: Path | None) -> tuple[int, int, int] | None:
+    if path is None:
+        return None
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return (status.st_mtime_ns, status.st_size, status.st_ino)
+
+
 def own_sp(settings: Settings) -> SpTrust:
     """Our own SP, from ``sp_metadata(settings)`` (unsigned: the signature adds nothing here and costs a key load)."""
-    trusted = parse_sp_metadata(sp_metadata(settings, signed=False))
-    if not trusted:
-        raise ValueError("our SP metadata has no SPSSODescriptor with an encryption certificate")
-    return trusted[0]
+    key = (
+        settings.model_dump_json(),
+        (_file_stamp(settings.sp.cert_file), _file_stamp(settings.sp.next_cert_file)),
+    )
+    found = _OWN_SP.get(key)
+    if found is None:
+        trusted = parse_sp_metadata(sp_metadata(settings, signed=False))
+        if not trusted:
+            raise ValueError("our SP metadata has no SPSSODescriptor with an encryption certificate")
+        found = trusted[0]
+        if len(_OWN_SP) >= _OWN_SP_ENTRIES:
+            _OWN_SP.pop(next(iter(_OWN_SP)))
+        _OWN_SP[key] = found
+    return found
 
 
 def _read(source: str) -> bytes:

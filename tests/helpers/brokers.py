@@ -31,4 +31,4 @@ def simulator_handler(settings: Settings, *, metadata: bytes | None = None) -> H
 def client_for(settings: Settings, handler: Handler | AsyncHandler) -> TestClient:
     """A client for an app whose broker calls all go to ``handler``; use it as a context manager."""
     app = create_app(settings, broker_transport=httpx.MockTransport(handler))
-    return TestClient(app, follow_redirects=False)
+    return TestClient(app, base_url=settings.public_base_url, follow_redirects=False)

@@ -18,9 +18,10 @@ from typing import Any
 import httpx
 import pytest
 
-from diagnostics import certs
+from diagnostics import certs, ownership
 from diagnostics.settings import load_settings
 from tests.conftest import LiveServer, config_file, free_port
+from tests.helpers.ownership import latest_reference
 from tests.interop.conftest import HERE, wait_for_line
 
 TIMEOUT_SECONDS = 1
@@ -113,7 +114,7 @@ def _login(pair: Pair, behaviour: str) -> tuple[httpx.Response, dict[str, Any]]:
     with httpx.Client(base_url=pair.service.url, follow_redirects=True, timeout=20) as client:
         assert client.get("/diagnose").status_code == 200
         page = client.post("/diagnose/start", data={"broker": "lasso"})
-        reference = client.cookies.get("inloghulp_laatste_test")
+        reference = latest_reference(client.cookies.get(ownership.COOKIE))
         assert reference, page.text[:500]
         return page, _verdict(client, reference)
 

@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import tomli_w
 
-from diagnostics import certs
+from diagnostics import certs, ownership
 from tests.conftest import BASE_CONFIG, ROOT, LiveServer, merge
+from tests.helpers.ownership import latest_reference
 
 REFERENCE_RE = re.compile(r"/diagnose/(BHP-[0-9A-Z]{4}-[0-9A-Z]{4})$")
 
@@ -56,6 +57,6 @@ def run_test(client: httpx.Client, scenario: str) -> tuple[str, httpx.Response]:
     """Choose a supplier, start a test in ``scenario``, follow every redirect; (reference, last response)."""
     broker, supplier = first_supplier(client)
     response = client.post("/diagnose/start", data={"broker": broker, "supplier": supplier, "scenario": scenario})
-    reference = client.cookies.get("inloghulp_laatste_test")
+    reference = latest_reference(client.cookies.get(ownership.COOKIE))
     assert reference, response.text
     return reference, response

@@ -19,7 +19,7 @@ LIMIT = 3
 @pytest.fixture
 def limited(write_config: Callable[..., Path]) -> Iterator[tuple[TestClient, Settings]]:
     settings = load_settings(write_config({"rate_limits": {"feedback": LIMIT}}))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=settings.public_base_url) as client:
         yield client, settings
 
 
@@ -52,7 +52,7 @@ def test_post_over_the_limit_gets_429_and_stores_nothing(limited: tuple[TestClie
 
 def test_default_limit_allows_normal_use(settings: Settings) -> None:
     assert settings.rate_limits.feedback > LIMIT
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=settings.public_base_url) as client:
         for rating in (1, 0, 1, 1):
             assert client.post("/api/v1/feedback", json={"page": "/email/", "rating": rating}).status_code == 201
     assert stored(settings) == [("/email/", 3, 1)]

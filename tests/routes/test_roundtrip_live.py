@@ -10,9 +10,11 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
+from diagnostics import ownership
 from diagnostics.catalogue import load_catalogue
 from diagnostics.simulator.scenarios import SCENARIO_IDS
 from tests.conftest import LiveServer
+from tests.helpers.ownership import latest_reference
 from tests.routes.roundtrip_server import REFERENCE_RE, first_supplier, roundtrip_server, run_test
 from tests.test_roundtrip import JARGON
 
@@ -190,7 +192,7 @@ def test_a_broker_answer_after_the_users_answer_decides(server: LiveServer) -> N
         )
         back = http.get(to_broker.headers["location"])
         query = httpx.URL(back.headers["location"]).params
-        reference = http.cookies["inloghulp_laatste_test"]
+        reference = latest_reference(http.cookies.get(ownership.COOKIE))
         assert http.post(f"/diagnose/{reference}/antwoord", data={"antwoord": "weet-niet"}).status_code == 303
         assert http.get(f"/api/v1/diagnose/{reference}").json()["diagnosis"]["id"] == "no-response"
         result = http.post("/saml/acs", data={"SAMLart": query["SAMLart"], "RelayState": query["RelayState"]})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from lxml import etree
 
-from diagnostics import certs, crypto
+from diagnostics import certs, crypto, ownership
 from diagnostics.brokers import BINDING_REDIRECT, MD
 from diagnostics.localtime import dutch_time
 from diagnostics.settings import Settings, load_settings
@@ -22,6 +23,7 @@ from diagnostics.simulator.metadata import broker_metadata
 from diagnostics.store import Store
 from tests.broker_network import answering_only_together, pinned_brokers
 from tests.helpers.brokers import client_for, simulator_handler
+from tests.helpers.ownership import latest_reference, own
 
 
 @pytest.fixture
@@ -113,7 +115,7 @@ def test_start_without_a_valid_choice_asks_again_on_the_chooser(
 ) -> None:
     response = client.post("/diagnose/start", data=data)
     assert response.status_code == 400
-    assert "location" not in response.headers and "inloghulp_laatste_test" not in response.cookies
+    assert "location" not in response.headers and ownership.COOKIE not in response.cookies
     page = soup(response)
     assert page.title is not None and page.title.get_text().startswith("Fout: ")
     # The form again, not a problem page: no diagnosis code, no referentiecode.
@@ -152,7 +154,7 @@ def test_start_redirects_to_the_broker_and_remembers_the_choice(client: TestClie
     assert response.status_code == 303
     assert httpx.URL(response.headers["location"]).path == "/simulator/sso"
     assert client.cookies["inloghulp_leverancier"].strip('"') == f"simulator|{supplier}"
-    reference = client.cookies["inloghulp_laatste_test"]
+    reference = latest_reference(client.cookies.get(ownership.COOKIE))
     page = soup(client.get("/diagnose"))
     assert page.select_one('input[name="supplier"][checked]')["value"] == supplier  # type: ignore[index]
     assert client.get(f"/api/v1/diagnose/{reference}").json()["verdict"] == "inconclusive"
@@ -162,7 +164,7 @@ def test_back_before_the_timeout_the_user_can_say_what_they_saw(client: TestClie
     # The common case: no machtiging, so the broker never sends the user back; they return to us themselves.
     supplier = soup(client.get("/diagnose")).select('input[name="supplier"]')[0]["value"]
     client.post("/diagnose/start", data={"broker": "simulator", "supplier": supplier})
-    reference = client.cookies["inloghulp_laatste_test"]
+    reference = latest_reference(client.cookies.get(ownership.COOKIE))
     chooser = client.get("/diagnose")
     assert chooser.headers["cache-control"] == "no-store"  # this browser's referentiecode is on it
     notice = soup(chooser).select_one("#vorige-test-kop")
@@ -191,6 +193,7 @@ def test_back_before_the_timeout_the_user_can_say_what_they_saw(client: TestClie
 def test_result_pages_show_dutch_local_time(client: TestClient, settings: Settings) -> None:
     store = Store(settings.database_url)
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)
+    own(client, settings, session.reference)
     local = dutch_time(session.created_at, label=True)
     assert local.endswith(" (Nederlandse tijd)")
     waiting = soup(client.get(f"/diagnose/{session.reference}"))
@@ -205,7 +208,7 @@ def test_result_pages_show_dutch_local_time(client: TestClient, settings: Settin
 
 def test_no_open_test_without_the_cookie(client: TestClient) -> None:
     assert client.get("/api/v1/open-test").json() is None
-    client.cookies.set("inloghulp_laatste_test", "BHP-2345-6789")
+    client.cookies.set(ownership.COOKIE, "BHP-2345-6789.vervalst")
     assert client.get("/api/v1/open-test").json() is None
 
 
@@ -244,6 +247,7 @@ def test_reference_is_normalised(client: TestClient, settings: Settings) -> None
 def test_no_response_page_and_bad_answers(client: TestClient, settings: Settings) -> None:
     store = Store(settings.database_url)
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)
+    own(client, settings, session.reference)
     waiting = soup(client.get(f"/diagnose/{session.reference}"))
     assert "Deze test loopt nog" in waiting.get_text()
     # While it waits, the user may already say what they saw; the options are the same as after the timeout.
@@ -292,3 +296,44 @@ def test_production_refuses_an_unpinned_metadata_url(write_config: Callable[...,
         response = test_client.post("/diagnose/start", data={"broker": "hm"})
         assert response.status_code == 400
         assert "metadata_signing_cert_file" in response.text
+
+
+def test_a_stranger_with_the_code_sees_the_outcome_but_cannot_change_the_test(
+    client: TestClient, settings: Settings
+) -> None:
+    supplier = soup(client.get("/diagnose")).select('input[name="supplier"]')[0]["value"]
+    client.post("/diagnose/start", data={"broker": "simulator", "supplier": supplier})
+    reference = latest_reference(client.cookies.get(ownership.COOKIE))
+    owner_page = soup(client.get(f"/diagnose/{reference}"))
+    for selector in ("#vraag", "ol.timeline", "#kopieer-tekst", "details"):
+        assert owner_page.select_one(selector) is not None, selector
+
+    stranger = TestClient(client.app, base_url=str(client.base_url), follow_redirects=False)
+    page = soup(stranger.get(f"/diagnose/{reference}"))
+    assert page.select_one("#uitslag") is not None
+    # No question, no steps, no trace, no copy text: only the outcome.
+    for selector in ("#vraag", "ol.timeline", "#kopieer-tekst", "details"):
+        assert page.select_one(selector) is None, selector
+    assert "in een andere browser gedaan" in page.get_text()
+    assert stranger.get(f"/api/v1/diagnose/{reference}").json()["checks"] == []
+    answer = stranger.post(f"/diagnose/{reference}/antwoord", data={"antwoord": "geen-machtiging"})
+    assert answer.status_code == 403 and answer.json()["error"]["id"] == "not-this-browser"
+    assert "Wat zag u bij uw eHerkenningsmakelaar?" in soup(client.get(f"/diagnose/{reference}")).get_text()
+    # A forged cookie names the test but cannot prove it.
+    stranger.cookies.set(ownership.COOKIE, f"{reference}.vervalst")
+    assert stranger.post(f"/diagnose/{reference}/antwoord", data={"antwoord": "weet-niet"}).status_code == 403
+
+
+def test_an_artifact_for_a_test_of_another_browser_is_refused_unspent(client: TestClient, settings: Settings) -> None:
+    supplier = soup(client.get("/diagnose")).select('input[name="supplier"]')[0]["value"]
+    client.post("/diagnose/start", data={"broker": "simulator", "supplier": supplier})
+    reference = latest_reference(client.cookies.get(ownership.COOKIE))
+    stranger = TestClient(client.app, base_url=str(client.base_url), follow_redirects=False)
+    forged = base64.b64encode(b"\x00\x04\x00\x00" + b"\x01" * 40).decode()
+    response = stranger.get("/saml/acs", params={"SAMLart": forged, "RelayState": f"/diagnose/{reference}"})
+    assert response.status_code == 403
+    assert "in een andere browser begonnen" in response.text
+    # Not claimed, not finished: the owner's real artifact can still be resolved.
+    session = Store(settings.database_url).get_session(reference)
+    assert session is not None and session.state == "started"
+    assert client.get(f"/api/v1/diagnose/{reference}").json()["verdict"] == "inconclusive"

@@ -151,3 +151,11 @@ def test_redirect_encoding_round_trips_and_refuses_bombs() -> None:
     bomb = base64.b64encode(compressor.compress(b"\0" * 5_000_000) + compressor.flush()).decode()
     with pytest.raises(ValueError):
         decode_redirect_message(bomb, max_bytes=10_000)
+
+
+@pytest.mark.parametrize("value", ["A" * 5000, base64.b64encode(b"\xff" * 64).decode(), "////"])
+def test_text_that_is_not_deflate_is_refused_as_unreadable(value: str) -> None:
+    # Found by the API fuzzer: a long run of "A" is valid base64 but no DEFLATE stream; zlib's own error
+    # escaped as a 500 from the simulator's SSO endpoint.
+    with pytest.raises(ValueError):
+        decode_redirect_message(value, max_bytes=100_000)
