@@ -44,6 +44,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict diagnostics
+	$(BIN)/lint-imports
 
 test: $(BIN)/.installed system-deps lint build
 	$(BIN)/pytest -q

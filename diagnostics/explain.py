@@ -22,6 +22,7 @@ from diagnostics import checks, metrics, user_answer, xmlsafe
 from diagnostics.catalogue import WHO_LABELS, load_catalogue
 from diagnostics.saml import inputs
 from diagnostics.settings import LOA_ORDER, Settings, load_settings
+from diagnostics.settings_errors import config_errors
 from diagnostics.verdict import CheckResult, Verdict
 from diagnostics.xmltree import text_of
 
@@ -89,8 +90,6 @@ def _settings(options: Options) -> Settings | None:
     try:
         return load_settings(path)
     except (ValidationError, tomllib.TOMLDecodeError, FileNotFoundError, OSError) as exc:
-        from diagnostics.cli import config_errors
-
         raise UsageError("Configuratie ongeldig:\n" + "\n".join(f"  - {line}" for line in config_errors(exc)))
 
 

@@ -436,9 +436,9 @@ def test_pending_revision_runs_once(new_url: Any, tmp_path: Path, monkeypatch: p
 
 
 def test_new_revision_follows_a_model_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engines: Any) -> None:
-    """The documented way to add a table: declare it, write the revision with ``diagnostics.migrations.new``,
+    """The documented way to add a table: declare it, write the revision with ``tools.new_migration``,
     and a database upgraded with it matches the models again."""
-    from diagnostics.migrations.new import new_revision
+    from tools.new_migration import new_revision
 
     probe = Table(
         "lockout_probe",

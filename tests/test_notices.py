@@ -114,15 +114,15 @@ def test_notice_add_list_end(config: Path) -> None:
     added = runner.invoke(
         cli, ["notice", "add", "--broker", "simulator", "--until", until, "--config", str(config), TEXT]
     )
-    assert added.exit_code == 0, added.output
-    assert added.output.startswith("Melding 1 staat op de site tot ")
-    assert "(Nederlandse tijd)" in added.output
+    assert added.exit_code == 0, added.stdout
+    assert added.stdout.startswith("Melding 1 staat op de site tot ")
+    assert "(Nederlandse tijd)" in added.stdout
 
     listed = runner.invoke(cli, ["notice", "list", "--config", str(config)])
-    assert listed.exit_code == 0 and "1\tsimulator\ttot " in listed.output and TEXT in listed.output
+    assert listed.exit_code == 0 and "1\tsimulator\ttot " in listed.stdout and TEXT in listed.stdout
 
     ended = runner.invoke(cli, ["notice", "end", "1", "--config", str(config)])
-    assert (ended.exit_code, ended.output) == (0, "Melding 1 is van de site gehaald.\n")
+    assert (ended.exit_code, ended.stdout) == (0, "Melding 1 is van de site gehaald.\n")
     assert runner.invoke(cli, ["notice", "end", "1", "--config", str(config)]).exit_code == 1
     assert (
         "Er staat geen storingsmelding op de site." in runner.invoke(cli, ["notice", "list", "-c", str(config)]).output

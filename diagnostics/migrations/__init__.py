@@ -12,7 +12,7 @@ left behind, and the next revision is ``0005``. That number is the ``schema_vers
 Adding a table or a column:
 
 1. Declare it in ``diagnostics/models.py``.
-2. ``.venv/bin/python -m diagnostics.migrations.new "servicedesk_login_attempt: locked_until"`` writes
+2. ``.venv/bin/python -m tools.new_migration "servicedesk_login_attempt: locked_until"`` writes
    ``versions/0005_<slug>.py`` (the next number), generated from the difference between the models and a
    scratch database at the current head, and formatted with ruff (``--empty`` for a data-only revision).
 3. Read it and add what autogenerate cannot know: a rename (it sees a drop and an add), data to carry

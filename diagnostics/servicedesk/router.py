@@ -195,7 +195,9 @@ async def read_reference(
     if session is None:
         return _page(request, settings, "not_found.html", {"user": user, "code": ref or code[:20]}, status_code=404)
     broker_name = roundtrip.broker_name(settings, session.broker_id)
-    verdict = session.verdict
+    # With the user's answer to "Wat zag u?" applied, as on the result page (a stopped-at-broker test that the
+    # user answered shows the diagnosis the answer led to).
+    verdict = roundtrip.session_verdict(settings, session) if session.verdict is not None else None
     view: dict[str, Any] = _verdict_view(verdict) if verdict is not None else {"verdict": None, "entry": None}
     if verdict is None and session.diagnosis_id in load_catalogue():
         view["entry"] = load_catalogue().entry(session.diagnosis_id or "")

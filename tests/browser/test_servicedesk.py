@@ -12,10 +12,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from diagnostics.catalogue import load_catalogue
 from diagnostics.servicedesk import accounts
-from diagnostics.servicedesk.paste import analyse
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.responses import issue
 from diagnostics.store import Store
+from tests.helpers.verdicts import checked
 
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 USER, PASSWORD = "bert.servicedesk", "een lang en geheim wachtwoord"
@@ -44,7 +44,7 @@ def test_keyboard_only_login_lookup_and_paste(page: Page, console: tuple[str, Se
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_browser-1")
     store.finish_session(
         session.reference,
-        analyse(settings, issue(settings, "loa-too-low", request_id="_browser-1").decode(), "simulator"),
+        checked(settings, issue(settings, "loa-too-low", request_id="_browser-1")),
     )
 
     page.goto(f"{url}/servicedesk")
@@ -108,7 +108,7 @@ def test_copy_button_copies_the_ticket_reply_and_the_page_stays_axe_clean(
     for scenario in ("loa-too-low", "expired"):
         finished = store.create_session(broker_id="simulator", supplier_id=None, request_id=f"_copy-{scenario}")
         verdict = issue(settings, scenario, request_id=f"_copy-{scenario}").decode()
-        store.finish_session(finished.reference, analyse(settings, verdict, "simulator"))
+        store.finish_session(finished.reference, checked(settings, verdict))
     answered = store.create_session(broker_id="simulator", supplier_id=None, request_id="_copy-answered")
     store.answer_no_response(answered.reference, "geen-machtiging", "no-authorisation")
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])

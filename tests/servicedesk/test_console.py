@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
-from diagnostics import checks
+from diagnostics import checks, roundtrip
 from diagnostics.brokers import BrokerRegistry
 from diagnostics.catalogue import load_catalogue
 from diagnostics.page_frame import SITE_NAME
@@ -54,6 +54,19 @@ def finished_session(settings: Settings, store: Store, scenario: str) -> str:
     verdict = analysed(settings, issue(settings, scenario, request_id=request_id).decode(), "simulator")
     store.finish_session(session.reference, verdict)
     return session.reference
+
+
+def test_lookup_shows_the_diagnosis_the_users_answer_led_to(
+    logged_in: TestClient, settings: Settings, store: Store
+) -> None:
+    # The broker said only "AuthnFailed"; the user then answered that they saw a message about a machtiging.
+    ref = finished_session(settings, store, "stopped-at-broker")
+    assert roundtrip.record_answer(store, ref, "geen-machtiging") is not None
+    page = logged_in.get(f"/servicedesk/referentie/{ref}")
+    refined = load_catalogue().entry("no-authorisation")
+    assert refined.title in page.text
+    reply = BeautifulSoup(page.text, "html.parser").find("textarea", id="reply-text")
+    assert reply is not None and reply.text.startswith(refined.reply.splitlines()[0])
 
 
 def test_lookup_shows_verdict_trace_and_reply_and_is_audited(

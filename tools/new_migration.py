@@ -1,4 +1,4 @@
-"""Write the next revision: ``.venv/bin/python -m diagnostics.migrations.new "what changes"``.
+"""Write the next revision: ``.venv/bin/python -m tools.new_migration "what changes"``.
 
 It brings a scratch SQLite database to the current head, lets Alembic compare it with
 ``diagnostics.models`` and writes ``versions/<next number>_<slug>.py`` with the difference, formatted
@@ -59,7 +59,7 @@ def new_revision(message: str, *, directory: Path | None = None, autogenerate: b
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m diagnostics.migrations.new", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.new_migration", description=__doc__)
     parser.add_argument("message", help='what the revision changes, e.g. "servicedesk_login_attempt: locked_until"')
     parser.add_argument("--empty", action="store_true", help="no autogenerate: an empty revision for data changes")
     args = parser.parse_args(argv)
