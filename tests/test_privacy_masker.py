@@ -23,7 +23,7 @@ from lxml import etree
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from diagnostics import checks, crypto, privacy
+from diagnostics import checks, privacy
 from diagnostics.app import create_app
 from diagnostics.cli import app as cli
 from diagnostics.servicedesk import accounts
@@ -34,6 +34,7 @@ from diagnostics.simulator.keys import keys_for
 from diagnostics.store import SessionRow, Store
 from diagnostics.verdict import CheckResult
 from tests.helpers.brokers import simulator_handler
+from tests.helpers.messages import resign
 from tests.servicedesk.conftest import PASSWORD, USER, login
 
 SAML, SAMLP, DS = checks.SAML, checks.SAMLP, checks.DS
@@ -58,17 +59,6 @@ class Broker:
 
     message: bytes = b""
     fault: str | None = None
-
-
-def resign(message: bytes, settings: Settings, mutate: Callable[[etree._Element], None]) -> bytes:
-    """Change the simulator's answer, then sign it again with the broker's key (as a real broker would)."""
-    keys = keys_for(settings.simulator.key_dir)
-    root = etree.fromstring(message)
-    mutate(root)
-    for element in (root.find(f"{{{SAMLP}}}Response/{{{SAML}}}Assertion"), root):
-        if element is not None and element.find(f"{{{DS}}}Signature") is not None:
-            crypto.sign(element, keys.broker.key_pem, keys.broker.cert_pem)
-    return etree.tostring(root)
 
 
 def with_status_message(text: str) -> Callable[[etree._Element], None]:
@@ -114,7 +104,11 @@ def round_trip(client: TestClient, settings: Settings, broker: Broker, mutate: C
     store = Store(settings.database_url)
     (session,) = store.recent_sessions(1)
     assert session.request_id is not None
-    broker.message = resign(responses.issue(settings, "auth-failed", request_id=session.request_id), settings, mutate)
+    broker.message = resign(
+        responses.issue(settings, "auth-failed", request_id=session.request_id),
+        keys_for(settings.simulator.key_dir),
+        mutate,
+    )
     artifact, _ = new_artifact()
     back = client.get("/saml/acs", params={"SAMLart": artifact, "RelayState": f"/diagnose/{session.reference}"})
     assert back.status_code == 303, back.text[:500]
@@ -175,7 +169,11 @@ def test_explain_prints_the_same_masked_text(
     secrets: list[str],
     masked: str,
 ) -> None:
-    message = resign(responses.issue(settings, "auth-failed", request_id="_m"), settings, with_status_message(text))
+    message = resign(
+        responses.issue(settings, "auth-failed", request_id="_m"),
+        keys_for(settings.simulator.key_dir),
+        with_status_message(text),
+    )
     path = tmp_path / "answer.xml"
     path.write_bytes(message)
     for flags in ([], ["--json"]):

@@ -15,6 +15,7 @@ from diagnostics.settings import Settings
 from diagnostics.simulator import entities, responses
 from diagnostics.simulator.keys import SimulatorKeys, keys_for
 from diagnostics.simulator.scenarios import SCENARIO_IDS
+from tests.helpers.messages import resign
 
 SAML, SAMLP, DS = checks.SAML, checks.SAMLP, checks.DS
 REQUEST_ID = "_request0123456789"
@@ -82,16 +83,6 @@ def success(settings: Settings) -> bytes:
 
 def by_id(verdict: checks.Verdict) -> dict[str, checks.CheckResult]:
     return {check.id: check for check in verdict.checks}
-
-
-def spoil(message: bytes, keys: SimulatorKeys, mutate: Callable[[etree._Element], None]) -> bytes:
-    """Change the message, then re-sign assertion and ArtifactResponse with the broker's real key."""
-    root = etree.fromstring(message)
-    mutate(root)
-    for element in (root.find(f"{{{SAMLP}}}Response/{{{SAML}}}Assertion"), root):
-        if element is not None and element.find(f"{{{DS}}}Signature") is not None:
-            crypto.sign(element, keys.broker.key_pem, keys.broker.cert_pem)
-    return etree.tostring(root)
 
 
 def without_outer_signature(message: bytes) -> etree._Element:
@@ -222,7 +213,7 @@ def test_unsolicited_response_without_in_response_to(
         data = next(assertion_of(root).iter(f"{{{SAML}}}SubjectConfirmationData"))
         del data.attrib["InResponseTo"]
 
-    verdict = checks.run(spoil(success, keys, drop), context())
+    verdict = checks.run(resign(success, keys, drop), context())
     assert verdict.diagnosis is not None and verdict.diagnosis.id == "unsolicited"
 
 
@@ -290,7 +281,7 @@ def test_comment_in_decrypted_name_id(
         value = attribute_value(assertion_of(root), checks.LEGAL_SUBJECT)
         value[0] = crypto.encrypt_id(name_id, settings.sp.cert_file.read_bytes(), recipient=settings.sp.entity_id)
 
-    verdict = checks.run(spoil(success, keys, inject), context())
+    verdict = checks.run(resign(success, keys, inject), context())
     assert verdict.verdict == "ok"
     assert by_id(verdict)["identifiers"].data["legalsubjectid"] == "KvKnr: ******42"
 
@@ -429,7 +420,7 @@ def test_missing_assertion_parts_are_malformed(
         assert conditions is not None
         assertion.remove(conditions)
 
-    verdict = checks.run(spoil(success, keys, drop_conditions), context())
+    verdict = checks.run(resign(success, keys, drop_conditions), context())
     assert verdict.diagnosis is not None and verdict.diagnosis.id == "malformed"
     assert "Conditions" in by_id(verdict)["structure"].detail
 
@@ -442,7 +433,7 @@ def test_artifact_response_status_not_success(
         assert code is not None
         code.set("Value", checks.STATUS + "Responder")
 
-    verdict = checks.run(spoil(success, keys, fail_outer), context())
+    verdict = checks.run(resign(success, keys, fail_outer), context())
     assert verdict.diagnosis is not None and verdict.diagnosis.id == "artifact-resolve-failed"
 
 
@@ -504,7 +495,7 @@ def test_encrypted_id_that_hides_something_else_than_a_name_id(
         value = attribute_value(assertion_of(root), checks.LEGAL_SUBJECT)
         value[0] = crypto.encrypt_id(other, settings.sp.cert_file.read_bytes(), recipient=settings.sp.entity_id)
 
-    verdict = checks.run(spoil(success, keys, smuggle), context())
+    verdict = checks.run(resign(success, keys, smuggle), context())
     assert verdict.diagnosis is not None and verdict.diagnosis.id == "decryption-failed"
     assert "NameID" in by_id(verdict)["identifiers"].detail
 
@@ -522,7 +513,7 @@ def test_an_identifier_in_an_element_we_cannot_read_is_never_shown_as_its_text(
         other.extend(list(encrypted))
         value.remove(encrypted)
 
-    verdict = checks.run(spoil(success, keys, wrap), context())
+    verdict = checks.run(resign(success, keys, wrap), context())
     assert verdict.verdict == "failed"
     identifiers = by_id(verdict)["identifiers"]
     assert (identifiers.status, identifiers.diagnosis) == ("fail", "decryption-failed")
