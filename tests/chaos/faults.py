@@ -55,7 +55,7 @@ class Fault:
     needs_postgres: bool = False
 
 
-def _health_while(server_url: str, busy: Callable[[], None]) -> tuple[list[float | None], Any]:
+def _health_while(server_url: str, busy: Callable[[], Any]) -> tuple[list[float | None], Any]:
     """Run ``busy`` in a thread and probe /healthz every 0.25 s meanwhile; (seconds per probe or None, result)."""
     result: dict[str, Any] = {}
 
@@ -114,9 +114,7 @@ def hanging_broker(world: World) -> Outcome:
         ready_ok = ready is not None and ready.json()["checks"].get("broker:hangt", "").startswith("unavailable")
         pages = sum(code == 200 for code in codes)
         got = f"{health}; /diagnose {pages}/{PARALLEL} 200; readyz {ready_seconds:.1f} s"
-        note = "" if healthy else "healthz was slow or did not answer"
-        passed = healthy and pages == PARALLEL and ready_ok and ready_seconds < 3
-        return Outcome(passed, got, note or ("" if passed else "not every page or readyz answered in time"))
+        return Outcome(healthy and pages == PARALLEL and ready_ok and ready_seconds < 3, got)
     finally:
         world.stop()
         hang.close()

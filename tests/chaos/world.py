@@ -30,7 +30,6 @@ from diagnostics.simulator.keys import keys_for
 from diagnostics.simulator.metadata import ad_list, broker_metadata
 from tests.conftest import LiveServer, config_file
 
-SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 # Nothing in a fault may wait longer than this for an answer that should come.
 PATIENCE_SECONDS = 60.0
 
