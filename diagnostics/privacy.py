@@ -66,21 +66,22 @@ def elfproef(digits: str) -> bool:
 # ── free text ──
 
 _EMAIL_IN_TEXT = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w/+=-])"
-# Pseudonyms: long runs of hex or base64url characters with a digit in them. A UUID is no pseudonym:
-# the ServiceUUID must stay readable for the wrong-service diagnosis.
-_PSEUDONYM = re.compile(rf"(?<![\w/+=-])(?!{_UUID})(?=[A-Za-z0-9_+/=-]*\d)[A-Za-z0-9_+/=-]{{24,}}(?![\w/+=-])")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# Pseudonyms: long runs of hex or base64url characters with a digit in them (the run is found here, the
+# rest is checked in ``_pseudonyms``). A UUID is no pseudonym: the ServiceUUID must stay readable.
+_RUN = re.compile(r"[A-Za-z0-9_+/=-]{24,}")
 # A number after the name of its kind: "KvK 12345678", "KvKnr:12345678" (an EntityConcernedID URN),
 # "BSN123456782", "KvK 1234 5678". Masked whatever stands before the label, in groups or not.
+_LABELS = ("kvk", "rsin", "bsn", "vestiging")
 _LABELLED_NUMBER = re.compile(
     r"(?i)(?<![a-z])(?:kvk(?:-?n(?:umme)?r)?|rsin|bsn|vestigings?(?:-?n(?:umme)?r)?)[^\w]{0,3}"
     r"(\d(?:[ .]?\d){7,11})(?![ .]?\d)"
 )
-# 8 digits (KvK), 9 (RSIN, BSN), 12 (vestigingsnummer) standing alone; not parts of an OIN
-# (20 digits), a UUID, a time or an IP address.
-_NUMBER = re.compile(r"(?<![\w.\-])\d{8,12}(?![\w:])")
-# A BSN or RSIN written in groups ("123 456 782", "1234.56.782"): masked when it passes the 11-proef.
-_GROUPED_NINE = re.compile(r"(?<![\w.\-])\d(?:[ .]?\d){8}(?![\w]|[ .]?\d)")
+# 8 digits (KvK), 9 (RSIN, BSN), 12 (vestigingsnummer) standing alone, or 9 in groups ("123 456 782",
+# "1234.56.782"; masked when they pass the 11-proef, see ``_numbers``); not parts of an OIN (20 digits), a
+# UUID, a time or an IP address. One pattern for both: every pattern is one more pass over the text.
+_NUMBER = re.compile(r"(?<![\w.\-])\d(?:[ .]?\d){7,11}(?![\w:]|[ .]?\d)")
+_GROUP = re.compile(r"\d{8,12}(?!\d)")
 # Something a checker or an earlier pass already masked: names next to it are still masked.
 _MASKED = re.compile(r"\*{3,}\w{0,2}|\S{1,4}…\S{1,4}")
 
@@ -89,27 +90,66 @@ _WORD = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'�
 # A person's name: at least two capitalised words, with Dutch particles between them ("Jan de Vries").
 _NAME = re.compile(rf"(?<![\w-]){_WORD}(?:\s+(?:{_PARTICLE}\s+)*{_WORD}){{1,3}}(?![\w-])")
 # A name after a label that says it is one: also a single word ("naam: Fatima").
+_NAME_LABELS = ("naam", "name", "gebruiker", "user", "medewerker", "persoon", "person")
 _LABELLED_NAME = re.compile(
-    rf"(?i:\b(?:naam|name|gebruiker|user|medewerker|persoon|person)\b)\s*[:=]?\s*"
+    rf"(?i:\b(?:{'|'.join(_NAME_LABELS)})\b)\s*[:=]?\s*"
     rf"((?<![\w-]){_WORD}(?:\s+(?:{_PARTICLE}\s+)*{_WORD}){{0,3}})(?![\w-])"
+)
+# Anything at all that one of the patterns above could match: a text without it is returned as it is.
+# (Runs of 13 digits or more, such as an OIN, are no identifier: the pattern for numbers skips them too.)
+_SUSPECT = re.compile(
+    r"(?<![\w.\-])\d(?:[ .]?\d){7}(?!\d{5})|@|[A-Za-z0-9_+/=-]{24}|\*\*\*|…"
+    rf"|(?i:{'|'.join(_LABELS)}|\b(?:{'|'.join(_NAME_LABELS)})\b)"
 )
 # How far (in characters) a name may stand from an identifier to count as "next to" it.
 NAME_DISTANCE = 40
 
 
-def _identifier_spans(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, masked) for every identifier in ``text``; overlaps go to the first and longest."""
+def _pseudonyms(text: str) -> list[tuple[int, int, str]]:
+    found = []
+    for match in _RUN.finditer(text):
+        start, end = match.span()
+        before, after = text[start - 1 : start], text[end : end + 1]
+        if (before and before.isalnum()) or (after and after.isalnum()):
+            continue  # part of a longer word (letters outside the run's alphabet)
+        value = match[0]
+        if any(char.isdigit() for char in value) and not _UUID.fullmatch(value):
+            found.append((start, end, mask_pseudonym(value)))
+    return found
+
+
+def _identifier_spans(text: str, lowered: str) -> list[tuple[int, int, str]]:
+    """(start, end, masked) for every identifier in ``text``; overlaps go to the first and longest.
+
+    Each pattern runs only when the text can hold what it looks for: most texts hold none of them."""
     found: list[tuple[int, int, str]] = []
-    found += [(m.start(), m.end(), mask_email(m[0])) for m in _EMAIL_IN_TEXT.finditer(text)]
-    found += [(m.start(), m.end(), mask_pseudonym(m[0])) for m in _PSEUDONYM.finditer(text)]
-    found += [(m.start(1), m.end(1), mask_number(re.sub(r"\D", "", m[1]))) for m in _LABELLED_NUMBER.finditer(text)]
-    found += [(m.start(), m.end(), mask_number(m[0])) for m in _NUMBER.finditer(text)]
-    found += [
-        (m.start(), m.end(), mask_number(digits))
-        for m in _GROUPED_NINE.finditer(text)
-        if elfproef(digits := re.sub(r"\D", "", m[0]))
-    ]
+    if "@" in text:
+        found += [(m.start(), m.end(), mask_email(m[0])) for m in _EMAIL_IN_TEXT.finditer(text)]
+    if len(text) >= 24:
+        found += _pseudonyms(text)
+    if any(label in lowered for label in _LABELS):
+        found += [(m.start(1), m.end(1), mask_number(_digits(m[1]))) for m in _LABELLED_NUMBER.finditer(text)]
+    found += _numbers(text)
     return _without_overlaps(found)
+
+
+def _numbers(text: str) -> list[tuple[int, int, str]]:
+    found = []
+    for match in _NUMBER.finditer(text):
+        value = match[0]
+        digits = value if value.isdigit() else _digits(value)
+        # Written in one piece: any 8 to 12 digits. In groups: a BSN or RSIN that passes the 11-proef, else
+        # each group of 8 to 12 digits on its own ("KvK 12345678 12 keer").
+        if value.isdigit() or (len(digits) == 9 and elfproef(digits)):
+            found.append((match.start(), match.end(), mask_number(digits)))
+            continue
+        for group in _GROUP.finditer(value):
+            found.append((match.start() + group.start(), match.start() + group.end(), mask_number(group[0])))
+    return found
+
+
+def _digits(value: str) -> str:
+    return "".join(char for char in value if char.isdigit())
 
 
 def _without_overlaps(spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -131,12 +171,16 @@ def mask_text(text: str) -> str:
 
     Idempotent: masked text stays as it is, so a verdict may pass through it on every load.
     """
-    if not text:
-        return text
-    spans = _identifier_spans(text)
+    if not text or _SUSPECT.search(text) is None:
+        return text  # most texts: one pass finds nothing any of the patterns below could match
+    lowered = text.lower()
+    spans = _identifier_spans(text, lowered)
     anchors = [(start, end) for start, end, _ in spans]
-    anchors += [(m.start(), m.end()) for m in _MASKED.finditer(text)]
-    names: list[tuple[int, int, str]] = [(m.start(1), m.end(1), mask_name(m[1])) for m in _LABELLED_NAME.finditer(text)]
+    if "*" in text or "…" in text:
+        anchors += [(m.start(), m.end()) for m in _MASKED.finditer(text)]
+    names: list[tuple[int, int, str]] = []
+    if any(label in lowered for label in _NAME_LABELS):
+        names += [(m.start(1), m.end(1), mask_name(m[1])) for m in _LABELLED_NAME.finditer(text)]
     if anchors:
         names += [
             (m.start(), m.end(), mask_name(m[0])) for m in _NAME.finditer(text) if _near(m.start(), m.end(), anchors)
