@@ -27,10 +27,16 @@ from diagnostics.settings import Settings
 from diagnostics.store import DiagSession, Store
 from diagnostics.verdict import CheckResult, Verdict
 
-RESOLVE_TIMEOUT_SECONDS = 15.0
-# A claim older than this has no live request behind it: the resolve times out after RESOLVE_TIMEOUT_SECONDS,
-# and the checks and the write of the verdict take well under the margin.
-INTERRUPTED_AFTER_SECONDS = RESOLVE_TIMEOUT_SECONDS + 15.0
+# A claim older than the resolve timeout plus this has no live request behind it: the checks and the write
+# of the verdict after the resolve take well under a second.
+INTERRUPTED_MARGIN_SECONDS = 10
+
+
+def interrupted_after(settings: Settings) -> timedelta:
+    """How old a claim without a verdict must be before its check counts as cut off."""
+    return timedelta(seconds=settings.resolve_timeout_seconds + INTERRUPTED_MARGIN_SECONDS)
+
+
 RELAY_PREFIX = "/diagnose/"
 _RELAY_RE = re.compile(rf"^{RELAY_PREFIX}(?P<reference>{reference.PATTERN.pattern.strip('^$')})$")
 
@@ -220,7 +226,7 @@ async def evaluate_artifact(
             artifact=saml_art,
             ars_url=ars_url,
             content_type=info.soap_content_type,
-            timeout=RESOLVE_TIMEOUT_SECONDS,
+            timeout=settings.resolve_timeout_seconds,
         )
     except artifact.ArtifactError as exc:
         hops.append(CheckResult(id="artifact-resolve", status="fail", detail=str(exc), diagnosis=exc.diagnosis))
@@ -283,16 +289,16 @@ async def receive_artifact(
     if not await to_thread.run_sync(store.claim_session, ref):
         # The same artifact arrived twice at once (double submit): another request, maybe on another
         # worker, is resolving it. Resolving again would record "artifact unknown" over a good login.
-        await _wait_for_verdict(store, ref)
+        await _wait_for_verdict(store, ref, resources.settings.resolve_timeout_seconds)
         return ref
     verdict = await evaluate_artifact(resources, session, saml_art, now=now)
     await to_thread.run_sync(store.finish_session, ref, verdict)
     return ref
 
 
-async def _wait_for_verdict(store: Store, ref: str) -> None:
+async def _wait_for_verdict(store: Store, ref: str, resolve_timeout_seconds: int) -> None:
     """Wait (bounded) until the request that claimed the session has stored its verdict."""
-    deadline = time.monotonic() + RESOLVE_TIMEOUT_SECONDS + 5
+    deadline = time.monotonic() + resolve_timeout_seconds + 5
     while time.monotonic() < deadline:
         session = await to_thread.run_sync(store.get_session, ref)
         if session is None or session.state == "finished":
@@ -309,7 +315,7 @@ def expire_stale(settings: Settings, store: Store, now: datetime | None = None) 
     moment = now or datetime.now(UTC)
     interrupted = [
         ref
-        for ref in store.stale_claims(INTERRUPTED_AFTER_SECONDS, moment)
+        for ref in store.stale_claims(interrupted_after(settings).total_seconds(), moment)
         if store.finish_session(ref, interrupted_verdict()) is not None
     ]
     return sorted([*interrupted, *store.expire_stale(settings.no_response_timeout_seconds, moment)])
@@ -325,12 +331,12 @@ def interrupted_verdict() -> Verdict:
     )
 
 
-def _interrupted(session: DiagSession, now: datetime) -> bool:
+def _interrupted(settings: Settings, session: DiagSession, now: datetime) -> bool:
     """Claimed for evaluation so long ago that its request can no longer be running."""
     return (
         session.state != "finished"
         and session.claimed_at is not None
-        and now - session.claimed_at > timedelta(seconds=INTERRUPTED_AFTER_SECONDS)
+        and now - session.claimed_at > interrupted_after(settings)
     )
 
 
@@ -430,7 +436,7 @@ def session_verdict(settings: Settings, session: DiagSession) -> Verdict:
     verdict = session.verdict
     if session.state == "finished" and verdict is not None:
         return _with_answer(verdict.model_copy(update={"reference": session.reference}), session)
-    if _interrupted(session, datetime.now(UTC)):
+    if _interrupted(settings, session, datetime.now(UTC)):
         # Shown at once, before the periodic expiry records it: the page never says the broker was silent.
         return interrupted_verdict().model_copy(update={"reference": session.reference})
     if session.state == "started":

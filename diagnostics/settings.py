@@ -356,6 +356,9 @@ class Settings(BaseSettings):
     session_secret: Annotated[str, Field(min_length=16)] = "development-only-secret-change-me"
     # A login that has not come back from the broker within this time becomes ``no-response``.
     no_response_timeout_seconds: Annotated[int, Field(ge=1, le=86400)] = 600
+    # How long one ArtifactResolve may take; a check claimed longer ago than this plus a margin was cut off
+    # (a worker died mid-resolve) and becomes ``interrupted``.
+    resolve_timeout_seconds: Annotated[int, Field(ge=1, le=120)] = 15
     allowed_clock_skew_seconds: Annotated[int, Field(ge=0, le=600)] = 60
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
     max_message_bytes: Annotated[int, Field(ge=1024, le=10_000_000)] = 512_000

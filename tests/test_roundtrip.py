@@ -344,14 +344,14 @@ def test_timeout_in_words(settings: Settings, seconds: int, words: str) -> None:
     assert roundtrip.timeout_words(settings.model_copy(update={"no_response_timeout_seconds": seconds})) == words
 
 
-def _claimed_long_ago(store: Store, request_id: str) -> DiagSession:
+def _claimed_long_ago(settings: Settings, store: Store, request_id: str) -> DiagSession:
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id=request_id)
     assert store.claim_session(session.reference)
     with store.engine.begin() as connection:
         connection.execute(
             update(SessionRow)
             .where(SessionRow.reference == session.reference)
-            .values(claimed_at=datetime.now(UTC) - timedelta(seconds=roundtrip.INTERRUPTED_AFTER_SECONDS + 1))
+            .values(claimed_at=datetime.now(UTC) - roundtrip.interrupted_after(settings) - timedelta(seconds=1))
         )
     found = store.get_session(session.reference)
     assert found is not None
@@ -360,7 +360,7 @@ def _claimed_long_ago(store: Store, request_id: str) -> DiagSession:
 
 def test_a_check_cut_off_mid_resolve_is_interrupted_never_no_response(settings: Settings, store: Store) -> None:
     # The worker that claimed the session died during the resolve: nobody will finish it.
-    session = _claimed_long_ago(store, "_cut-off")
+    session = _claimed_long_ago(settings, store, "_cut-off")
     shown = roundtrip.session_verdict(settings, session)
     assert (shown.verdict, shown.diagnosis and shown.diagnosis.id) == ("failed", "interrupted")
     assert not roundtrip.question_open(session) and roundtrip.pending_notice(session) is None
