@@ -59,8 +59,22 @@ def site_server(directory: Path, built_site_dir: Path, overrides: dict[str, Any]
         yield SiteServer(server, settings, site)
 
 
+# Waits for the CSS transitions and animations that will end (Material fades its tabs out and in on scroll);
+# axe measures colours as they are at that moment, and a half-faded link is no contrast fact of the page.
+_SETTLE = """
+() => Promise.all(document.getAnimations()
+  .filter(a => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+  .map(a => a.finished.catch(() => null)))
+"""
+
+
+def settled(page: Page) -> None:
+    page.evaluate(_SETTLE)
+
+
 def axe_report(page: Page) -> str | None:
     """None when axe (WCAG 2.2 AA tags) finds nothing on the whole page, else its report."""
+    settled(page)
     result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
     return None if result.violations_count == 0 else result.generate_report()
 

@@ -10,6 +10,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.pages import settled
+
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 pytestmark = pytest.mark.browser
@@ -49,10 +51,12 @@ def test_each_copy_button_copies_exactly_its_value(browser: Browser, server: Any
 def test_card_passes_axe(page: Page, server: Any) -> None:
     page.goto(f"{server.url}/beheerder/")
     expect(page.locator("[data-bhk-card] button[data-bhk-copy]").first).to_be_visible()
+    settled(page)
     results = Axe().run(page, context="#beheerder-kaart", options={"runOnly": {"type": "tag", "values": WCAG}})
     assert results.violations_count == 0, results.generate_report()
     page.goto(f"{server.url}/beheerder-kaart")
     expect(page.locator("[data-bhk-card] button[data-bhk-copy]").first).to_be_visible()
+    settled(page)
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
     assert results.violations_count == 0, results.generate_report()
 

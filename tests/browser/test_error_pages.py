@@ -14,6 +14,7 @@ from playwright.sync_api import Page, Route
 from diagnostics import middleware
 from diagnostics.app import create_app
 from diagnostics.settings import Settings
+from tests.browser.pages import settled
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +42,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
     added = app.router.routes[before:]
     del app.router.routes[before:]
     app.router.routes[0:0] = added
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with TestClient(app, base_url=settings.public_base_url, raise_server_exceptions=False) as test_client:
         yield test_client
 
 
@@ -78,5 +79,6 @@ def test_error_pages_pass_axe(page: Page, client: TestClient, settings: Settings
         page.goto(f"http://inloghulp.test/_page/{status}")
         assert page.locator("h1").count() == 1, status
         assert "internal detail" not in html and "Traceback" not in html
+        settled(page)
         result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
         assert result.violations_count == 0, f"{status}:\n{result.generate_report()}"

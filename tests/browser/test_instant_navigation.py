@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from diagnostics import wizard
 from diagnostics.catalogue import load_catalogue
-from tests.browser.pages import WCAG, SiteServer, site_server
+from tests.browser.pages import WCAG, SiteServer, settled, site_server
 
 pytestmark = pytest.mark.browser
 
@@ -94,6 +94,7 @@ def test_wizard_works_after_instant_navigation_and_shows_each_step_below_the_hea
         # The focused step starts with its heading in sight, not under the header.
         assert header_bottom <= top_of(page, ".ih-wizard__title") < page.viewport_size["height"] / 2  # type: ignore[index]
         expect(widget).to_contain_text(entry.who_label)
+        settled(page)
         result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
         assert result.violations_count == 0, result.generate_report()
         assert_same_document(page)

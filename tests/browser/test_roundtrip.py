@@ -11,6 +11,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.pages import settled
 from tests.conftest import LiveServer
 from tests.routes.roundtrip_server import roundtrip_server
 
@@ -29,6 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, built_site_dir: Path) -> It
 
 
 def assert_axe_clean(page: Page) -> None:
+    settled(page)
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
     assert results.violations_count == 0, results.generate_report()
 

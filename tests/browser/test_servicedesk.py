@@ -15,6 +15,7 @@ from diagnostics.servicedesk import accounts
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.responses import issue
 from diagnostics.store import Store
+from tests.browser.pages import settled
 from tests.helpers.verdicts import checked
 
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.browser
 
 
 def assert_axe_clean(page: Page) -> None:
+    settled(page)
     result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
     assert result.violations_count == 0, f"{page.url}\n{result.generate_report()}"
 

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page
 
 from diagnostics.saml.authn import build_authn_request
 from diagnostics.simulator.entities import SUPPLIERS
+from tests.browser.pages import settled
 from tests.helpers.keys import sp_signing_key
 from tests.simulator.conftest import Simulated, start
 
@@ -38,6 +39,7 @@ def _sso(sim: Simulated, supplier: str | None, extra: str = "") -> str:
 
 
 def _axe(page: Page) -> None:
+    settled(page)
     result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
     assert result.violations_count == 0, result.generate_report()
 

@@ -12,6 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from bs4 import BeautifulSoup
 from playwright.sync_api import Page, Request, expect
 
+from tests.browser.pages import settled
 from tests.site.helpers import LOOPBACK_HOSTS
 
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -79,6 +80,7 @@ def test_not_found_page_is_dutch_and_passes_axe(page: Page, site_url: str, outsi
     response = page.goto(f"{site_url}eherkenning/bestaat-niet/")
     assert response is not None and response.status == 404
     expect(page.locator("article h1")).to_have_text("Pagina niet gevonden")
+    settled(page)
     result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
     assert result.violations_count == 0, result.generate_report()
     page.locator("article").get_by_role("link", name="Inloggen lukt niet", exact=True).click()
@@ -94,6 +96,7 @@ def test_start_page_passes_axe_on_a_phone(browser: Any, site_url: str) -> None:
         page = context.new_page()
         for path in ("", "eherkenning/"):
             page.goto(f"{site_url}{path}")
+            settled(page)
             result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
             assert result.violations_count == 0, result.generate_report()
     finally:

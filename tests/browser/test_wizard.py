@@ -11,6 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from diagnostics.catalogue import load_catalogue
+from tests.browser.pages import settled
 from tests.routes.roundtrip_server import roundtrip_server
 
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -27,6 +28,7 @@ def help_url(tmp_path_factory: pytest.TempPathFactory, built_site_dir: Path) -> 
 
 def assert_axe_clean(page: Page, context: str | None = None) -> None:
     """Zero violations on the whole page, or (for later widget states) on the widget only."""
+    settled(page)
     result = Axe().run(page, context=context, options={"runOnly": {"type": "tag", "values": WCAG}})
     assert result.violations_count == 0, result.generate_report()
 

@@ -24,6 +24,7 @@ from bench.load import Trip, round_trip
 from diagnostics.settings import RateLimitConfig, load_settings
 from diagnostics.simulator import entities
 from diagnostics.simulator.artifacts import new_artifact
+from tests.chaos.worker_kill import worker_killed_mid_resolve
 from tests.chaos.world import (
     PATIENCE_SECONDS,
     FakeBroker,
@@ -341,8 +342,8 @@ def _trips_across_a_restart(
     return result, found["before"], found["at"]
 
 
-# The lead adds two faults here (issue 16): "SIGKILL of a worker during a resolve, then a reload gives
-# interrupted" and "TLS failure on the ARS". Each is a function (World) -> Outcome and a Fault line below.
+# A TLS failure on the ARS is proven against a real TLS server in tests/test_tls_backchannel.py (through
+# roundtrip.evaluate_artifact); it is not yet a row here.
 FAULTS: tuple[Fault, ...] = (
     Fault(
         "hanging-broker",
@@ -363,6 +364,12 @@ FAULTS: tuple[Fault, ...] = (
         "database file deleted while serving",
         "readyz unavailable/replaced, writes refused (503)",
         deleted_sqlite,
+    ),
+    Fault(
+        "worker-killed",
+        "SIGKILL of the worker inside a hanging resolve, then a restart",
+        "the test ends as interrupted, never no-response",
+        worker_killed_mid_resolve,
     ),
     Fault(
         "postgres-restart",

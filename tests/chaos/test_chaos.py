@@ -21,5 +21,13 @@ def test_fault(fault: Fault, tmp_path_factory: pytest.TempPathFactory) -> None:
 
 def test_every_fault_the_issue_names_is_here() -> None:
     ids = {fault.id for fault in FAULTS}
-    assert {"hanging-broker", "broker-500", "slow-broker", "sqlite-locked", "sqlite-deleted", "postgres-restart"} <= ids
+    assert {
+        "hanging-broker",
+        "broker-500",
+        "slow-broker",
+        "sqlite-locked",
+        "sqlite-deleted",
+        "postgres-restart",
+        "worker-killed",
+    } <= ids
     assert len(ids) == len(FAULTS)
