@@ -320,7 +320,7 @@ def serve(database_url: str, workers: int, directory: Path) -> Iterator[Any]:
             "simulator": {"key_dir": str(directory / "simulator")},
             # All bench clients share one address; the limiter stays in the path (its database
             # writes are part of the cost) but with ceilings this run cannot reach.
-            "rate_limits": {"roundtrip_start": 100_000, "lookup": 100_000},
+            "rate_limits": {"roundtrip_start": 100_000, "lookup": 100_000, "simulator_login": 100_000},
         },
     )
     path = directory / "inloghulp.toml"

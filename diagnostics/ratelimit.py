@@ -49,6 +49,7 @@ RULES: tuple[Rule, ...] = (
     # By reference code: the result page, its JSON and the answer form (not /diagnose/start, a POST above).
     Rule("lookup", "GET", re.compile(r"^/(api/v1/)?diagnose/(?!start/?$)[^/]+/?$"), "lookup"),
     Rule("lookup", "POST", re.compile(r"^/diagnose/(?!start/?$)[^/]+/antwoord/?$"), "lookup"),
+    Rule("simulator-login", "POST", re.compile(r"^/simulator/login/?$"), "simulator_login"),
 )
 
 

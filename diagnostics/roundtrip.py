@@ -128,8 +128,10 @@ async def start_login(
     except KeyError:
         raise StartError("config-error", "Deze herkenningsmakelaar is niet ingesteld.")
     try:
-        info = await registry.broker(broker_id)
+        # The list first: it fetches the metadata inside its own deadline, so the user waits at most the
+        # registry's wait for both together; the metadata is then in the cache.
         suppliers = await registry.suppliers(broker_id)
+        info = await registry.broker(broker_id)
     except BrokerError as exc:
         raise StartError(exc.diagnosis, exc.message)
     if suppliers and supplier_id not in {supplier.entity_id for supplier in suppliers}:

@@ -328,6 +328,8 @@ class RateLimitConfig(_Section):
     # Result pages and their JSON by reference code: enough for a user and a servicedesk colleague, too few to
     # try codes (a code has 40 bits; the limit is per address, and every lookup is logged).
     lookup: Annotated[int, Field(ge=0, le=100_000)] = 120
+    # The simulator's login form: each submit may mint an artifact (one per AuthnRequest, see the router).
+    simulator_login: Annotated[int, Field(ge=0, le=100_000)] = 60
 
 
 class NoticeConfig(_Section):

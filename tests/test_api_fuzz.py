@@ -60,7 +60,7 @@ def client(tmp_path_factory: pytest.TempPathFactory, sp_keypair: tuple[Path, Pat
     from tests.conftest import config_file
 
     # The fuzzer sends thousands of requests from one address.
-    overrides = {"rate_limits": {"roundtrip_start": 0, "explain": 0, "login": 0, "lookup": 0}}
+    overrides = {"rate_limits": {"roundtrip_start": 0, "explain": 0, "login": 0, "lookup": 0, "simulator_login": 0}}
     settings = load_settings(config_file(tmp_path_factory.mktemp("fuzz"), *sp_keypair, overrides))
     app = create_app(settings)
     with TestClient(app, base_url=settings.public_base_url, raise_server_exceptions=False) as test_client:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
@@ -97,3 +98,14 @@ def test_below_the_threshold_nothing_is_shown(settings: Settings, store: Store) 
     for _ in range(THRESHOLD - 1):
         _finish(store, "broker-error")
     assert in_force(settings, store.engine, OutageWatch(THRESHOLD)) == []
+
+
+def test_a_scrape_of_metrics_brings_the_outage_gauges_up_to_date(
+    settings: Settings, store: Store, app_client: Callable[..., Any]
+) -> None:
+    # No page with notices is opened: Prometheus alone must see the outage (ops/prometheus/alerts.yml).
+    client = app_client(settings)
+    for diagnosis in outage.BROKER_SIDE[:THRESHOLD]:
+        _finish(store, diagnosis)
+    body = client.get("/metrics").text
+    assert 'inloghulp_broker_outage_suspected{broker="simulator"} 1.0' in body

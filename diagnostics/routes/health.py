@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from diagnostics import metrics, readiness
 from diagnostics.brokers import BrokerRegistry
 from diagnostics.cert_status import certificate_report
-from diagnostics.deps import RegistryDep, SettingsDep, StoreDep
+from diagnostics.deps import RegistryDep, ResourcesDep, SettingsDep, StoreDep
 from diagnostics.metadata_watch import change_counts
 from diagnostics.ops_status import certificate_days_left
 from diagnostics.readiness import DatabaseProbe
@@ -70,9 +70,13 @@ async def read_readiness(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=Response)
-async def read_metrics(request: Request, settings: SettingsDep, store: StoreDep, registry: RegistryDep) -> Response:
+async def read_metrics(
+    request: Request, settings: SettingsDep, store: StoreDep, registry: RegistryDep, resources: ResourcesDep
+) -> Response:
     """Prometheus exposition format (all workers together when PROMETHEUS_MULTIPROC_DIR is set)."""
     await _readiness(request, settings, registry)  # inloghulp_ready and its parts, fresh at every scrape
+    # The outage gauges follow the failures at every scrape, not only when someone opens a page with notices.
+    await run_in_threadpool(resources.outage.suspected, store.engine)
     report = await certificate_report(settings, registry)  # the same certificates as /api/v1/certificates
     for name, days in certificate_days_left(report.certificates).items():
         metrics.set_certificate_days_left(name, days)

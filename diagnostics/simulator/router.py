@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -26,7 +28,7 @@ from diagnostics.simulator.metadata import MEDIA_TYPE, ad_list, broker_metadata
 from diagnostics.simulator.requests import IncomingRequest, RequestRefused, from_post, from_redirect, trusted_issuer
 from diagnostics.simulator.responses import Login, build_response
 from diagnostics.simulator.scenarios import DEFAULT_SCENARIO, SCENARIOS, Scenario, scenario
-from diagnostics.simulator.state import BadState, LoginState, dump_state, load_state
+from diagnostics.simulator.state import MAX_AGE_SECONDS, BadState, LoginState, dump_state, load_state
 from diagnostics.store import Store
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -160,6 +162,10 @@ def _finish(
         )
     # Read again: the dienst may have been removed, or have rolled its encryption key, since the request.
     trust = trusted_issuer(settings, state.sp_entity_id)
+    if not store.remember_assertion(_login_key(state), datetime.now(UTC) + timedelta(seconds=MAX_AGE_SECONDS)):
+        # One answer per AuthnRequest, like a real broker: a login state (or a signed request URL) sent again
+        # would otherwise mint a new artifact, and a new row, every time.
+        raise RequestRefused("sim-login-used", "Deze inlogpoging is al afgerond. Begin opnieuw bij de dienst.")
     login = Login(
         state.request_id,
         state.acs_url,
@@ -184,6 +190,12 @@ def _finish(
         query["RelayState"] = state.relay_state
     separator = "&" if "?" in state.acs_url else "?"
     return RedirectResponse(f"{state.acs_url}{separator}{urlencode(query)}", status_code=303)
+
+
+def _login_key(state: LoginState) -> str:
+    """The single-use mark of one AuthnRequest of one dienst (kept beside the replay protection's IDs)."""
+    digest = hashlib.sha256(f"{state.sp_entity_id}\n{state.request_id}".encode()).hexdigest()
+    return f"sim-login:{digest}"
 
 
 def _start(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,8 +12,10 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 from lxml import etree
+from sqlalchemy import func, select
 
 from diagnostics import certs, crypto
+from diagnostics.models import ArtifactRow
 from diagnostics.saml.authn import (
     authn_request_xml,
     build_authn_request,
@@ -22,6 +25,7 @@ from diagnostics.saml.authn import (
 )
 from diagnostics.simulator.entities import SUPPLIERS
 from diagnostics.simulator.scenarios import SCENARIO_IDS
+from diagnostics.store import Store
 from tests.helpers.keys import sp_signing_key
 from tests.simulator.conftest import Simulated
 from tests.simulator.flow import NS, artifact_from, error_id, one, resolve, start_login
@@ -148,6 +152,28 @@ def test_cancel_button_returns_authn_failed(simulated: Simulated) -> None:
     artifact, _ = artifact_from(httpx.post(str(form["action"]), data={**fields, "action": "cancel"}), simulated)
     codes = [c.get("Value") for c in resolve(simulated, artifact).iterfind(".//{*}Response/{*}Status//{*}StatusCode")]
     assert codes[-1].endswith(":AuthnFailed")
+
+
+def test_a_login_state_answers_once(simulated: Simulated, open_store: Callable[[str], Store]) -> None:
+    # Replaying the login form's state (or the signed request URL) must not mint an artifact each time.
+    _, screen = start_login(simulated)
+    form = BeautifulSoup(screen.text, "html.parser").select_one("form")
+    assert form is not None
+    fields = {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
+    first = httpx.post(str(form["action"]), data={**fields, "action": "login"})
+    artifact_from(first, simulated)
+    store = open_store(simulated.settings.database_url)
+    with store.engine.connect() as connection:
+        artifacts = connection.execute(select(func.count()).select_from(ArtifactRow)).scalar_one()
+    for _ in range(5):
+        assert error_id(httpx.post(str(form["action"]), data={**fields, "action": "login"})) == "sim-login-used"
+    with store.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(ArtifactRow)).scalar_one() == artifacts
+    # The same for a signed test-mode request sent twice.
+    request_id, answer = start_login(simulated, params={"scenario": "success-loa3"})
+    artifact_from(answer, simulated)
+    again = httpx.get(answer.request.url)
+    assert error_id(again) == "sim-login-used"
 
 
 def test_tampered_state_is_refused(simulated: Simulated) -> None:
