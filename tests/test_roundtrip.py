@@ -11,21 +11,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from lxml import etree
 from sqlalchemy import update
 
-from diagnostics import crypto, roundtrip
-from diagnostics.brokers import MD
+from diagnostics import roundtrip
 from diagnostics.catalogue import load_catalogue
 from diagnostics.resources import Resources, open_resources
 from diagnostics.settings import Settings
 from diagnostics.simulator import entities
-from diagnostics.simulator.keys import keys_for
-from diagnostics.simulator.metadata import broker_metadata
 from diagnostics.store import DiagSession, SessionRow, Store
 from diagnostics.verdict import CheckResult, Verdict
 from tests.conftest import free_port
 from tests.helpers.brokers import simulator_handler
+from tests.helpers.messages import metadata_with_ars
 
 
 @pytest.fixture
@@ -309,13 +306,8 @@ def test_timeline_of_a_test_that_never_came_back_speaks_plain_dutch(settings: Se
 
 @pytest.mark.anyio
 async def test_an_unreachable_artifact_service_is_a_verdict_not_a_crash(settings: Settings, store: Store) -> None:
-    root = etree.fromstring(broker_metadata(settings))
     unreachable = f"http://127.0.0.1:{free_port()}/ars"
-    for ars in root.iter(f"{{{MD}}}ArtifactResolutionService"):
-        ars.set("Location", unreachable)
-    pair = keys_for(settings.simulator.key_dir).broker
-    crypto.sign(root, pair.key_pem, pair.cert_pem)
-    metadata = etree.tostring(root)
+    metadata = metadata_with_ars(settings, unreachable)
 
     def handler(request: httpx.Request) -> httpx.Response:
         if str(request.url) == unreachable:

@@ -16,18 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lxml import etree
 
-from diagnostics import broker_tls, certs, crypto, roundtrip
-from diagnostics.brokers import MD, BrokerError
+from diagnostics import broker_tls, certs, roundtrip
+from diagnostics.brokers import BrokerError
 from diagnostics.resources import Resources, open_resources
 from diagnostics.saml import authn
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator import entities, responses
 from diagnostics.simulator.ars import envelope
 from diagnostics.simulator.keys import keys_for
-from diagnostics.simulator.metadata import broker_metadata
 from diagnostics.verdict import Verdict
+from tests.helpers.messages import metadata_with_ars
 from tests.helpers.tls import TlsFiles, https_server, issue, make_ca
 
 TLS_VERSIONS = [
@@ -48,16 +47,6 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
 def base(settings: Settings) -> Settings:
     keys_for(settings.simulator.key_dir)  # the simulator's broker key, which signs the metadata below
     return settings
-
-
-def _metadata(settings: Settings, ars_url: str) -> bytes:
-    """The simulator's metadata with its ARS moved to ``ars_url``, signed again with the simulator's broker key."""
-    root = etree.fromstring(broker_metadata(settings))
-    for ars in root.iter(f"{{{MD}}}ArtifactResolutionService"):
-        ars.set("Location", ars_url)
-    pair = keys_for(settings.simulator.key_dir).broker
-    crypto.sign(root, pair.key_pem, pair.cert_pem)
-    return etree.tostring(root)
 
 
 def _broker_settings(
@@ -94,7 +83,7 @@ async def _resolve_through_tls(
     answer = envelope(responses.issue(base, "success-loa2plus", request_id=request_id))
     with https_server(tls, answer, maximum_version=version) as server:
         metadata = tmp_path / "tls-metadata.xml"
-        metadata.write_bytes(_metadata(base, f"{server.url}/ars"))
+        metadata.write_bytes(metadata_with_ars(base, f"{server.url}/ars"))
         settings = _broker_settings(write_config, base, tmp_path, {"metadata_file": str(metadata), **files})
         async with open_resources(settings) as resources:
             session = resources.store.create_session(broker_id="tls", supplier_id=None, request_id=request_id)
@@ -177,7 +166,7 @@ async def tls_resources(
     answer = envelope(responses.issue(base, "success-loa2plus", request_id=request_id))
     documents: dict[str, bytes] = {}
     with https_server(tls, answer, documents=documents) as server:
-        documents["/metadata"] = _metadata(base, f"{server.url}/ars")
+        documents["/metadata"] = metadata_with_ars(base, f"{server.url}/ars")
         settings = _broker_settings(
             write_config, base, tmp_path, {"metadata_url": f"{server.url}/metadata", **_files(tls)}
         )

@@ -24,6 +24,7 @@ from bench.load import Trip, round_trip
 from diagnostics.settings import RateLimitConfig, load_settings
 from diagnostics.simulator import entities
 from diagnostics.simulator.artifacts import new_artifact
+from tests.chaos.ars_tls import ars_refuses_without_client_certificate
 from tests.chaos.worker_kill import worker_killed_mid_resolve
 from tests.chaos.world import (
     PATIENCE_SECONDS,
@@ -342,8 +343,6 @@ def _trips_across_a_restart(
     return result, found["before"], found["at"]
 
 
-# A TLS failure on the ARS is proven against a real TLS server in tests/test_tls_backchannel.py (through
-# roundtrip.evaluate_artifact); it is not yet a row here.
 FAULTS: tuple[Fault, ...] = (
     Fault(
         "hanging-broker",
@@ -364,6 +363,12 @@ FAULTS: tuple[Fault, ...] = (
         "database file deleted while serving",
         "readyz unavailable/replaced, writes refused (503)",
         deleted_sqlite,
+    ),
+    Fault(
+        "ars-tls-refused",
+        "the broker's ARS demands a client certificate we do not have",
+        "artifact-resolve-failed with the reason in words; service keeps serving",
+        ars_refuses_without_client_certificate,
     ),
     Fault(
         "worker-killed",

@@ -29,5 +29,6 @@ def test_every_fault_the_issue_names_is_here() -> None:
         "sqlite-deleted",
         "postgres-restart",
         "worker-killed",
+        "ars-tls-refused",
     } <= ids
     assert len(ids) == len(FAULTS)

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from lxml import etree
 
 from diagnostics import crypto
-from diagnostics.simulator.keys import SimulatorKeys
-from diagnostics.simulator.xml import DS, SAML, SAMLP
+from diagnostics.settings import Settings
+from diagnostics.simulator.keys import SimulatorKeys, keys_for
+from diagnostics.simulator.metadata import broker_metadata
+from diagnostics.simulator.xml import DS, MD, SAML, SAMLP
 
 
 def resign(message: bytes, keys: SimulatorKeys, mutate: Callable[[etree._Element], None]) -> bytes:
@@ -18,4 +20,14 @@ def resign(message: bytes, keys: SimulatorKeys, mutate: Callable[[etree._Element
     for element in (root.find(f"{{{SAMLP}}}Response/{{{SAML}}}Assertion"), root):
         if element is not None and element.find(f"{{{DS}}}Signature") is not None:
             crypto.sign(element, keys.broker.key_pem, keys.broker.cert_pem)
+    return etree.tostring(root)
+
+
+def metadata_with_ars(settings: Settings, ars_url: str) -> bytes:
+    """The simulator's broker metadata with its ARS moved to ``ars_url``, signed again with its broker key."""
+    root = etree.fromstring(broker_metadata(settings))
+    for ars in root.iter(f"{{{MD}}}ArtifactResolutionService"):
+        ars.set("Location", ars_url)
+    pair = keys_for(settings.simulator.key_dir).broker
+    crypto.sign(root, pair.key_pem, pair.cert_pem)
     return etree.tostring(root)
