@@ -49,27 +49,14 @@ class Server:
     def __init__(self, config: Path, workers: int, env: dict[str, str]) -> None:
         self.live = LiveServer(config, workers=workers, env=env)
         self.url = self.live.url
-        self.lines: list[str] = []
-        stream = self.live.process.stdout
-        assert stream is not None
-        self._reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self._reader.start()
 
-    def _read(self, stream: Any) -> None:
-        for line in iter(stream.readline, b""):
-            self.lines.append(line.decode(errors="replace").rstrip())
+    @property
+    def lines(self) -> list[str]:
+        """What the server printed so far (LiveServer reads it all the time), for a failed row's note."""
+        return [line.rstrip() for line in self.live.lines]
 
     def stop(self) -> None:
-        process = self.live.process
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except Exception:
-            process.kill()
-            process.wait(timeout=15)
-        self._reader.join(timeout=5)
-        if process.stdout is not None:
-            process.stdout.close()
+        self.live.stop()
 
 
 @dataclass
