@@ -48,7 +48,9 @@ def owned(request: Request, settings: Settings) -> list[str]:
     for item in (request.cookies.get(COOKIE) or "").split("~")[-MAX_TESTS:]:
         ref, _, mac = item.partition(".")
         normal = reference.normalise(ref)
-        if normal is not None and normal == ref and hmac.compare_digest(mac, _mac(settings, ref)):
+        # As bytes: compare_digest refuses str with non-ASCII characters, and a cookie can hold anything.
+        given = mac.encode("utf-8", errors="replace")
+        if normal is not None and normal == ref and hmac.compare_digest(given, _mac(settings, ref).encode("ascii")):
             found.append(ref)
     return found
 

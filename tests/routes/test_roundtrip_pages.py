@@ -319,9 +319,11 @@ def test_a_stranger_with_the_code_sees_the_outcome_but_cannot_change_the_test(
     answer = stranger.post(f"/diagnose/{reference}/antwoord", data={"antwoord": "geen-machtiging"})
     assert answer.status_code == 403 and answer.json()["error"]["id"] == "not-this-browser"
     assert "Wat zag u bij uw eHerkenningsmakelaar?" in soup(client.get(f"/diagnose/{reference}")).get_text()
-    # A forged cookie names the test but cannot prove it.
-    stranger.cookies.set(ownership.COOKIE, f"{reference}.vervalst")
-    assert stranger.post(f"/diagnose/{reference}/antwoord", data={"antwoord": "weet-niet"}).status_code == 403
+    # A forged cookie names the test but cannot prove it, whatever bytes it holds (é as a raw latin-1 byte).
+    for forged in (f"{reference}.vervalst".encode(), f"{reference}.v\xe9rvalst".encode("latin-1"), b"~.~"):
+        cookie = {"cookie": ownership.COOKIE.encode() + b"=" + forged}
+        answer = stranger.post(f"/diagnose/{reference}/antwoord", data={"antwoord": "weet-niet"}, headers=cookie)
+        assert answer.status_code == 403, forged
 
 
 def test_an_artifact_for_a_test_of_another_browser_is_refused_unspent(client: TestClient, settings: Settings) -> None:
