@@ -178,6 +178,6 @@ def security_headers(settings: Settings, csp: str) -> dict[str, str]:
         "Permissions-Policy": "camera=(), geolocation=(), microphone=(), payment=(), usb=()",
         "Cross-Origin-Opener-Policy": "same-origin",
     }
-    if settings.public_base_url.startswith("https://"):
+    if settings.served_over_https:
         headers["Strict-Transport-Security"] = "max-age=31536000"
     return headers

@@ -68,7 +68,7 @@ def latest(request: Request, settings: Settings) -> str | None:
 def remember(response: Response, request: Request, settings: Settings, ref: str) -> None:
     """Add ``ref`` to this browser's tests (at the end: it is now the latest)."""
     refs = [*(r for r in owned(request, settings) if r != ref), ref][-MAX_TESTS:]
-    secure = settings.public_base_url.startswith("https://")
+    secure = settings.served_over_https
     response.set_cookie(
         COOKIE,
         "~".join(f"{r}.{_mac(settings, r)}" for r in refs),

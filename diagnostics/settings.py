@@ -398,6 +398,12 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def served_over_https(self) -> bool:
+        """True when the public address is https: cookies are then ``Secure`` and HSTS is sent. On plain-http
+        loopback a Secure cookie would never come back."""
+        return self.public_base_url.startswith("https://")
+
+    @property
     def acs_url(self) -> str:
         return self.sp.acs_url or f"{self.public_base_url}/saml/acs"
 

@@ -69,10 +69,6 @@ class NoticeOut(BaseModel):
     until: datetime | None = Field(description="Alleen bij een melding van beheer: wanneer het voorbij moet zijn.")
 
 
-def _secure(settings: Settings) -> bool:
-    return settings.public_base_url.startswith("https://")
-
-
 def _remembered(request: Request) -> tuple[str | None, str | None]:
     """(broker id, supplier entity id) from the cookie of the last choice."""
     broker_id, _, supplier_id = (request.cookies.get(SUPPLIER_COOKIE) or "").partition("|")
@@ -275,7 +271,7 @@ async def create_test(
         response = TEMPLATES.TemplateResponse(
             request, "roundtrip/post_binding.html", {"url": outgoing.url, "form": outgoing.form}
         )
-    secure = _secure(settings)
+    secure = settings.served_over_https
     if started.session.supplier_id:
         response.set_cookie(
             SUPPLIER_COOKIE,

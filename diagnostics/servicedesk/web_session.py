@@ -27,10 +27,6 @@ def _serializer(settings: Settings, salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.session_secret, salt=f"inloghulp-servicedesk-{salt}")
 
 
-def secure_cookies(settings: Settings) -> bool:
-    return settings.public_base_url.startswith("https://")
-
-
 def _set_cookie(response: Response, settings: Settings, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
         name,
@@ -39,7 +35,7 @@ def _set_cookie(response: Response, settings: Settings, name: str, value: str, m
         path=COOKIE_PATH,
         httponly=True,
         samesite="strict",
-        secure=secure_cookies(settings),
+        secure=settings.served_over_https,
     )
 
 
