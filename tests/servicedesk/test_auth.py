@@ -312,12 +312,23 @@ def test_thirty_concurrent_guesses_on_two_workers_get_at_most_five_password_chec
     guesses = 29
 
     async def run() -> list[httpx.Response]:
-        clients = [httpx.AsyncClient(base_url=server.url, timeout=60) for _ in range(guesses)]
+        # Which worker accepts a new connection is up to the kernel, and one worker may take many in a row.
+        # Open connections (each keeps its worker) until both workers hold some, so both race for the budget.
+        by_worker: dict[str, list[tuple[httpx.AsyncClient, dict[str, str]]]] = {}
         try:
-            forms = []
-            for number, client in enumerate(clients):
+            for number in range(guesses * 10):
+                client = httpx.AsyncClient(base_url=server.url, timeout=60)
                 page = await client.get("/servicedesk/login")
-                forms.append({"name": USER, "password": f"guess {number}", "csrf_token": csrf_token(page.text)})
+                form = {"name": USER, "password": f"guess {number}", "csrf_token": csrf_token(page.text)}
+                by_worker.setdefault(page.headers["x-worker"], []).append((client, form))
+                if len(by_worker) == 2 and sum(map(len, by_worker.values())) >= guesses:
+                    break
+            assert len(by_worker) == 2, f"every connection went to one worker: {list(by_worker)}"
+            first, second = by_worker.values()
+            second_share = max(1, guesses - len(first))
+            chosen = first[: guesses - second_share] + second[:second_share]
+            clients = [client for client, _ in chosen]
+            forms = [form for _, form in chosen]
             # All at once, each on its own connection: the two workers race for the same budget.
             return list(
                 await asyncio.gather(
@@ -325,8 +336,9 @@ def test_thirty_concurrent_guesses_on_two_workers_get_at_most_five_password_chec
                 )
             )
         finally:
-            for client in clients:
-                await client.aclose()
+            for held in by_worker.values():
+                for client, _ in held:
+                    await client.aclose()
 
     answers = asyncio.run(run())
     # A checked guess that finds the budget used up by the time it is answered says "locked" too.
