@@ -51,7 +51,8 @@ BASE_CONFIG: dict[str, Any] = {
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: pytest-playwright keeps an event loop running in the main thread for the rest
-    of the session, after which every test that calls ``asyncio.run`` fails."""
+    of the session, after which every test that starts a loop of its own there (an ``anyio`` test, or a
+    helper's ``asyncio.run``) fails."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 

@@ -254,7 +254,8 @@ class FakeClock:
         return self.now
 
 
-def test_registry_fetches_lazily_caches_and_refreshes(
+@pytest.mark.anyio
+async def test_registry_fetches_lazily_caches_and_refreshes(
     write_config: Callable[..., Path], broker_pair: certs.KeyPair, tmp_path: Path
 ) -> None:
     pin = tmp_path / "pin.pem"
@@ -287,16 +288,13 @@ def test_registry_fetches_lazily_caches_and_refreshes(
     registry = BrokerRegistry(settings, transport=httpx.MockTransport(handler), ttl_seconds=60, clock=clock)
     assert calls == []  # nothing is fetched before first use
 
-    async def scenario() -> list[Any]:
-        first = await registry.broker("hm")
-        again = await registry.broker("hm")
-        suppliers = await registry.suppliers("hm")
-        await registry.suppliers("hm")
-        clock.now += 61
-        await registry.broker("hm")
-        return [first, again, suppliers]
+    first = await registry.broker("hm")
+    again = await registry.broker("hm")
+    suppliers = await registry.suppliers("hm")
+    await registry.suppliers("hm")
+    clock.now += 61
+    await registry.broker("hm")
 
-    first, again, suppliers = asyncio.run(scenario())
     assert first is again
     assert first.soap_content_type == "application/soap+xml"
     assert [s.display_name for s in suppliers] == ["Alfa"]
@@ -304,7 +302,8 @@ def test_registry_fetches_lazily_caches_and_refreshes(
     assert calls[1].params["ServiceUUID"] == settings.service.uuid
 
 
-def test_registry_reports_an_unreachable_broker(write_config: Callable[..., Path]) -> None:
+@pytest.mark.anyio
+async def test_registry_reports_an_unreachable_broker(write_config: Callable[..., Path]) -> None:
     settings = load_settings(write_config({"brokers": [{"id": "hm", "name": "HM", "metadata_url": "https://hm.x/md"}]}))
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -312,13 +311,14 @@ def test_registry_reports_an_unreachable_broker(write_config: Callable[..., Path
 
     registry = BrokerRegistry(settings, transport=httpx.MockTransport(handler))
     with pytest.raises(BrokerError) as caught:
-        asyncio.run(registry.broker("hm"))
+        await registry.broker("hm")
     assert caught.value.diagnosis == "broker-unreachable"
     with pytest.raises(KeyError):
-        asyncio.run(registry.broker("nope"))
+        await registry.broker("nope")
 
 
-def test_registry_remembers_a_broker_that_is_down_for_a_while(write_config: Callable[..., Path]) -> None:
+@pytest.mark.anyio
+async def test_registry_remembers_a_broker_that_is_down_for_a_while(write_config: Callable[..., Path]) -> None:
     brokers = [{"id": "hm", "name": "HM", "metadata_url": "https://hm.x/md", "ad_list_url": "https://hm.x/ad"}]
     settings = load_settings(write_config({"brokers": brokers}))
     asked: list[str] = []
@@ -339,17 +339,18 @@ def test_registry_remembers_a_broker_that_is_down_for_a_while(write_config: Call
         return found
 
     # Every page during an outage gets the answer at once; the broker is asked once per 30 s, not per page.
-    assert asyncio.run(diagnoses()) == ["broker-unreachable"] * 3
+    assert await diagnoses() == ["broker-unreachable"] * 3
     assert asked == ["/md"]
     clock.now += 31
-    asyncio.run(diagnoses())
+    await diagnoses()
     assert asked == ["/md", "/md"]
     registry.forget()  # after a metadata change, ask again at once
-    asyncio.run(diagnoses())
+    await diagnoses()
     assert asked == ["/md", "/md", "/md"]
 
 
-def test_registry_waits_at_most_wait_seconds_and_keeps_the_late_answer(
+@pytest.mark.anyio
+async def test_registry_waits_at_most_wait_seconds_and_keeps_the_late_answer(
     write_config: Callable[..., Path], broker_pair: certs.KeyPair, tmp_path: Path
 ) -> None:
     pin = tmp_path / "pin.pem"
@@ -358,29 +359,28 @@ def test_registry_waits_at_most_wait_seconds_and_keeps_the_late_answer(
     settings = load_settings(write_config({"brokers": brokers}))
     asked: list[str] = []
 
-    async def scenario() -> tuple[BrokerError, str]:
-        answer = asyncio.Event()
+    answer = asyncio.Event()
 
-        async def handler(request: httpx.Request) -> httpx.Response:
-            asked.append(request.url.path)
-            await answer.wait()  # a slow broker
-            return httpx.Response(200, content=metadata_xml(broker_pair))
+    async def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        await answer.wait()  # a slow broker
+        return httpx.Response(200, content=metadata_xml(broker_pair))
 
-        registry = BrokerRegistry(settings, transport=httpx.MockTransport(handler), wait_seconds=0.05)
-        with pytest.raises(BrokerError) as caught:
-            await registry.broker("hm")
-        answer.set()
-        await asyncio.sleep(0.2)  # the fetch went on without the page that gave up
-        return caught.value, (await registry.broker("hm")).entity_id
+    registry = BrokerRegistry(settings, transport=httpx.MockTransport(handler), wait_seconds=0.05)
+    with pytest.raises(BrokerError) as caught:
+        await registry.broker("hm")
+    answer.set()
+    await asyncio.sleep(0.2)  # the fetch went on without the page that gave up
+    late, entity_id = caught.value, (await registry.broker("hm")).entity_id
 
-    late, entity_id = asyncio.run(scenario())
     assert late.diagnosis == "broker-unreachable"
     assert late.message == "De metadata van HM is niet binnen 0.05 seconden opgehaald."
     assert entity_id == BROKER_ID
     assert asked == ["/md"]
 
 
-def test_suppliers_share_one_deadline_with_the_metadata(
+@pytest.mark.anyio
+async def test_suppliers_share_one_deadline_with_the_metadata(
     write_config: Callable[..., Path], broker_pair: certs.KeyPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The chooser needs two documents; a slow metadata answer leaves less time for the AD list, so the
@@ -413,7 +413,7 @@ def test_suppliers_share_one_deadline_with_the_metadata(
         return httpx.Response(200, content=ad_list_xml(broker_pair, [("urn:etoegang:AD:1:entities:1", "Alfa")]))
 
     registry = BrokerRegistry(settings, transport=httpx.MockTransport(handler), wait_seconds=1.0)
-    suppliers = asyncio.run(registry.suppliers("hm"))
+    suppliers = await registry.suppliers("hm")
     assert [supplier.display_name for supplier in suppliers] == ["Alfa"]
     metadata_wait, list_wait = waits
     assert metadata_wait is None  # the full wait

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.load import Trip, round_trip
+from bench.load import round_trip
 from diagnostics.logs import JsonFormatter, ReferenceFilter, configure_logging, current_reference, reference_bound
 from diagnostics.settings import load_settings
 from diagnostics.simulator import entities
@@ -59,7 +59,8 @@ def test_exceptions_are_one_line_without_traceback() -> None:
     assert "Traceback" not in stream.getvalue()
 
 
-def test_concurrent_sessions_keep_their_own_reference() -> None:
+@pytest.mark.anyio
+async def test_concurrent_sessions_keep_their_own_reference() -> None:
     logger, stream = _capture()
 
     async def session(reference: str) -> None:
@@ -68,10 +69,7 @@ def test_concurrent_sessions_keep_their_own_reference() -> None:
                 logger.info("step %d", step)
                 await asyncio.sleep(0)
 
-    async def main() -> None:
-        await asyncio.gather(session("BHP-AAAA-AAAA"), session("BHP-BBBB-BBBB"))
-
-    asyncio.run(main())
+    await asyncio.gather(session("BHP-AAAA-AAAA"), session("BHP-BBBB-BBBB"))
     lines = _lines(stream)
     assert len(lines) == 10
     for line in lines:
@@ -98,16 +96,14 @@ def test_configure_logging_is_idempotent() -> None:
 
 
 @pytest.mark.slow
-def test_round_trip_log_lines_carry_reference_and_no_identifiers(
+@pytest.mark.anyio
+async def test_round_trip_log_lines_carry_reference_and_no_identifiers(
     live_server: Callable[..., LiveServer], tmp_path: Path
 ) -> None:
     server = live_server({"rate_limits": {"roundtrip_start": 1000}})
 
-    async def run() -> list[Trip]:
-        async with httpx.AsyncClient(timeout=60) as client:
-            return [await round_trip(client, server.url, scenario=name) for name in ("success-loa3", "loa-too-low")]
-
-    trips = asyncio.run(run())
+    async with httpx.AsyncClient(timeout=60) as client:
+        trips = [await round_trip(client, server.url, scenario=name) for name in ("success-loa3", "loa-too-low")]
     output = server.stop()
     assert [trip.error for trip in trips] == [None, None]
     records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]

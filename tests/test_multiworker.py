@@ -86,21 +86,16 @@ async def _resolve(client: httpx.AsyncClient, settings: Settings, artifact: str)
     return found, response.headers["x-worker"]
 
 
-def test_artifact_issued_on_one_worker_resolved_once_on_another(cluster: tuple[LiveServer, Settings]) -> None:
+@pytest.mark.anyio
+async def test_artifact_issued_on_one_worker_resolved_once_on_another(cluster: tuple[LiveServer, Settings]) -> None:
     server, settings = cluster
 
-    async def run() -> tuple[list[tuple[str, str]], list[list[tuple[bool, str]]]]:
-        async with httpx.AsyncClient(timeout=30) as client:
-            issued = await asyncio.gather(*(_sso(client, settings, "success-loa3") for _ in range(LOGINS)))
-            races = await asyncio.gather(
-                *(
-                    asyncio.gather(*(_resolve(client, settings, artifact) for _ in range(RACERS)))
-                    for artifact, _ in issued
-                )
-            )
-            return list(issued), [list(race) for race in races]
+    async with httpx.AsyncClient(timeout=30) as client:
+        issued = await asyncio.gather(*(_sso(client, settings, "success-loa3") for _ in range(LOGINS)))
+        races = await asyncio.gather(
+            *(asyncio.gather(*(_resolve(client, settings, artifact) for _ in range(RACERS))) for artifact, _ in issued)
+        )
 
-    issued, races = asyncio.run(run())
     winners: list[str] = []
     for race in races:
         got = [worker for success, worker in race if success]
@@ -135,7 +130,8 @@ def browser(cluster: tuple[LiveServer, Settings]) -> Iterator[httpx.Client]:
         yield client
 
 
-def test_round_trips_cross_workers_and_replays_are_refused(
+@pytest.mark.anyio
+async def test_round_trips_cross_workers_and_replays_are_refused(
     cluster: tuple[LiveServer, Settings], open_store: Callable[[str], Store], browser: httpx.Client
 ) -> None:
     server, settings = cluster
@@ -147,10 +143,8 @@ def test_round_trips_cross_workers_and_replays_are_refused(
         async with httpx.AsyncClient(timeout=60, headers={"Connection": "close"}) as client:
             return await round_trip(client, url, scenario=scenario)
 
-    async def run() -> list[Trip]:
-        return list(await asyncio.gather(*(one_user(s) for s in SCENARIOS)))
-
-    trips = asyncio.run(run())
+    # The rest of the test uses blocking clients: it runs alone on this loop, so they hold up nothing.
+    trips = await asyncio.gather(*(one_user(s) for s in SCENARIOS))
     for trip in trips:
         assert trip.error is None, trip.error
         assert (trip.verdict, trip.diagnosis) == EXPECTED[trip.scenario], trip

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import traceback
+from collections.abc import Awaitable, Callable
 
+import anyio
 import pytest
 
 from diagnostics.timed_cache import TimedCache
@@ -56,20 +58,19 @@ class Source:
         return f"value {self.calls}"
 
 
-def test_a_value_is_kept_for_its_ttl() -> None:
+@pytest.mark.anyio
+async def test_a_value_is_kept_for_its_ttl() -> None:
     clock, source = Clock(), Source()
     cache = make_cache(clock)
 
-    async def scenario() -> list[str]:
-        first = await cache.get("a", source)
-        again = await cache.get("a", source)
-        clock.now += 301
-        return [first, again, await cache.get("a", source)]
-
-    assert asyncio.run(scenario()) == ["value 1", "value 1", "value 2"]
+    first = await cache.get("a", source)
+    again = await cache.get("a", source)
+    clock.now += 301
+    assert [first, again, await cache.get("a", source)] == ["value 1", "value 1", "value 2"]
 
 
-def test_a_failure_is_remembered_for_the_shorter_failure_ttl() -> None:
+@pytest.mark.anyio
+async def test_a_failure_is_remembered_for_the_shorter_failure_ttl() -> None:
     clock, source = Clock(), Source()
     source.fail = Down("refused")
     cache = make_cache(clock)
@@ -80,19 +81,18 @@ def test_a_failure_is_remembered_for_the_shorter_failure_ttl() -> None:
         except Down as exc:
             return f"down: {exc}"
 
-    async def scenario() -> list[str]:
-        results = [await attempt(), await attempt()]
-        clock.now += 31
-        source.fail = None
-        results.append(await attempt())
-        return results
+    results = [await attempt(), await attempt()]
+    clock.now += 31
+    source.fail = None
+    results.append(await attempt())
 
     # The second caller gets the remembered failure without a fetch; after 30 s the broker is asked again.
-    assert asyncio.run(scenario()) == ["down: refused", "down: refused", "value 2"]
+    assert results == ["down: refused", "down: refused", "value 2"]
     assert source.calls == 2
 
 
-def test_a_remembered_failure_does_not_grow_its_traceback() -> None:
+@pytest.mark.anyio
+async def test_a_remembered_failure_does_not_grow_its_traceback() -> None:
     source = Source()
     source.fail = Down("refused")
     cache = make_cache(Clock())
@@ -104,101 +104,100 @@ def test_a_remembered_failure_does_not_grow_its_traceback() -> None:
             return len(traceback.extract_tb(exc.__traceback__))
         raise AssertionError("no failure")
 
-    async def scenario() -> list[int]:
-        return [await depth() for _ in range(4)]
-
-    depths = asyncio.run(scenario())
+    depths = [await depth() for _ in range(4)]
     assert depths[1] == depths[2] == depths[3], depths
     assert source.calls == 1
 
 
-def test_other_errors_are_not_remembered() -> None:
+@pytest.mark.anyio
+async def test_other_errors_are_not_remembered() -> None:
     source = Source()
     source.fail = ValueError("a bug, not an outage")
     cache = make_cache(Clock())
 
-    async def scenario() -> None:
-        for _ in range(2):
-            with pytest.raises(ValueError):
-                await cache.get("a", source)
-
-    asyncio.run(scenario())
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            await cache.get("a", source)
     assert source.calls == 2
 
 
-def test_callers_that_arrive_together_share_one_fetch() -> None:
+@pytest.mark.anyio
+async def test_callers_that_arrive_together_share_one_fetch() -> None:
     source = Source()
     cache = make_cache(Clock())
 
-    async def scenario() -> list[str]:
-        source.release = asyncio.Event()
-        waiting = [asyncio.ensure_future(cache.get("a", source)) for _ in range(5)]
-        await asyncio.sleep(0)
-        source.release.set()
-        return list(await asyncio.gather(*waiting))
+    source.release = asyncio.Event()
+    waiting = [asyncio.ensure_future(cache.get("a", source)) for _ in range(5)]
+    await asyncio.sleep(0)
+    source.release.set()
 
-    assert asyncio.run(scenario()) == ["value 1"] * 5
+    assert list(await asyncio.gather(*waiting)) == ["value 1"] * 5
     assert source.calls == 1
 
 
-def test_a_caller_waits_at_most_wait_seconds_and_the_fetch_is_kept() -> None:
+@pytest.mark.anyio
+async def test_a_caller_waits_at_most_wait_seconds_and_the_fetch_is_kept() -> None:
     source = Source()
     cache = make_cache(Clock(), wait_seconds=0.05)
 
-    async def scenario() -> tuple[str, str]:
-        source.release = asyncio.Event()
-        with pytest.raises(Late) as late:
-            await cache.get("a", source)
-        # The fetch went on without the caller that gave up; when it ends, its value is kept.
-        source.release.set()
-        await asyncio.sleep(0.01)
-        return str(late.value), await cache.get("a", source)
+    source.release = asyncio.Event()
+    with pytest.raises(Late) as late:
+        await cache.get("a", source)
+    # The fetch went on without the caller that gave up; when it ends, its value is kept.
+    source.release.set()
+    await asyncio.sleep(0.01)
 
-    assert asyncio.run(scenario()) == ("a not within 0.05", "value 1")
+    assert (str(late.value), await cache.get("a", source)) == ("a not within 0.05", "value 1")
     assert source.calls == 1
 
 
-def test_a_cancelled_caller_does_not_cancel_the_shared_fetch() -> None:
+@pytest.mark.anyio
+async def test_a_cancelled_caller_does_not_cancel_the_shared_fetch() -> None:
     source = Source()
     cache = make_cache(Clock())
 
-    async def scenario() -> str:
-        source.release = asyncio.Event()
-        leaving = asyncio.ensure_future(cache.get("a", source))
-        staying = asyncio.ensure_future(cache.get("a", source))
-        await asyncio.sleep(0)
-        leaving.cancel()  # e.g. the browser closed the page
-        await asyncio.sleep(0)
-        source.release.set()
-        return await staying
+    source.release = asyncio.Event()
+    leaving = asyncio.ensure_future(cache.get("a", source))
+    staying = asyncio.ensure_future(cache.get("a", source))
+    await asyncio.sleep(0)
+    leaving.cancel()  # e.g. the browser closed the page
+    await asyncio.sleep(0)
+    source.release.set()
 
-    assert asyncio.run(scenario()) == "value 1"
+    assert await staying == "value 1"
     assert source.calls == 1
 
 
-def test_clear_forgets_values_failures_and_the_fetch_under_way() -> None:
+@pytest.mark.anyio
+async def test_clear_forgets_values_failures_and_the_fetch_under_way() -> None:
     source = Source()
     cache = make_cache(Clock())
 
-    async def scenario() -> list[str]:
-        results = [await cache.get("a", source)]
-        cache.clear()
-        source.release = asyncio.Event()
-        stale = asyncio.ensure_future(cache.get("a", source))  # fetch 2, under way at the next clear()
-        await asyncio.sleep(0)
-        cache.clear()
-        source.release.set()
-        results.append(await stale)
-        source.release = None
-        # Fetch 2 ended after clear(): its value may be stale and is not kept, so this asks again.
-        results.append(await cache.get("a", source))
-        results.append(await cache.get("a", source))
-        return results
+    results = [await cache.get("a", source)]
+    cache.clear()
+    source.release = asyncio.Event()
+    stale = asyncio.ensure_future(cache.get("a", source))  # fetch 2, under way at the next clear()
+    await asyncio.sleep(0)
+    cache.clear()
+    source.release.set()
+    results.append(await stale)
+    source.release = None
+    # Fetch 2 ended after clear(): its value may be stale and is not kept, so this asks again.
+    results.append(await cache.get("a", source))
+    results.append(await cache.get("a", source))
 
-    assert asyncio.run(scenario()) == ["value 1", "value 2", "value 3", "value 3"]
+    assert results == ["value 1", "value 2", "value 3", "value 3"]
 
 
-def test_a_fetch_left_behind_by_a_closed_event_loop_is_started_again() -> None:
+def run_on_a_loop_of_its_own(hang: Callable[[], Awaitable[None]]) -> threading.Thread:
+    """Run ``hang`` on a second event loop, in a thread of its own (the test's loop is the first)."""
+    thread = threading.Thread(target=anyio.run, args=(hang,))
+    thread.start()
+    return thread
+
+
+@pytest.mark.anyio
+async def test_a_fetch_left_behind_by_a_closed_event_loop_is_started_again() -> None:
     # A test client (or anyio portal) runs each request on its own loop; a fetch cannot outlive its loop.
     source = Source()
     cache = make_cache(Clock(), wait_seconds=0.05)
@@ -208,12 +207,14 @@ def test_a_fetch_left_behind_by_a_closed_event_loop_is_started_again() -> None:
         with pytest.raises(Late):
             await cache.get("a", source)
 
-    asyncio.run(hanging())
+    # The other loop has closed when its thread ends.
+    await anyio.to_thread.run_sync(run_on_a_loop_of_its_own(hanging).join)
     source.release = None
-    assert asyncio.run(cache.get("a", source)) == "value 2"
+    assert await cache.get("a", source) == "value 2"
 
 
-def test_a_fetch_under_way_on_another_running_event_loop_is_not_awaited_here() -> None:
+@pytest.mark.anyio
+async def test_a_fetch_under_way_on_another_running_event_loop_is_not_awaited_here() -> None:
     # Two test clients (two portal threads) may share one app; a task can only be awaited on its own loop.
     cache = make_cache(Clock(), wait_seconds=1.0)
     elsewhere, here = Source(), Source()
@@ -227,9 +228,8 @@ def test_a_fetch_under_way_on_another_running_event_loop_is_not_awaited_here() -
         with pytest.raises(Late):
             await waiting
 
-    thread = threading.Thread(target=asyncio.run, args=(hang_elsewhere(),))
-    thread.start()
-    assert under_way.wait(5)
-    assert asyncio.run(cache.get("a", here)) == "value 1"
-    thread.join()
+    thread = run_on_a_loop_of_its_own(hang_elsewhere)
+    assert await anyio.to_thread.run_sync(under_way.wait, 5)
+    assert await cache.get("a", here) == "value 1"
+    await anyio.to_thread.run_sync(thread.join)
     assert (elsewhere.calls, here.calls) == (1, 1)

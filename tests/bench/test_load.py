@@ -5,7 +5,6 @@ Timings are printed by the benchmark, never asserted here.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import subprocess
 import sys
@@ -109,7 +108,10 @@ def count_calls(monkeypatch: pytest.MonkeyPatch, counts: Counter[str]) -> None:
     counted(requests, "verify_redirect_query", lambda *_: "verify")
 
 
-def test_the_floor_has_the_crypto_of_a_real_round_trip(in_process_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.anyio
+async def test_the_floor_has_the_crypto_of_a_real_round_trip(
+    in_process_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import httpx
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -118,15 +120,13 @@ def test_the_floor_has_the_crypto_of_a_real_round_trip(in_process_server: str, m
 
     counts: Counter[str] = Counter()
 
-    async def trips() -> None:
-        async with httpx.AsyncClient(timeout=60) as client:
-            warm = await round_trip(client, in_process_server)  # metadata and first-use caches
-            assert warm.error is None and warm.verdict == "ok", warm
-            count_calls(monkeypatch, counts)
-            trip = await round_trip(client, in_process_server)
-            assert trip.error is None and trip.verdict == "ok", trip
+    async with httpx.AsyncClient(timeout=60) as client:
+        warm = await round_trip(client, in_process_server)  # metadata and first-use caches
+        assert warm.error is None and warm.verdict == "ok", warm
+        count_calls(monkeypatch, counts)
+        trip = await round_trip(client, in_process_server)
+        assert trip.error is None and trip.verdict == "ok", trip
 
-    asyncio.run(trips())
     # Signing metadata is set-up work, not something a round trip needs: not in the floor.
     needed = Counter({name: count for name, count in counts.items() if name != "sign EntityDescriptor"})
     assert needed == Counter(

@@ -13,10 +13,10 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -46,6 +46,17 @@ NO_LIMITS = {"rate_limits": {name: 100_000 for name in RateLimitConfig.model_fie
 DATABASE_BOUND_SECONDS = 5.0
 HEALTH_BOUND_SECONDS = 1.0
 PARALLEL = 45
+T = TypeVar("T")
+
+
+def _blocking(run: Callable[[], Awaitable[T]]) -> T:
+    """Run ``run`` on an event loop of its own and wait for it.
+
+    The faults are plain functions: ``make chaos`` calls them outside pytest, and some of this work runs in a
+    thread beside the /healthz probes (``_health_while``). So they start their own loop here; the anyio
+    pytest plugin only helps test functions.
+    """
+    return asyncio.run(run())
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,7 @@ def _parallel_gets(url: str, count: int) -> list[int]:
             answers = await asyncio.gather(*(client.get(url) for _ in range(count)), return_exceptions=True)
         return [answer.status_code if isinstance(answer, httpx.Response) else 0 for answer in answers]
 
-    return asyncio.run(run())
+    return _blocking(run)
 
 
 def _health_verdict(probes: list[float | None]) -> tuple[bool, str]:
@@ -171,7 +182,7 @@ def _one_trip(url: str) -> Trip:
         async with httpx.AsyncClient(timeout=PATIENCE_SECONDS) as client:
             return await round_trip(client, url, scenario="success-loa3")
 
-    return asyncio.run(run())
+    return _blocking(run)
 
 
 def locked_sqlite(world: World) -> Outcome:
@@ -339,7 +350,7 @@ def _trips_across_a_restart(
 
         return list(await asyncio.gather(*(one() for _ in range(trips))))
 
-    result = asyncio.run(run())
+    result = _blocking(run)
     return result, found["before"], found["at"]
 
 

@@ -305,42 +305,37 @@ def console_server(
 
 
 @pytest.mark.slow
-def test_thirty_concurrent_guesses_on_two_workers_get_at_most_five_password_checks(
+@pytest.mark.anyio
+async def test_thirty_concurrent_guesses_on_two_workers_get_at_most_five_password_checks(
     console_server: Callable[..., tuple[LiveServer, Store]],
 ) -> None:
     server, store = console_server(2)
     guesses = 29
 
-    async def run() -> list[httpx.Response]:
-        # Which worker accepts a new connection is up to the kernel, and one worker may take many in a row.
-        # Open connections (each keeps its worker) until both workers hold some, so both race for the budget.
-        by_worker: dict[str, list[tuple[httpx.AsyncClient, dict[str, str]]]] = {}
-        try:
-            for number in range(guesses * 10):
-                client = httpx.AsyncClient(base_url=server.url, timeout=60)
-                page = await client.get("/servicedesk/login")
-                form = {"name": USER, "password": f"guess {number}", "csrf_token": csrf_token(page.text)}
-                by_worker.setdefault(page.headers["x-worker"], []).append((client, form))
-                if len(by_worker) == 2 and sum(map(len, by_worker.values())) >= guesses:
-                    break
-            assert len(by_worker) == 2, f"every connection went to one worker: {list(by_worker)}"
-            first, second = by_worker.values()
-            second_share = max(1, guesses - len(first))
-            chosen = first[: guesses - second_share] + second[:second_share]
-            clients = [client for client, _ in chosen]
-            forms = [form for _, form in chosen]
-            # All at once, each on its own connection: the two workers race for the same budget.
-            return list(
-                await asyncio.gather(
-                    *(client.post("/servicedesk/login", data=form) for client, form in zip(clients, forms, strict=True))
-                )
-            )
-        finally:
-            for held in by_worker.values():
-                for client, _ in held:
-                    await client.aclose()
+    # Which worker accepts a new connection is up to the kernel, and one worker may take many in a row.
+    # Open connections (each keeps its worker) until both workers hold some, so both race for the budget.
+    by_worker: dict[str, list[tuple[httpx.AsyncClient, dict[str, str]]]] = {}
+    try:
+        for number in range(guesses * 10):
+            connection = httpx.AsyncClient(base_url=server.url, timeout=60)
+            page = await connection.get("/servicedesk/login")
+            form = {"name": USER, "password": f"guess {number}", "csrf_token": csrf_token(page.text)}
+            by_worker.setdefault(page.headers["x-worker"], []).append((connection, form))
+            if len(by_worker) == 2 and sum(map(len, by_worker.values())) >= guesses:
+                break
+        assert len(by_worker) == 2, f"every connection went to one worker: {list(by_worker)}"
+        first, second = by_worker.values()
+        second_share = max(1, guesses - len(first))
+        chosen = first[: guesses - second_share] + second[:second_share]
+        # All at once, each on its own connection: the two workers race for the same budget.
+        answers = await asyncio.gather(
+            *(connection.post("/servicedesk/login", data=form) for connection, form in chosen)
+        )
+    finally:
+        for held in by_worker.values():
+            for connection, _ in held:
+                await connection.aclose()
 
-    answers = asyncio.run(run())
     # A checked guess that finds the budget used up by the time it is answered says "locked" too.
     assert {answer.status_code for answer in answers} <= {401, 429}
     assert sum(answer.status_code == 429 for answer in answers) >= guesses - accounts.MAX_FAILURES

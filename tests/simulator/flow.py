@@ -101,6 +101,8 @@ def resolve(sim: Simulated, artifact: str, *, content_type: str = "text/xml", ti
                 timeout=timeout,
             )
 
+    # Kept on purpose: the simulator tests that call this are plain functions, and resolve_artifact is
+    # async only; so this helper starts a loop of its own (an async test would await resolve_artifact).
     data = asyncio.run(call())
     return xmlsafe.parse(data, max_bytes=sim.settings.max_message_bytes)
 
