@@ -161,9 +161,10 @@ def pysaml2_client(settings: Settings, workdir: Path, xmlsec_binary: str) -> Any
 
 
 # What each EncryptedID in the assertion must decrypt to: the NameQualifier and the shape of the value.
+# The qualifiers as eHerkenning's afsprakenstelsel writes them (spelled out: where the code keeps its names moves).
 EXPECTED_IDS = {
-    "urn:etoegang:core:LegalSubjectID": (responses.KVK_QUALIFIER, re.compile(r"[0-9]{8}")),
-    "urn:etoegang:core:ActingSubjectID": (responses.PSEUDO_QUALIFIER, re.compile(r"[0-9a-f]{64}")),
+    "urn:etoegang:core:LegalSubjectID": ("urn:etoegang:1.9:EntityConcernedID:KvKnr", re.compile(r"[0-9]{8}")),
+    "urn:etoegang:core:ActingSubjectID": ("urn:etoegang:1.9:EntityConcernedID:Pseudo", re.compile(r"[0-9a-f]{64}")),
 }
 
 

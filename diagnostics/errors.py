@@ -132,7 +132,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(request, 422, "invalid-request", fields=fields)
 
 
-async def _database_unavailable(request: Request, exc: Exception) -> Response:
+async def database_unavailable(request: Request, exc: Exception) -> Response:
     # The driver's error type only: its message can name hosts, files or SQL.
     cause = getattr(exc, "orig", None) or exc
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(cause).__name__)
@@ -143,7 +143,7 @@ def _internal_error_handler(headers: Mapping[str, str]) -> Callable[[Request, Ex
     async def _internal_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, DATABASE_ERRORS):
             # Raised outside the routes (in a middleware, e.g. the rate limiter): the same 503.
-            response = await _database_unavailable(request, exc)
+            response = await database_unavailable(request, exc)
             response.headers.update(headers)
             return response
         # The traceback goes to the server log only; the response names nothing internal.
@@ -161,5 +161,5 @@ def install(app: FastAPI, headers: Mapping[str, str]) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for database_error in DATABASE_ERRORS:
-        app.add_exception_handler(database_error, _database_unavailable)
+        app.add_exception_handler(database_error, database_unavailable)
     app.add_exception_handler(Exception, _internal_error_handler(headers))

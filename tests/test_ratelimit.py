@@ -1,4 +1,4 @@
-"""Rate limits: a fixed window per client and route in the shared database, 429 with a Dutch page."""
+"""Rate limits: a fixed window per client and route, shared in the database or per worker; 429 with a Dutch page."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from diagnostics import ratelimit
 from diagnostics.app import create_app
 from diagnostics.db import create_schema, make_engine
+from diagnostics.localtime import duration_words
 from diagnostics.settings import RateLimitConfig, load_settings
 
 HTML = {"accept": "text/html"}
@@ -62,7 +63,7 @@ def test_browser_gets_a_dutch_page(make_client: Callable[..., TestClient]) -> No
     assert response.headers["content-type"].startswith("text/html")
     assert "U hebt het te vaak geprobeerd" in response.text
     assert re.search(r'<html\b[^>]*\blang="nl"', response.text)
-    assert f"Wacht {response.headers['retry-after']} seconden" in response.text
+    assert f"Wacht {duration_words(int(response.headers['retry-after']))}." in response.text
 
 
 def test_limits_are_per_route(make_client: Callable[..., TestClient]) -> None:
@@ -166,3 +167,70 @@ def test_concurrent_hits_are_counted_exactly(limiter_pair: tuple[ratelimit.RateL
         decisions = list(pool.map(lambda i: (one if i % 2 else two).hit(LOGIN, "192.0.2.7", NOW), range(40)))
     assert sorted(d.count for d in decisions) == list(range(1, 41))
     assert sum(d.allowed for d in decisions) == 3
+
+
+# ── per worker: the round trip's own limits write nothing ──
+
+
+def _rows(client: TestClient) -> list[str]:
+    engine = client.app.state.resources.store.engine  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        return [str(bucket) for (bucket,) in connection.execute(select(ratelimit.RateLimitHit.bucket))]
+
+
+def test_round_trip_limits_count_in_the_worker_and_write_nothing(make_client: Callable[..., TestClient]) -> None:
+    client = make_client({"lookup": 2, "roundtrip_start": 1, "login": 5})
+    assert [client.get("/api/v1/diagnose/BHP-7K3Q-9D2F").status_code for _ in range(3)] == [404, 404, 429]
+    assert client.post("/diagnose/start", data={"broker": "bestaat-niet"}).status_code != 429
+    assert client.post("/diagnose/start", data={"broker": "bestaat-niet"}).status_code == 429
+    assert _rows(client) == []
+    # A shared rule still counts in the database, for every worker together.
+    client.post("/servicedesk/login", data={})
+    assert [bucket.split(":")[0] for bucket in _rows(client)] == ["login"]
+
+
+def test_a_result_page_answers_while_the_database_is_locked(make_client: Callable[..., TestClient]) -> None:
+    from tests.test_health import locked
+
+    client = make_client({"lookup": 120})
+    path = Path(client.app.state.resources.settings.database_url.removeprefix("sqlite:///"))  # type: ignore[attr-defined]
+    with locked(path):
+        # Only a read: no counter row to write, so no wait for the lock and no 503.
+        assert client.get("/diagnose/BHP-7K3Q-9D2F").status_code == 404
+        assert client.get("/api/v1/diagnose/BHP-7K3Q-9D2F").status_code == 404
+
+
+def test_a_database_error_in_a_shared_counter_is_a_dutch_503_and_not_raised_on(
+    make_client: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def locked_database(*_args: object) -> int:
+        raise OperationalError("counter", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(ratelimit.RateLimiter, "_increment", locked_database)
+    # The test client raises whatever the app raises on after answering: the old middleware failed here.
+    client = make_client({"login": 5})
+    response = client.post("/servicedesk/login", data={}, headers=HTML)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "30"
+    assert "De inloghulp kan nu niet bij zijn gegevens" in response.text
+    assert "content-security-policy" in response.headers
+
+
+def test_local_counts_start_again_each_window_and_stay_bounded() -> None:
+    counts = ratelimit.LocalCounts()
+    first, second = ratelimit.Window(60, 5), ratelimit.Window(120, 60)
+    assert [counts.hit("lookup", "192.0.2.7", first) for _ in range(3)] == [1, 2, 3]
+    assert counts.hit("login", "192.0.2.7", first) == 1  # per rule
+    assert counts.hit("lookup", "192.0.2.7", second) == 1
+    counts.MAX_CLIENTS = 2
+    counts.hit("lookup", "198.51.100.1", second)
+    # The table is full: newcomers share one count.
+    assert [counts.hit("lookup", f"203.0.113.{n}", second) for n in range(3)] == [1, 2, 3]
+    assert counts.hit("lookup", "192.0.2.7", second) == 2  # clients already counted keep their own
+
+
+def test_the_window_and_its_retry_after() -> None:
+    window = ratelimit.Window.at(NOW, 60)
+    assert (window.start % 60, window.retry_after) == (0, 55)
