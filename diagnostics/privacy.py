@@ -171,7 +171,24 @@ def mask_text(text: str) -> str:
 
     Idempotent: masked text stays as it is, so a verdict may pass through it on every load.
     """
-    if not text or _SUSPECT.search(text) is None:
+    if not text or text in _MASKED_BEFORE:
+        return text
+    masked = _mask(text)
+    if len(_MASKED_BEFORE) >= MASKED_BEFORE_MAX:
+        _MASKED_BEFORE.clear()
+    _MASKED_BEFORE[masked] = None
+    return masked
+
+
+# Texts this process has masked before: the masker's outputs, never the raw text they came from. Masking is
+# idempotent, so such a text passing again (a verdict's texts pass up to five times on one round trip: made,
+# stored, loaded, shown, sent as JSON) is returned after one dictionary look-up. Bounded: emptied when full.
+_MASKED_BEFORE: dict[str, None] = {}
+MASKED_BEFORE_MAX = 4096
+
+
+def _mask(text: str) -> str:
+    if _SUSPECT.search(text) is None:
         return text  # most texts: one pass finds nothing any of the patterns below could match
     lowered = text.lower()
     spans = _identifier_spans(text, lowered)

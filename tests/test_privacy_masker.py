@@ -34,8 +34,8 @@ from diagnostics.simulator.keys import keys_for
 from diagnostics.store import SessionRow, Store
 from diagnostics.verdict import CheckResult
 from tests.helpers.brokers import simulator_handler
+from tests.helpers.console import PASSWORD, USER, login
 from tests.helpers.messages import resign
-from tests.servicedesk.conftest import PASSWORD, USER, login
 
 SAML, SAMLP, DS = checks.SAML, checks.SAMLP, checks.DS
 PSEUDONYM = hashlib.sha256(b"a pseudonym for the masker test").hexdigest()
@@ -237,3 +237,18 @@ def test_log_lines_pass_the_masker(capsys: pytest.CaptureFixture[str]) -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "gebruiker %s", ("Jan de Vries, BSN 123456782",), None)
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "gebruiker J. d. V., BSN *******82"
+
+
+def test_the_masker_remembers_only_its_own_output_and_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(privacy, "_MASKED_BEFORE", {})
+    raw = "Geweigerd voor Jan de Vries, BSN 123456782, jan.devries@example.nl"
+    masked = privacy.mask_text(raw)
+    assert masked == "Geweigerd voor J. d. V., BSN *******82, j***@example.nl"
+    # Only the masked text is kept for the next pass; the raw text, with its identifiers, is not.
+    assert list(privacy._MASKED_BEFORE) == [masked]
+    assert privacy.mask_text(masked) == masked
+    monkeypatch.setattr(privacy, "MASKED_BEFORE_MAX", 3)
+    for n in range(10):
+        privacy.mask_text(f"KvK 1234567{n}")
+    assert len(privacy._MASKED_BEFORE) <= 3
+    assert all("1234567" not in text for text in privacy._MASKED_BEFORE)
