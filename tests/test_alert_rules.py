@@ -16,7 +16,7 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from diagnostics import certs, metrics
 from diagnostics.settings import load_settings
-from tests.conftest import ROOT
+from tests.helpers.config import ROOT
 from tests.test_brokers import metadata_xml
 
 RULES = ROOT / "ops" / "prometheus" / "alerts.yml"

@@ -57,7 +57,7 @@ json_values = st.recursive(
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory, sp_keypair: tuple[Path, Path]) -> Iterator[TestClient]:
-    from tests.conftest import config_file
+    from tests.helpers.config import config_file
 
     # The fuzzer sends thousands of requests from one address.
     overrides = {"rate_limits": {"roundtrip_start": 0, "explain": 0, "login": 0, "lookup": 0, "simulator_login": 0}}

@@ -16,7 +16,7 @@ from bench.load import round_trip
 from diagnostics.logs import JsonFormatter, ReferenceFilter, configure_logging, current_reference, reference_bound
 from diagnostics.settings import load_settings
 from diagnostics.simulator import entities
-from tests.conftest import LiveServer
+from tests.helpers.live_server import LiveServer
 
 
 def _capture() -> tuple[logging.Logger, io.StringIO]:

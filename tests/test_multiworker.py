@@ -25,8 +25,8 @@ from diagnostics.simulator.artifacts import Pending, store_pending
 from diagnostics.simulator.responses import Login, build_response
 from diagnostics.simulator.scenarios import scenario
 from diagnostics.store import SessionRow, Store
-from tests.conftest import LiveServer
 from tests.helpers.keys import sp_signing_key
+from tests.helpers.live_server import LiveServer
 from tests.pg import fresh_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

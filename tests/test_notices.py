@@ -21,9 +21,9 @@ from diagnostics.settings import Settings, load_settings
 from diagnostics.store import Store
 from diagnostics.verdict import Verdict
 from tests.helpers.brokers import simulator_handler
-from tests.servicedesk.conftest import PASSWORD, USER, cheap_argon2, login
+from tests.helpers.console import PASSWORD, USER, login
 
-__all__ = ["cheap_argon2"]  # the console's test-sized password hashing, for the console test below
+pytestmark = pytest.mark.usefixtures("cheap_argon2")  # the console's test-sized password hashing
 
 TEXT = "Inloggen via de Simulator lukt nu niet. De makelaar werkt eraan."
 NOW = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)

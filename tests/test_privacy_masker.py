@@ -34,8 +34,8 @@ from diagnostics.simulator.keys import keys_for
 from diagnostics.store import SessionRow, Store
 from diagnostics.verdict import CheckResult
 from tests.helpers.brokers import simulator_handler
+from tests.helpers.console import PASSWORD, USER, login
 from tests.helpers.messages import resign
-from tests.servicedesk.conftest import PASSWORD, USER, login
 
 SAML, SAMLP, DS = checks.SAML, checks.SAMLP, checks.DS
 PSEUDONYM = hashlib.sha256(b"a pseudonym for the masker test").hexdigest()

@@ -20,8 +20,8 @@ from diagnostics.settings import Settings
 from diagnostics.simulator import entities
 from diagnostics.store import DiagSession, SessionRow, Store
 from diagnostics.verdict import CheckResult, Verdict
-from tests.conftest import free_port
 from tests.helpers.brokers import simulator_handler
+from tests.helpers.live_server import free_port
 from tests.helpers.messages import metadata_with_ars
 
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.conftest import ROOT
+from tests.helpers.config import ROOT
 
 PAGES = {
     "/": "Inloggen in het Bronhouderportaal",

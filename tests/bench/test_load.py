@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from tests.conftest import free_port
+from tests.helpers.live_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,7 +19,8 @@ from diagnostics.servicedesk import accounts
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.scenarios import SCENARIO_IDS
 from diagnostics.store import Store
-from tests.conftest import BASE_CONFIG, LiveServer
+from tests.helpers.config import BASE_CONFIG
+from tests.helpers.live_server import LiveServer
 from tests.routes.roundtrip_server import run_test
 
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]

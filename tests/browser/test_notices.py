@@ -16,7 +16,8 @@ from diagnostics.settings import load_settings
 from diagnostics.store import Store
 from diagnostics.verdict import Verdict
 from tests.browser.pages import axe_report
-from tests.conftest import LiveServer, config_file
+from tests.helpers.config import config_file
+from tests.helpers.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
 

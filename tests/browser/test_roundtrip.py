@@ -12,7 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.pages import settled
-from tests.conftest import LiveServer
+from tests.helpers.live_server import LiveServer
 from tests.routes.roundtrip_server import roundtrip_server
 
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]

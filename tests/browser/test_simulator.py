@@ -14,7 +14,7 @@ from diagnostics.saml.authn import build_authn_request
 from diagnostics.simulator.entities import SUPPLIERS
 from tests.browser.pages import settled
 from tests.helpers.keys import sp_signing_key
-from tests.simulator.conftest import Simulated, start
+from tests.helpers.simulated import Simulated, start
 
 pytestmark = pytest.mark.browser
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]

@@ -28,7 +28,8 @@ from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator import ars, responses
 from diagnostics.simulator.keys import keys_for
 from diagnostics.simulator.metadata import ad_list, broker_metadata
-from tests.conftest import LiveServer, config_file
+from tests.helpers.config import config_file
+from tests.helpers.live_server import LiveServer
 
 # Nothing in a fault may wait longer than this for an answer that should come.
 PATIENCE_SECONDS = 60.0

@@ -21,7 +21,7 @@ from diagnostics import certs, checks, crypto
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator import responses
 from diagnostics.simulator.keys import SimulatorKeys, keys_for
-from tests.conftest import config_file
+from tests.helpers.config import config_file
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"

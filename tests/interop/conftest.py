@@ -8,14 +8,11 @@ ours; the tests talk to it through files, JSON and real HTTP on loopback.
 from __future__ import annotations
 
 import os
-import select
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
 LASSO_PYTHON = "/usr/bin/python3"
 
 
@@ -42,20 +39,3 @@ def lasso_python() -> str:
             pytest.fail(missing)
         pytest.skip(missing)
     return LASSO_PYTHON
-
-
-def wait_for_line(process: subprocess.Popen[str], expected: str, seconds: float = 20) -> None:
-    """Block until ``process`` prints ``expected`` on stdout; fail with its stderr when it dies or stalls."""
-    assert process.stdout is not None
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 0.2)
-        if ready:
-            line = process.stdout.readline()
-            if line.strip() == expected:
-                return
-            if not line and process.poll() is not None:
-                break
-    process.kill()
-    _, err = process.communicate(timeout=10)
-    raise RuntimeError(f"{process.args!r} did not print {expected!r}:\n{err[-3000:]}")

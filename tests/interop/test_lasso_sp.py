@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from diagnostics.simulator import entities
-from tests.interop.conftest import HERE
-from tests.simulator.conftest import start
+from tests.helpers.simulated import start
+from tests.interop.lasso import HERE
 from tests.simulator.foreign import ForeignSp, foreign_sp
 
 STATUS = "urn:oasis:names:tc:SAML:2.0:status:"

@@ -12,7 +12,8 @@ import httpx
 import tomli_w
 
 from diagnostics import certs, ownership
-from tests.conftest import BASE_CONFIG, ROOT, LiveServer, merge
+from tests.helpers.config import BASE_CONFIG, ROOT, merge
+from tests.helpers.live_server import LiveServer
 from tests.helpers.ownership import latest_reference
 
 REFERENCE_RE = re.compile(r"/diagnose/(BHP-[0-9A-Z]{4}-[0-9A-Z]{4})$")

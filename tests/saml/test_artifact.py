@@ -24,9 +24,9 @@ from diagnostics.saml.artifact import (
 from diagnostics.settings import Settings
 from diagnostics.simulator.artifacts import new_artifact
 from diagnostics.simulator.entities import BROKER_ENTITY_ID
-from tests.conftest import free_port
 from tests.helpers.keys import sp_signing_key
-from tests.simulator.conftest import Simulated, start
+from tests.helpers.live_server import free_port
+from tests.helpers.simulated import Simulated, start
 from tests.simulator.flow import login
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"

@@ -1,13 +1,11 @@
-"""A console client with one account, and helpers to read CSRF tokens and log in."""
+"""A console client with one account (the account and the login helper are in tests/helpers/console.py)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from diagnostics.app import create_app
@@ -15,33 +13,12 @@ from diagnostics.servicedesk import accounts
 from diagnostics.settings import Settings
 from diagnostics.store import Store
 from tests.helpers.brokers import simulator_handler
-
-USER = "anne.servicedesk"
-PASSWORD = "correct horse battery staple"
-
-
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match[1]
-
-
-def login(client: TestClient, name: str = USER, password: str = PASSWORD) -> None:
-    page = client.get("/servicedesk/login")
-    response = client.post(
-        "/servicedesk/login",
-        data={"name": name, "password": password, "csrf_token": csrf_token(page.text), "next": "/servicedesk"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
+from tests.helpers.console import PASSWORD, USER, login
 
 
 @pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Still argon2id, with test-sized cost: the production cost (~0.5 s per hash) would slow every test."""
-    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", hasher)
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", hasher.hash("dummy"))
+def cheap_argon2(cheap_argon2: None) -> None:
+    """Every console test hashes with the test-sized cost (the root conftest's ``cheap_argon2``)."""
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from diagnostics.servicedesk import accounts
 from diagnostics.servicedesk.web_session import SESSION_COOKIE
 from diagnostics.settings import Settings, load_settings
 from diagnostics.store import Store
-from tests.conftest import LiveServer
-from tests.servicedesk.conftest import PASSWORD, USER, csrf_token, login
+from tests.helpers.console import PASSWORD, USER, csrf_token, login
+from tests.helpers.live_server import LiveServer
 
 PAGES = ["/servicedesk", "/servicedesk/logboek", "/servicedesk/referentie/BHP-2345-6789"]
 

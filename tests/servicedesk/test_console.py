@@ -19,11 +19,12 @@ from diagnostics.servicedesk import records
 from diagnostics.servicedesk.paste import analyse
 from diagnostics.settings import Settings
 from diagnostics.simulator import entities
+from diagnostics.simulator.embedded import embedded_broker
 from diagnostics.simulator.responses import issue
 from diagnostics.store import Store
 from diagnostics.verdict import Verdict
 from tests.helpers.brokers import simulator_handler
-from tests.servicedesk.conftest import USER, csrf_token
+from tests.helpers.console import USER, csrf_token
 
 
 def identifiers(settings: Settings) -> list[str]:
@@ -39,7 +40,9 @@ def analysed(settings: Settings, text: str, broker_id: str) -> Verdict:
     """The paste box's verdict, with the simulator's documents served in process."""
 
     async def run() -> Verdict:
-        registry = BrokerRegistry(settings, transport=httpx.MockTransport(simulator_handler(settings)))
+        registry = BrokerRegistry(
+            settings, transport=httpx.MockTransport(simulator_handler(settings)), embedded=embedded_broker(settings)
+        )
         try:
             return await analyse(settings, registry, text, broker_id)
         finally:
@@ -157,7 +160,8 @@ def test_paste_verdict_equals_checks_run(settings: Settings) -> None:
     from diagnostics.brokers import load_broker
 
     message = issue(settings, "expired", request_id="_paste-2")
-    expected = checks.run(message, checks.context_from_settings(settings, load_broker(settings, "simulator")))
+    info = load_broker(settings, "simulator", embedded=embedded_broker(settings))
+    expected = checks.run(message, checks.context_from_settings(settings, info))
     got = analysed(settings, message.decode(), "simulator")
     assert got.diagnosis == expected.diagnosis
     assert [c.id for c in got.checks] == [c.id for c in expected.checks]

@@ -12,9 +12,10 @@ import pytest
 
 from diagnostics.settings import load_settings
 from diagnostics.simulator import entities
-from tests.conftest import ROOT, LiveServer
+from tests.helpers.config import ROOT
+from tests.helpers.console import PASSWORD, USER, csrf_token
+from tests.helpers.live_server import LiveServer
 from tests.routes.roundtrip_server import roundtrip_server, run_test
-from tests.servicedesk.conftest import PASSWORD, USER, csrf_token
 
 pytestmark = pytest.mark.slow
 

@@ -15,10 +15,10 @@ from lxml import etree
 from diagnostics import certs, crypto, xmlsafe
 from diagnostics.saml.artifact import resolve_artifact
 from diagnostics.saml.authn import build_authn_request
+from diagnostics.saml_names import DS, MD, SAML, SAMLP
 from diagnostics.simulator.entities import SUPPLIERS
-from diagnostics.simulator.xml import DS, MD, SAML, SAMLP
 from tests.helpers.keys import sp_signing_key
-from tests.simulator.conftest import Simulated
+from tests.helpers.simulated import Simulated
 
 NS = {"samlp": SAMLP, "saml": SAML, "md": MD, "ds": DS}
 SUPPLIER = SUPPLIERS[1].entity_id

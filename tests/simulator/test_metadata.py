@@ -20,7 +20,7 @@ from diagnostics.simulator.entities import BROKER_ENTITY_ID, SUPPLIERS
 from diagnostics.simulator.keys import ensure_keys
 from diagnostics.simulator.metadata import ad_list, broker_metadata
 from diagnostics.simulator.scenarios import SCENARIO_IDS
-from tests.simulator.conftest import Simulated
+from tests.helpers.simulated import Simulated
 from tests.simulator.flow import NS, login, metadata_cert, one
 
 BINDINGS = "urn:oasis:names:tc:SAML:2.0:bindings:"

@@ -13,7 +13,7 @@ from diagnostics import crypto
 from diagnostics.saml.artifact import ArtifactError, parse_artifact, source_id
 from diagnostics.simulator.entities import BROKER_ENTITY_ID, SUPPLIERS
 from diagnostics.simulator.scenarios import SCENARIO_IDS
-from tests.simulator.conftest import Simulated
+from tests.helpers.simulated import Simulated
 from tests.simulator.flow import (
     SUPPLIER,
     ad_cert,

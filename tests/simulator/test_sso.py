@@ -27,7 +27,7 @@ from diagnostics.simulator.entities import SUPPLIERS
 from diagnostics.simulator.scenarios import SCENARIO_IDS
 from diagnostics.store import Store
 from tests.helpers.keys import sp_signing_key
-from tests.simulator.conftest import Simulated
+from tests.helpers.simulated import Simulated
 from tests.simulator.flow import NS, artifact_from, error_id, one, resolve, start_login
 
 

@@ -20,7 +20,7 @@ from diagnostics.saml.authn import authn_request_xml, build_authn_request, new_i
 from diagnostics.settings import load_settings
 from diagnostics.simulator import entities
 from tests.helpers.keys import sp_signing_key
-from tests.simulator.conftest import Simulated, start
+from tests.helpers.simulated import Simulated, start
 from tests.simulator.flow import NS, artifact_from, decrypt, error_id, metadata_cert, one, resolve, status_codes
 from tests.simulator.foreign import ForeignSp, foreign_sp
 

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import tomli_w
 from bs4 import BeautifulSoup
 
-from tests.conftest import BASE_CONFIG, ROOT, merge
+from tests.helpers.config import BASE_CONFIG, ROOT, merge
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # Attributes that make a browser fetch or navigate to a URL.

@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.conftest import SHARED
+from tests.helpers.config import SHARED
 from tests.site import helpers
 
 PAGES = [
