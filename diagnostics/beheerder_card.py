@@ -8,7 +8,7 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from diagnostics.catalogue import SIGN_OFF, Entry, public_url
-from diagnostics.service_info import service_info
+from diagnostics.service_info import EXAMPLE_LABEL, service_info
 from diagnostics.settings import Settings
 
 TEMPLATE = "_beheerder_kaart.html"
@@ -54,3 +54,15 @@ def ticket_reply(entry: Entry, settings: Settings) -> str:
     body, sign_off, signature = entry.reply.rpartition(SIGN_OFF)
     values = f"Stuur deze gegevens voor de machtiging mee naar uw eHerkenningsbeheerder:\n\n{card_text(settings)}\n\n"
     return f"{body}{values}{sign_off}{signature}"
+
+
+def card_lines(settings: Settings, keys: tuple[str, ...]) -> list[str]:
+    """The card's "label: value" lines for ``keys``, in card order, as "Kopieer alles" writes them.
+
+    For a text that must stay short (the result page's mail link): the values the beheerder types in, not all.
+    """
+    return [
+        f"{field.label}: {field.value}" + (f" ({EXAMPLE_LABEL})" if field.example else "")
+        for field in service_info(settings).card_fields()
+        if field.key in keys
+    ]

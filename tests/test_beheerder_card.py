@@ -10,7 +10,9 @@ import markdown
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
-from diagnostics.beheerder_card import SNIPPET, render_card, snippets
+from diagnostics.beheerder_card import SNIPPET, card_lines, render_card, snippets
+from diagnostics.beheerder_mail import MAX_URL, beheerder_mail, mailto
+from diagnostics.catalogue import load_catalogue
 from diagnostics.page_frame import SITE_NAME
 from diagnostics.service_info import service_info
 from diagnostics.settings import Settings, load_settings
@@ -135,3 +137,36 @@ def test_card_intro_fits_the_beheerder_too(settings: Settings) -> None:
     assert intro is not None
     assert "uw eHerkenningsbeheerder" not in intro.get_text()
     assert "eHerkenningsbeheerder van uw organisatie" in intro.get_text()
+
+
+def test_card_lines_are_the_cards_own_values_in_card_order(settings: Settings) -> None:
+    info = service_info(settings)
+    keys = ("service_id", "service_name", "required_loa_label")
+    assert card_lines(settings, keys) == [
+        "Dienst: Bronhouderportaal (voorbeeld)",
+        f"ServiceID: {info.service_id} (voorbeeldwaarde)",
+        f"Minimaal niveau: {info.required_loa_label}",
+    ]
+    # The same lines as the card's "Kopieer alles" text: one source, not a second wording.
+    assert set(card_lines(settings, keys)) <= set(info.as_text().splitlines())
+
+
+def test_the_beheerder_mail_link_stays_short_and_keeps_what_the_beheerder_needs(settings: Settings) -> None:
+    entry = load_catalogue().entry("no-authorisation")
+    mail = beheerder_mail(
+        settings, entry, reference="BHP-2345-6789", supplier_name="Een eHerkenningsmakelaar " * 20, organisation=None
+    )
+    # Some mail clients cut a mailto URL after about 2000 characters.
+    assert len(mail.href) <= MAX_URL
+    body = parse_qs(urlsplit(mail.href).query)["body"][0]
+    info = service_info(settings)
+    for value in (info.service_id, info.service_uuid, info.required_loa_label, "BHP-2345-6789", entry.steps.beheerder):
+        assert value in body
+    assert "/beheerder/#gegevens-machtiging" in body
+    # The card's general steps go first when it is too long; the copy text keeps them.
+    assert info.steps[0] not in body and info.steps[0] in mail.copy_text
+
+
+def test_the_beheerder_mail_is_percent_encoded_for_every_mail_client(settings: Settings) -> None:
+    href = mailto("Niveau 2+ & meer", "Regel één\nRegel twee?")
+    assert href == ("mailto:?subject=Niveau%202%2B%20%26%20meer&body=Regel%20%C3%A9%C3%A9n%0D%0ARegel%20twee%3F")

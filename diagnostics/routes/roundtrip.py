@@ -13,7 +13,17 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from diagnostics import errors, housekeeping, localtime, ownership, page_frame, reference, roundtrip, user_answer
+from diagnostics import (
+    beheerder_mail,
+    errors,
+    housekeeping,
+    localtime,
+    ownership,
+    page_frame,
+    reference,
+    roundtrip,
+    user_answer,
+)
 from diagnostics.brokers import BrokerError, BrokerRegistry, Supplier
 from diagnostics.catalogue import Entry, load_catalogue
 from diagnostics.deps import RegistryDep, ResourcesDep, SettingsDep, StoreDep
@@ -384,13 +394,14 @@ async def read_result(
     # A failing test with a broker that is down (or said to be): tell the user it is probably not them.
     failed = verdict.verdict == "failed"
     broker_notices = [n for n in await _broker_notices(resources) if n.broker_id == session.broker_id] if failed else []
+    entry = _entry(verdict)
     return TEMPLATES.TemplateResponse(
         request,
         "roundtrip/result.html",
         {
             "session": session,
             "verdict": verdict,
-            "entry": _entry(verdict),
+            "entry": entry,
             "steps": steps,
             # "Wat zag u?": for a test that has not come back, or came back without saying why.
             "ask": owner and roundtrip.question_open(session),
@@ -401,8 +412,30 @@ async def read_result(
             "timeout": roundtrip.timeout_words(settings),
             "copy_text": _copy_text(verdict, session, supplier_name),
             "broker_notices": broker_notices,
+            "beheerder_mail": _beheerder_mail(settings, verdict, entry, session, supplier_name, owner=owner),
         },
         headers={"Cache-Control": "no-store"},
+    )
+
+
+def _beheerder_mail(
+    settings: Settings,
+    verdict: Verdict,
+    entry: Entry | None,
+    session: DiagSession,
+    supplier: str | None,
+    *,
+    owner: bool,
+) -> beheerder_mail.BeheerderMail | None:
+    """The mail "Mail naar mijn eHerkenningsbeheerder" opens, where the verdict says the beheerder must act.
+
+    The organisation from the broker's answer only for the browser that started the test, like the trace.
+    """
+    if entry is None or not beheerder_mail.needs_beheerder(verdict):
+        return None
+    organisation = beheerder_mail.organisation_hint(verdict) if owner else None
+    return beheerder_mail.beheerder_mail(
+        settings, entry, reference=session.reference, supplier_name=supplier, organisation=organisation
     )
 
 
