@@ -41,6 +41,8 @@ def _lifespan(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, broker_transport=broker_transport) as resources:
             app.state.resources = resources
+            # The mounted simulator's host (diagnostics.simulator.host): the same settings, store and policy.
+            app.state.simulator = resources
             # /readyz's write probe, on its own thread (diagnostics.readiness).
             app.state.database_probe = DatabaseProbe(resources.store)
             await retention.purge_safely(resources.store, settings.retention_days)
@@ -57,7 +59,7 @@ def _lifespan(
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
                 app.state.database_probe.close()
-                del app.state.resources, app.state.database_probe
+                del app.state.resources, app.state.simulator, app.state.database_probe
 
     return lifespan
 

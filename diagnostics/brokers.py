@@ -132,7 +132,21 @@ class Trust:
     require_signature: bool
 
 
-def metadata_trust(settings: Settings, broker: BrokerConfig) -> Trust:
+@dataclass(frozen=True)
+class EmbeddedBroker:
+    """The embedded simulator as this module sees it: the certificate its metadata is signed with, and that
+    metadata built in process (for ``load_broker``, which may run while no server is up).
+
+    Whoever wires the process hands it in: the composition root to the registry, the commands to
+    ``load_broker``. So the SAML layer never imports the simulator (ARCHITECTURE.md, "Layers"). Both are
+    called only when the embedded broker is asked for: its keys are made on first use.
+    """
+
+    signing_cert: Callable[[], x509.Certificate]
+    metadata: Callable[[], bytes]
+
+
+def metadata_trust(settings: Settings, broker: BrokerConfig, embedded: EmbeddedBroker | None = None) -> Trust:
     """The trust anchor for ``broker``'s metadata; BrokerError when the configuration gives none in production."""
     if broker.metadata_signing_cert_file is not None:
         try:
@@ -142,10 +156,8 @@ def metadata_trust(settings: Settings, broker: BrokerConfig) -> Trust:
                 "config-error", f"Het certificaat voor de metadata van {broker.name} is niet te lezen: {exc}"
             )
     if broker.embedded:
-        # Our own simulator: its key lives in our key directory, so we read its certificate from disk.
-        from diagnostics.simulator.keys import keys_for
-
-        return Trust((keys_for(settings.simulator.key_dir).broker.cert,), require_signature=True)
+        # Our own simulator: its certificate is read from its key directory (simulator.embedded).
+        return Trust((_embedded(broker, embedded).signing_cert(),), require_signature=True)
     if broker.metadata_file is not None:
         # A file the operator installed is trusted as configuration; a signature on it cannot be checked.
         return Trust((), require_signature=False)
@@ -157,6 +169,14 @@ def metadata_trust(settings: Settings, broker: BrokerConfig) -> Trust:
         )
     log.warning("broker %s: metadata from %s is not pinned (development only)", broker.id, broker.metadata_url)
     return Trust((), require_signature=False)
+
+
+def _embedded(broker: BrokerConfig, embedded: EmbeddedBroker | None) -> EmbeddedBroker:
+    """The embedded simulator handed in; without it nothing about the embedded broker is believed (fails closed)."""
+    if embedded is None:
+        log.error("broker %s is embedded, but no embedded simulator was handed in", broker.id)
+        raise BrokerError("config-error", f"De ingebouwde simulator voor {broker.name} is niet aangesloten.")
+    return embedded
 
 
 def _verify(root: etree._Element, trust: Trust, what: str) -> bool:
@@ -338,8 +358,10 @@ class BrokerRegistry:
         failure_ttl_seconds: float = FAILURE_TTL_SECONDS,
         wait_seconds: float = WAIT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        embedded: EmbeddedBroker | None = None,
     ) -> None:
         self.settings = settings
+        self._embedded = embedded
         self._wait = wait_seconds
 
         def cache(what: str) -> TimedCache[Any]:
@@ -393,7 +415,7 @@ class BrokerRegistry:
         config = self.settings.broker(broker_id)
 
         async def fetch() -> BrokerInfo:
-            trust = metadata_trust(self.settings, config)
+            trust = metadata_trust(self.settings, config, self._embedded)
             source = _source(self.settings, config)
             if config.metadata_file is not None:
                 data = _read_file(config.metadata_file, config.name)
@@ -453,18 +475,19 @@ def _read_file(path: Path, name: str) -> bytes:
     return data
 
 
-def load_broker(settings: Settings, broker_id: str, *, now: datetime | None = None) -> BrokerInfo:
+def load_broker(
+    settings: Settings, broker_id: str, *, embedded: EmbeddedBroker | None = None, now: datetime | None = None
+) -> BrokerInfo:
     """Synchronous, uncached load for the CLI and the metadata watch (never call inside the event loop).
 
-    The embedded simulator's metadata is built in process: this process may be the server itself, or a
-    command run while no server is up.
+    The embedded simulator's metadata is built in process (``embedded``): this process may be the server
+    itself, or a command run while no server is up.
     """
     config = settings.broker(broker_id)
-    trust = metadata_trust(settings, config)
+    trust = metadata_trust(settings, config, embedded)
     if config.embedded:
-        from diagnostics.simulator.metadata import broker_metadata  # the simulator imports the SAML layer
-
-        return parse_metadata(broker_metadata(settings), config, trust, source="simulator", now=now)
+        data = _embedded(config, embedded).metadata()
+        return parse_metadata(data, config, trust, source="simulator", now=now)
     source = _source(settings, config)
     if config.metadata_file is not None:
         data = _read_file(config.metadata_file, config.name)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
@@ -14,36 +13,20 @@ from pydantic import BaseModel, Field
 
 from diagnostics import certs
 from diagnostics.brokers import BrokerError, BrokerRegistry
+
+# Moved to certs (the SAML layer lists them in our metadata); kept here until catalogue_fragment imports it there.
+from diagnostics.certs import sp_certificates as sp_certificates
 from diagnostics.settings import BrokerConfig, Settings
 
 # Below this many days left an operator must start the rollover: brokers and Logius need time.
 WARNING_DAYS = 30
 
-CertRole = Literal["current", "next"]
 # current/next: our SAML certificates; signing: a broker's, from its metadata; tls-client: ours, for one broker's
 # back channel (owner is that broker, as the certificate exists for it).
 Role = Literal["current", "next", "signing", "tls-client"]
 Status = Literal["ok", "warning", "error"]
 # What people read on the operator page; ``status`` stays the machine's severity.
 Validity = Literal["valid", "expiring", "expired", "not-yet-valid", "unreadable"]
-
-
-@dataclass(frozen=True)
-class SpCertificate:
-    role: CertRole
-    cert: x509.Certificate
-    # Only for the next certificate: the date it replaces the current one.
-    activation: date | None = None
-
-
-def sp_certificates(settings: Settings) -> list[SpCertificate]:
-    """The SP's current certificate, then the next one when a rollover is configured."""
-    result = [SpCertificate("current", certs.load_cert(settings.sp.cert_file))]
-    if settings.sp.next_cert_file is not None:
-        result.append(
-            SpCertificate("next", certs.load_cert(settings.sp.next_cert_file), settings.sp.next_cert_activation)
-        )
-    return result
 
 
 # Severity order: the worst of several statuses is the last of these that occurs.

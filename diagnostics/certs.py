@@ -6,13 +6,17 @@ import base64
 import os
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+if TYPE_CHECKING:
+    from diagnostics.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,25 @@ class KeyPair:
     @property
     def cert(self) -> x509.Certificate:
         return x509.load_pem_x509_certificate(self.cert_pem)
+
+
+CertRole = Literal["current", "next"]
+
+
+@dataclass(frozen=True)
+class SpCertificate:
+    role: CertRole
+    cert: x509.Certificate
+    # Only for the next certificate: the date it replaces the current one.
+    activation: date | None = None
+
+
+def sp_certificates(settings: Settings) -> list[SpCertificate]:
+    """The SP's current certificate, then the next one when a rollover is configured."""
+    result = [SpCertificate("current", load_cert(settings.sp.cert_file))]
+    if settings.sp.next_cert_file is not None:
+        result.append(SpCertificate("next", load_cert(settings.sp.next_cert_file), settings.sp.next_cert_activation))
+    return result
 
 
 def generate(

@@ -117,11 +117,12 @@ def _metadata_trust(path: Path) -> list[Trusted]:
 
 def _configured_trust(settings: Settings) -> list[Trusted]:
     from diagnostics.brokers import BrokerError, load_broker
+    from diagnostics.simulator.embedded import embedded_broker
 
     found: list[Trusted] = []
     for broker in settings.brokers:
         try:
-            info = load_broker(settings, broker.id)
+            info = load_broker(settings, broker.id, embedded=embedded_broker(settings))
         except BrokerError:
             continue  # this broker cannot vouch for anything; the signature check says so if it matters
         found.append(Trusted(info.entity_id, info.signing_certs, info.source))

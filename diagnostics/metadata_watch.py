@@ -24,6 +24,7 @@ from diagnostics import brokers, certs
 from diagnostics.cert_status import WARNING_DAYS
 from diagnostics.models import MetadataSnapshot
 from diagnostics.settings import Settings
+from diagnostics.simulator.embedded import embedded_broker
 from diagnostics.store import Store
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ def warnings_for(snapshot: Snapshot, now: datetime) -> list[str]:
 def fetch_metadata(settings: Settings, broker_id: str, now: datetime) -> tuple[bytes, brokers.BrokerInfo]:
     """The raw document (for its hash) and what it says, verified exactly as the round trip verifies it."""
     config = settings.broker(broker_id)
-    trust = brokers.metadata_trust(settings, config)
+    trust = brokers.metadata_trust(settings, config, embedded_broker(settings))
     if config.metadata_file is not None:
         source = str(config.metadata_file)
         try:

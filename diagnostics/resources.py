@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
 import httpx
@@ -21,9 +21,10 @@ from starlette.types import Scope
 from diagnostics import crypto
 from diagnostics.brokers import BrokerRegistry
 from diagnostics.certs import KeyFiles
-from diagnostics.csp import BrokerSsoOrigins
+from diagnostics.csp import BrokerSsoOrigins, content_security_policy
 from diagnostics.outage import OutageWatch
 from diagnostics.settings import Settings
+from diagnostics.simulator.embedded import embedded_broker
 from diagnostics.store import Store
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,11 @@ class Resources:
     # Which brokers seem to be down now (diagnostics.outage), counted at most every 20 s per process.
     outage: OutageWatch
 
+    def form_policy(self, form_action_urls: Iterable[str]) -> str:
+        """The CSP for a page whose form ends at ``form_action_urls``: the simulator's part of its host
+        interface (``diagnostics.simulator.host``), so the simulator does not import the CSP code."""
+        return content_security_policy(self.settings, form_action_urls=form_action_urls)
+
 
 @contextlib.asynccontextmanager
 async def open_resources(
@@ -65,7 +71,9 @@ async def open_resources(
         await to_thread.run_sync(_prepare, sp_keys)
     except Exception as exc:  # unreadable or mismatched files: check-config names them, signing pages fail on them
         log.error("SP key pair not readable at start: %s", type(exc).__name__)
-    registry = BrokerRegistry(settings, transport=broker_transport)
+    # The embedded simulator's certificate and metadata are handed to the registry here: the registry (SAML
+    # layer) does not import the simulator, and the simulator does not import this module.
+    registry = BrokerRegistry(settings, transport=broker_transport, embedded=embedded_broker(settings))
     try:
         yield Resources(
             settings=settings,

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from diagnostics.settings import BrokerConfig, Settings
+from diagnostics.settings import SIMULATOR_OIN, BrokerConfig, Settings
 
 EXAMPLE_LABEL = "voorbeeldwaarde"
 
@@ -141,9 +141,7 @@ class ServiceInfo(BaseModel):
 
 def _broker_oin(broker: BrokerConfig) -> str | None:
     if broker.oin is None and broker.embedded:
-        from diagnostics.simulator.entities import SIM_OIN
-
-        return SIM_OIN
+        return SIMULATOR_OIN
     return broker.oin
 
 

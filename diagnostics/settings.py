@@ -214,6 +214,12 @@ class SpConfig(_Section):
         return self
 
 
+# The embedded simulator's OIN (fake, in the test range): the HerkenningsmakelaarId of an embedded broker without
+# an ``oin`` of its own, and the serial number in the simulator's certificates. It lives in the configuration
+# so that neither the service (service_info) nor the simulator has to import the other.
+SIMULATOR_OIN = "00000009999999999001"
+
+
 class BrokerConfig(_Section):
     """A herkenningsmakelaar: the only party our SP talks SAML to."""
 

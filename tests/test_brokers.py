@@ -28,6 +28,7 @@ from diagnostics.brokers import (
     parse_metadata,
 )
 from diagnostics.settings import BrokerConfig, Settings, load_settings
+from diagnostics.simulator.embedded import embedded_broker
 from diagnostics.timed_cache import TimedCache
 from tests.simulator.test_ars import split_by_comment
 
@@ -422,7 +423,22 @@ async def test_suppliers_share_one_deadline_with_the_metadata(
 
 def test_load_broker_builds_the_embedded_simulator_metadata_in_process(settings: Settings) -> None:
     # No server runs here: the embedded broker's metadata must not be fetched over HTTP.
-    info = load_broker(settings, "simulator")
+    info = load_broker(settings, "simulator", embedded=embedded_broker(settings))
     assert info.source == "simulator"
     assert info.entity_id.startswith("urn:etoegang:HM:")
     assert info.signing_certs
+
+
+@pytest.mark.anyio
+async def test_the_embedded_broker_is_not_believed_without_the_simulator_handed_in(settings: Settings) -> None:
+    # The SAML layer does not import the simulator: whoever wires the process hands it in, or nothing is trusted.
+    with pytest.raises(BrokerError) as refused:
+        load_broker(settings, "simulator")
+    assert refused.value.diagnosis == "config-error"
+    registry = BrokerRegistry(settings, transport=httpx.MockTransport(lambda request: httpx.Response(500)))
+    try:
+        with pytest.raises(BrokerError) as refused:
+            await registry.broker("simulator")
+        assert refused.value.diagnosis == "config-error"
+    finally:
+        await registry.aclose()

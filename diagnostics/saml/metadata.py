@@ -17,7 +17,7 @@ from saml2 import BINDING_HTTP_ARTIFACT, SAMLError, md, samlp
 from saml2 import xmldsig as ds
 
 from diagnostics import certs, crypto
-from diagnostics.cert_status import sp_certificates
+from diagnostics.certs import sp_certificates
 from diagnostics.service_info import service_info
 from diagnostics.settings import Settings
 

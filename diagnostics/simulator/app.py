@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 
+from anyio import to_thread
 from fastapi import FastAPI
 
-from diagnostics.resources import open_resources
+from diagnostics.csp import content_security_policy
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.router import router
+from diagnostics.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StandaloneHost:
+    """The simulator's host (``diagnostics.simulator.host``) when it runs alone: settings and a store only.
+
+    Not the service's composition root: that one builds brokers, keys and the outage watch, none of which a
+    broker's site needs, and it imports the simulator (to hand the embedded broker to the registry).
+    """
+
+    settings: Settings
+    # The pending artifacts and used logins.
+    store: Store
+
+    def form_policy(self, form_action_urls: Iterable[str]) -> str:
+        return content_security_policy(self.settings, form_action_urls=form_action_urls)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -18,11 +40,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The same composition root as the full service: the store keeps the pending artifacts.
-        async with open_resources(settings) as resources:
-            app.state.resources = resources
+        store = Store(settings.database_url, migrate=False)
+        try:
+            # As the service does: a database that is down does not stop the start; the schema follows later.
+            await to_thread.run_sync(store.migrate)
+        except Exception as exc:  # any driver error
+            log.error("database not available at start (%s); the schema follows when it answers", type(exc).__name__)
+        app.state.simulator = StandaloneHost(settings, store)
+        try:
             yield
-            del app.state.resources
+        finally:
+            del app.state.simulator
+            await to_thread.run_sync(store.close)
 
     app = FastAPI(title="Simulator eHerkenning (geen echte eHerkenning)", lifespan=lifespan)
     app.state.settings = settings

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-SIM_OIN = "00000009999999999001"
+from diagnostics.settings import SIMULATOR_OIN
+
+SIM_OIN = SIMULATOR_OIN
 BROKER_ENTITY_ID = f"urn:etoegang:HM:{SIM_OIN}:entities:9999"
 BROKER_NAME = "Simulator eHerkenning (geen echte makelaar)"
 MR_ENTITY_ID = f"urn:etoegang:MR:{SIM_OIN}:entities:9998"

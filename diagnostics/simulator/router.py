@@ -18,12 +18,10 @@ from fastapi.templating import Jinja2Templates
 from lxml import etree
 from starlette.concurrency import run_in_threadpool
 
-from diagnostics.csp import content_security_policy
-from diagnostics.deps import SettingsDep, StoreDep
-from diagnostics.resources import resources_in
 from diagnostics.settings import Settings
 from diagnostics.simulator import ars, entities
 from diagnostics.simulator.artifacts import Pending, store_pending
+from diagnostics.simulator.host import SettingsDep, StoreDep, host_in
 from diagnostics.simulator.metadata import MEDIA_TYPE, ad_list, broker_metadata
 from diagnostics.simulator.requests import IncomingRequest, RequestRefused, from_post, from_redirect, trusted_issuer
 from diagnostics.simulator.responses import Login, build_response
@@ -79,7 +77,7 @@ def _page(
     if acs_url is not None:
         # This page's form ends at the dienst's ACS (posted there, or redirected there after our login form).
         # Browsers allow that only when form-action names the ACS's origin, and another dienst has its own.
-        response.headers["Content-Security-Policy"] = content_security_policy(settings, form_action_urls=[acs_url])
+        response.headers["Content-Security-Policy"] = host_in(request.scope).form_policy([acs_url])
     return response
 
 
@@ -100,7 +98,7 @@ class _RefusalRoute(APIRoute):
             try:
                 return await handler(request)
             except RequestRefused as exc:
-                return _error(request, resources_in(request.scope).settings, exc.error_id, exc.message)
+                return _error(request, host_in(request.scope).settings, exc.error_id, exc.message)
 
         return handle
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from diagnostics import checks
 from diagnostics.brokers import load_broker
 from diagnostics.settings import Settings
+from diagnostics.simulator.embedded import embedded_broker
 from diagnostics.verdict import Verdict
 
 
@@ -14,4 +15,7 @@ def checked(settings: Settings, message: bytes | str) -> Verdict:
     Synchronous on purpose: browser tests run while Playwright keeps an event loop busy in this thread.
     """
     raw = message.encode() if isinstance(message, str) else message
-    return checks.run(raw, checks.context_from_settings(settings, load_broker(settings, "simulator")))
+    return checks.run(
+        raw,
+        checks.context_from_settings(settings, load_broker(settings, "simulator", embedded=embedded_broker(settings))),
+    )
