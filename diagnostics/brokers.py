@@ -29,20 +29,14 @@ from cryptography import x509
 from lxml import etree
 
 from diagnostics import broker_tls, certs, crypto, xmlsafe
+from diagnostics.problems import Problem
 from diagnostics.saml import artifact
+from diagnostics.saml_names import BINDING_POST, BINDING_REDIRECT, BINDING_SOAP, DS, MD, SAMLP, XML_LANG
 from diagnostics.settings import BrokerConfig, Settings
 from diagnostics.timed_cache import TimedCache
 from diagnostics.xmltree import text_of
 
 log = logging.getLogger(__name__)
-
-MD = "urn:oasis:names:tc:SAML:2.0:metadata"
-DS = "http://www.w3.org/2000/09/xmldsig#"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-SAML2_PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
-BINDING_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
-BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
-BINDING_SOAP = "urn:oasis:names:tc:SAML:2.0:bindings:SOAP"
 
 DEFAULT_TTL_SECONDS = 300.0
 FETCH_TIMEOUT_SECONDS = 10.0
@@ -54,13 +48,8 @@ FAILURE_TTL_SECONDS = 30.0
 MAX_DOCUMENT_BYTES = 2_000_000
 
 
-class BrokerError(Exception):
+class BrokerError(Problem):
     """Broker metadata or an AD list could not be fetched or trusted; ``diagnosis`` is a catalogue id."""
-
-    def __init__(self, diagnosis: str, message: str) -> None:
-        super().__init__(message)
-        self.diagnosis = diagnosis
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -187,7 +176,7 @@ def _verify(root: etree._Element, trust: Trust, what: str) -> bool:
         except crypto.SignatureError as exc:
             # Unsigned metadata is the broker's document, not the login answer the catalogue's "unsigned" explains.
             raise BrokerError(
-                "metadata-unsigned" if exc.diagnosis == "unsigned" else exc.diagnosis, f"{what}: {exc.detail}"
+                "metadata-unsigned" if exc.diagnosis == "unsigned" else exc.diagnosis, f"{what}: {exc.message}"
             )
         return True
     if trust.require_signature:
@@ -257,7 +246,7 @@ def parse_metadata(
             (
                 d
                 for d in entity.findall(f"{{{MD}}}IDPSSODescriptor")
-                if SAML2_PROTOCOL in (d.get("protocolSupportEnumeration") or "").split()
+                if SAMLP in (d.get("protocolSupportEnumeration") or "").split()
             ),
             None,
         )

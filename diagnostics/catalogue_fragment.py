@@ -12,18 +12,14 @@ from lxml import etree
 
 from diagnostics import certs
 from diagnostics.cert_status import sp_certificates
+from diagnostics.saml_names import DS, ESC, KVK_NUMBER, MD, SAML, XML_LANG
 from diagnostics.service_info import ServiceInfo, service_info
 from diagnostics.settings import Settings
 
-ESC = "urn:etoegang:1.13:service-catalog"
-SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
-MD = "urn:oasis:names:tc:SAML:2.0:metadata"
-DS = "http://www.w3.org/2000/09/xmldsig#"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 NSMAP = {"esc": ESC, "saml": SAML, "md": MD, "ds": DS}
 
 # Who the user represents: an organisation identified by its KvK number (set 1, the only set).
-ENTITY_CONCERNED_TYPES: tuple[tuple[int, tuple[str, ...]], ...] = ((1, ("urn:etoegang:1.9:EntityConcernedID:KvKnr",)),)
+ENTITY_CONCERNED_TYPES: tuple[tuple[int, tuple[str, ...]], ...] = ((1, (KVK_NUMBER,)),)
 
 
 class CatalogueError(ValueError):

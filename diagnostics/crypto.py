@@ -33,15 +33,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from lxml import etree
 
 from diagnostics import xmlsafe
+from diagnostics.problems import Problem
+from diagnostics.saml_names import DS, SAML, XENC, XENC11
 from diagnostics.xmltree import child, children, text_of
 
 # The binding's bundled stubs lack most Transform constants; treat the module as untyped.
 xmlsec: Any = _xmlsec
-
-DS = "http://www.w3.org/2000/09/xmldsig#"
-XENC = "http://www.w3.org/2001/04/xmlenc#"
-XENC11 = "http://www.w3.org/2009/xmlenc11#"
-SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
@@ -132,13 +129,8 @@ _SIGN_ALGORITHMS = {
 }
 
 
-class CryptoError(Exception):
-    """A signature or encryption problem with a stable diagnosis id and a Dutch detail."""
-
-    def __init__(self, diagnosis: str, detail: str) -> None:
-        super().__init__(detail)
-        self.diagnosis = diagnosis
-        self.detail = detail
+class CryptoError(Problem):
+    """A signature or encryption problem with a stable diagnosis id and a Dutch message."""
 
 
 class SignatureError(CryptoError):
@@ -148,8 +140,8 @@ class SignatureError(CryptoError):
 class DecryptionError(CryptoError):
     """An EncryptedID could not be decrypted with our keys and allowed algorithms."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__("decryption-failed", detail)
+    def __init__(self, message: str) -> None:
+        super().__init__("decryption-failed", message)
 
 
 @dataclass(frozen=True)

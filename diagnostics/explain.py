@@ -7,7 +7,6 @@ one value, so a file can also be checked without any configuration at all.
 
 from __future__ import annotations
 
-import re
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -20,8 +19,10 @@ from pydantic import ValidationError
 
 from diagnostics import checks, metrics, user_answer, xmlsafe
 from diagnostics.catalogue import WHO_LABELS, load_catalogue
+from diagnostics.loa import Loa
 from diagnostics.saml import inputs
-from diagnostics.settings import LOA_ORDER, Settings, load_settings
+from diagnostics.saml_names import SAML
+from diagnostics.settings import Settings, load_settings
 from diagnostics.settings_errors import config_errors
 from diagnostics.verdict import CheckResult, Verdict
 from diagnostics.xmltree import text_of
@@ -62,14 +63,11 @@ class Trusted:
     source: str
 
 
-def parse_loa(value: str) -> str:
-    """``loa3``, ``EH2+``, ``2+``, ``3`` or the full URN → the URN; UsageError otherwise."""
-    compact = value.strip().lower().removeprefix("urn:etoegang:core:assurance-class:")
-    compact = re.sub(r"^(eh|niveau\s*)", "", compact).removeprefix("loa")
-    compact = compact.replace("+", "plus")
-    for urn in LOA_ORDER:
-        if urn.rsplit(":", 1)[-1].removeprefix("loa") == compact:
-            return urn
+def parse_loa(value: str) -> Loa:
+    """``loa3``, ``EH2+``, ``2+``, ``3`` or the full URN → the level; UsageError otherwise."""
+    level = Loa.parse(value)
+    if level is not None:
+        return level
     raise UsageError(f"Onbekend niveau {value!r}. Gebruik bijvoorbeeld loa2plus, loa3 of EH2+.")
 
 
@@ -134,7 +132,7 @@ def _issuer_of(message: bytes, max_bytes: int) -> str | None:
         root = xmlsafe.parse(message, max_bytes=max_bytes)
     except xmlsafe.UnsafeXmlError:
         return None
-    for node in root.iter("{urn:oasis:names:tc:SAML:2.0:assertion}Issuer"):
+    for node in root.iter(f"{{{SAML}}}Issuer"):
         return text_of(node)
     return None
 
@@ -169,7 +167,7 @@ def build_context(options: Options, message: bytes) -> checks.CheckContext:
     return checks.CheckContext(
         sp_entity_id=str(values["--sp-entity-id"]),
         acs_url=str(values["--acs-url"]),
-        required_loa=required or (settings.service.required_loa if settings else LOA_ORDER[2]),
+        required_loa=required or (settings.service.required_loa if settings else Loa.EH2PLUS),
         service_id=str(values["--service-id"]),
         trusted_certs=broker.certs if broker else (),
         broker_entity_id=broker.entity_id if broker else None,
@@ -197,7 +195,7 @@ def explain_bytes(data: bytes, options: Options) -> tuple[Verdict, str]:
     try:
         extracted = inputs.extract(data)
     except inputs.InputError as exc:
-        failed = CheckResult(id="input", status="fail", detail=exc.detail, diagnosis=exc.diagnosis)
+        failed = CheckResult(id="input", status="fail", detail=exc.message, diagnosis=exc.diagnosis)
         skipped = [
             CheckResult(id=check_id, status="skip", detail="Overgeslagen: er is geen SAML-bericht gevonden.")
             for check_id in list(checks.CHECK_TITLES)[1:]

@@ -1,8 +1,9 @@
 """The "Test de inlog" round trip: start a diagnostics session, receive the artifact, check, explain.
 
 Flow 3 of ARCHITECTURE.md, without the web layer: the routes in ``diagnostics.routes.roundtrip`` only
-translate HTTP to these calls. Blocking work (the store, the checks) runs in a worker thread so the
-event loop stays free: the embedded simulator answers the SOAP call from this same process.
+translate HTTP to these calls, and ``diagnostics.roundtrip_view`` words the result for people. Blocking
+work (the store, the checks) runs in a worker thread so the event loop stays free: the embedded simulator
+answers the SOAP call from this same process.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Protocol
 from urllib.parse import urlencode
 
 from anyio import to_thread
@@ -20,6 +21,7 @@ from anyio import to_thread
 from diagnostics import checks, metrics, reference, user_answer
 from diagnostics.brokers import BrokerError, BrokerInfo, BrokerRegistry
 from diagnostics.catalogue import load_catalogue
+from diagnostics.certs import KeyFiles
 from diagnostics.localtime import duration_words
 from diagnostics.resources import Resources
 from diagnostics.saml import artifact, authn

@@ -25,29 +25,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from diagnostics.loa import Loa
+
 DEFAULT_CONFIG = Path("config/inloghulp.toml")
 
-LOA_ORDER: tuple[str, ...] = (
-    "urn:etoegang:core:assurance-class:loa1",
-    "urn:etoegang:core:assurance-class:loa2",
-    "urn:etoegang:core:assurance-class:loa2plus",
-    "urn:etoegang:core:assurance-class:loa3",
-    "urn:etoegang:core:assurance-class:loa4",
-)
-LoaUrn = Literal[
-    "urn:etoegang:core:assurance-class:loa1",
-    "urn:etoegang:core:assurance-class:loa2",
-    "urn:etoegang:core:assurance-class:loa2plus",
-    "urn:etoegang:core:assurance-class:loa3",
-    "urn:etoegang:core:assurance-class:loa4",
-]
-LOA_LABELS: dict[str, str] = {
-    "urn:etoegang:core:assurance-class:loa1": "eHerkenning niveau 1",
-    "urn:etoegang:core:assurance-class:loa2": "eHerkenning niveau 2",
-    "urn:etoegang:core:assurance-class:loa2plus": "eHerkenning niveau 2+",
-    "urn:etoegang:core:assurance-class:loa3": "eHerkenning niveau 3",
-    "urn:etoegang:core:assurance-class:loa4": "eHerkenning niveau 4",
-}
 SoapContentType = Literal["text/xml", "application/soap+xml"]
 
 OIN_RE = re.compile(r"^\d{20}$")
@@ -95,7 +76,7 @@ class ServiceConfig(_Section):
     description: Annotated[str, Field(min_length=1, max_length=1024)]
     uuid: str
     service_id: str
-    required_loa: LoaUrn = "urn:etoegang:core:assurance-class:loa2plus"
+    required_loa: Loa = Loa.EH2PLUS
     attribute_consuming_service_index: Annotated[int, Field(ge=0, le=9999)]
     # True for the shipped configuration: every surface then labels the values "voorbeeldwaarde".
     example_values: bool = False
@@ -117,8 +98,8 @@ class ServiceConfig(_Section):
 
     @field_validator("required_loa")
     @classmethod
-    def _loa_in_use(cls, value: str) -> str:
-        if value == "urn:etoegang:core:assurance-class:loa1":
+    def _loa_in_use(cls, value: Loa) -> Loa:
+        if value is Loa.EH1:
             raise ValueError("niveau 1 (EH1) bestaat sinds 1 juli 2021 niet meer / EH1 was discontinued in 2021")
         return value
 
@@ -175,7 +156,7 @@ class ServiceConfig(_Section):
 
     @property
     def required_loa_label(self) -> str:
-        return LOA_LABELS[self.required_loa]
+        return self.required_loa.label
 
 
 class SpConfig(_Section):
@@ -445,11 +426,6 @@ class Settings(BaseSettings):
 def config_path() -> Path:
     """The configuration file: ``$INLOGHULP_CONFIG`` or ``config/inloghulp.toml``."""
     return Path(os.environ.get("INLOGHULP_CONFIG") or DEFAULT_CONFIG)
-
-
-def loa_rank(urn: str) -> int:
-    """Position of a level in eHerkenning's order; -1 for anything unknown (never good enough)."""
-    return LOA_ORDER.index(urn) if urn in LOA_ORDER else -1
 
 
 def load_settings(path: Path | None = None) -> Settings:

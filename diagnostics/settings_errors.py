@@ -22,6 +22,7 @@ _PYDANTIC_MESSAGES: dict[str, str] = {
     "string_too_short": "te kort: minimaal {min_length} teken(s) / at least {min_length} character(s)",
     "too_short": "te weinig: minimaal {min_length} / at least {min_length} item(s)",
     "literal_error": "kies uit / must be one of: {expected}",
+    "enum": "kies uit / must be one of: {expected}",  # a level: loa.Loa
     "less_than_equal": "maximaal {le} / at most {le}",
     "greater_than_equal": "minimaal {ge} / at least {ge}",
     "int_parsing": "geen geheel getal / not an integer",

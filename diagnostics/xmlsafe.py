@@ -17,6 +17,8 @@ from typing import Any
 
 from lxml import etree
 
+from diagnostics.problems import Problem
+
 DEFAULT_MAX_BYTES = 512_000
 MAX_DEPTH = 100
 _XINCLUDE = etree.XPath(
@@ -26,13 +28,8 @@ _DOCTYPE = re.compile(rb"<!\s*DOCTYPE|<!\s*ENTITY", re.IGNORECASE)
 _WHITESPACE = re.compile(rb"\s+")
 
 
-class UnsafeXmlError(Exception):
+class UnsafeXmlError(Problem):
     """Input that is refused before any check runs: ``malformed`` or ``too-large``."""
-
-    def __init__(self, diagnosis: str, detail: str) -> None:
-        super().__init__(detail)
-        self.diagnosis = diagnosis
-        self.detail = detail
 
 
 _THREAD = threading.local()

@@ -8,8 +8,9 @@ from lxml import etree
 from typer.testing import CliRunner
 
 from diagnostics import certs
-from diagnostics.catalogue_fragment import ESC, CatalogueError, catalogue_fragment
+from diagnostics.catalogue_fragment import CatalogueError, catalogue_fragment
 from diagnostics.cli import app
+from diagnostics.saml_names import ESC
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.entities import SIM_OIN
 

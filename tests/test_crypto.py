@@ -17,10 +17,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from lxml import etree
 
 from diagnostics import certs, crypto
+from diagnostics.saml_names import DS, SAML, XENC
 
-SAML = crypto.SAML
-DS = crypto.DS
-XENC = crypto.XENC
 ASSERTION = (
     b'<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a1" Version="2.0" '
     b'IssueInstant="2026-01-01T00:00:00Z"><saml:Issuer>urn:etoegang:HM:00000003520354760000:entities:9632'
@@ -56,7 +54,7 @@ def signed(pair: certs.KeyPair, xml: bytes = ASSERTION, algorithm: str = "rsa-sh
 def diagnosis_of(element: etree._Element, trusted: list[certs.KeyPair]) -> str:
     with pytest.raises(crypto.SignatureError) as info:
         crypto.verify(element, [pair.cert for pair in trusted])
-    assert info.value.detail
+    assert info.value.message
     return info.value.diagnosis
 
 
@@ -296,7 +294,7 @@ def decryption_error(encrypted: etree._Element, keys: list[bytes]) -> str:
     with pytest.raises(crypto.DecryptionError) as info:
         crypto.decrypt_id(encrypted, keys)
     assert info.value.diagnosis == "decryption-failed"
-    return info.value.detail
+    return info.value.message
 
 
 def test_wrong_key_fails(sp: certs.KeyPair, intruder: certs.KeyPair) -> None:

@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from diagnostics.beheerder_card import SNIPPET, render_card, snippets
-from diagnostics.catalogue_fragment import ESC, catalogue_fragment
+from diagnostics.catalogue_fragment import catalogue_fragment
+from diagnostics.saml_names import ESC
 from diagnostics.service_info import service_info
 from diagnostics.settings import Settings, load_settings
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from diagnostics.settings import loa_rank, load_settings
+from diagnostics.loa import loa_rank
+from diagnostics.settings import load_settings
 
 
 def test_shipped_example_config_loads() -> None:

@@ -14,7 +14,7 @@ from diagnostics import xmlsafe
 def refused(data: bytes, **kwargs: int) -> str:
     with pytest.raises(xmlsafe.UnsafeXmlError) as info:
         xmlsafe.parse(data, **kwargs)
-    assert info.value.detail
+    assert info.value.message
     return info.value.diagnosis
 
 

@@ -14,20 +14,8 @@ from datetime import UTC, datetime
 
 from diagnostics.checks import conditions, content, message, trust
 from diagnostics.checks.context import CheckContext, RememberAssertion, context_from_settings
-from diagnostics.checks.state import (
-    ACTING_SUBJECT,
-    DS,
-    LEGAL_SUBJECT,
-    SAML,
-    SAMLP,
-    SERVICE_ID,
-    SERVICE_UUID,
-    STATUS,
-    Run,
-    Stop,
-    make_result,
-    parse_instant,
-)
+from diagnostics.checks.state import Run, Stop, make_result, parse_instant
+from diagnostics.saml_names import ACTING_SUBJECT, DS, LEGAL_SUBJECT, SAML, SAMLP, SERVICE_ID, SERVICE_UUID, STATUS
 from diagnostics.verdict import CheckResult, Diagnosis, Verdict
 
 __all__ = [

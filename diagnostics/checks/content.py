@@ -8,19 +8,9 @@ from datetime import timedelta
 from lxml import etree
 
 from diagnostics import crypto, privacy
-from diagnostics.checks.state import (
-    ACTING_SUBJECT,
-    CLASS_REF_PATH,
-    LEGAL_SUBJECT,
-    NO_ASSERTION,
-    SAML_TAG,
-    SERVICE_ID,
-    SERVICE_UUID,
-    Run,
-    make_result,
-    parse_instant,
-)
-from diagnostics.settings import LOA_LABELS, loa_rank
+from diagnostics.checks.state import CLASS_REF_PATH, NO_ASSERTION, SAML_TAG, Run, make_result, parse_instant
+from diagnostics.loa import Loa, loa_rank
+from diagnostics.saml_names import ACTING_SUBJECT, LEGAL_SUBJECT, SERVICE_ID, SERVICE_UUID
 from diagnostics.verdict import CheckResult
 from diagnostics.xmltree import child, text_of
 
@@ -35,8 +25,8 @@ def check_loa(run: Run) -> CheckResult:
     received = text_of(child(assertion, *CLASS_REF_PATH))
     required = run.context.required_loa
     data = {"required": required, "received": received}
-    received_label = LOA_LABELS.get(received, received or "geen niveau")
-    required_label = LOA_LABELS.get(required, required)
+    received_label = _label(received) or received or "geen niveau"
+    required_label = _label(required) or required
     if loa_rank(received) < 0 or loa_rank(received) < loa_rank(required):
         return make_result(
             "loa",
@@ -46,6 +36,11 @@ def check_loa(run: Run) -> CheckResult:
             data,
         )
     return make_result("loa", "pass", f"Ingelogd met {received_label} (nodig: {required_label}).", data=data)
+
+
+def _label(uri: str) -> str | None:
+    level = Loa.of(uri)
+    return level.label if level is not None else None
 
 
 def check_service(run: Run) -> CheckResult:
@@ -89,7 +84,7 @@ def check_identifiers(run: Run) -> CheckResult:
             try:
                 kind, identifier, cipher = _identifier(run, value)
             except crypto.DecryptionError as exc:
-                return make_result("identifiers", "fail", f"{label}: {exc.detail}", exc.diagnosis, data)
+                return make_result("identifiers", "fail", f"{label}: {exc.message}", exc.diagnosis, data)
             masked = privacy.mask_identifier(kind, identifier)
             key = f"{label.lower()}_{position}" if len(values) > 1 else label.lower()
             data[key] = f"{kind}: {masked}"

@@ -6,13 +6,11 @@ from lxml import etree
 
 from diagnostics import crypto, xmlsafe
 from diagnostics.checks.state import (
-    BEARER,
     CLASS_REF_PATH,
     NO_MESSAGE,
     NO_RESPONSE,
     SAML_TAG,
     SAMLP_TAG,
-    STATUS,
     Run,
     Stop,
     make_result,
@@ -20,10 +18,11 @@ from diagnostics.checks.state import (
     short_status,
 )
 from diagnostics.checks.status_message import authn_failed_cause
+from diagnostics.saml_names import BEARER, SOAP12_ENV, SOAP_ENV, STATUS
 from diagnostics.verdict import CheckResult
 from diagnostics.xmltree import child, children, text_of
 
-SOAP_NAMESPACES = ("http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.org/2003/05/soap-envelope")
+SOAP_NAMESPACES = (SOAP_ENV, SOAP12_ENV)
 
 
 def check_input(run: Run) -> CheckResult:
@@ -31,7 +30,7 @@ def check_input(run: Run) -> CheckResult:
     try:
         root = xmlsafe.parse(run.message, max_bytes=run.context.max_bytes)
     except xmlsafe.UnsafeXmlError as exc:
-        return make_result("input", "fail", exc.detail, exc.diagnosis)
+        return make_result("input", "fail", exc.message, exc.diagnosis)
     namespace = etree.QName(root).namespace
     if namespace in SOAP_NAMESPACES:
         body = child(root, f"{{{namespace}}}Body")
@@ -125,7 +124,7 @@ def _assertion_structure(run: Run, response: etree._Element, problems: list[str]
         try:
             decrypted = crypto.decrypt_id(encrypted[0], run.context.sp_key_pems)
         except crypto.DecryptionError as exc:
-            raise Stop(make_result("structure", "fail", f"De versleutelde assertion: {exc.detail}", exc.diagnosis))
+            raise Stop(make_result("structure", "fail", f"De versleutelde assertion: {exc.message}", exc.diagnosis))
         if decrypted.tag != SAML_TAG["Assertion"]:
             problems.append("De EncryptedAssertion bevat geen Assertion.")
             return

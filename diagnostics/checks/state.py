@@ -10,20 +10,11 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from diagnostics import crypto
 from diagnostics.checks.context import CheckContext
+from diagnostics.saml_names import SAML, SAMLP, STATUS
 from diagnostics.verdict import CheckResult, CheckStatus
 from diagnostics.xmltree import Tags
 
-SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
-SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
-DS = crypto.DS
-STATUS = "urn:oasis:names:tc:SAML:2.0:status:"
-BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
-SERVICE_ID = "urn:etoegang:core:ServiceID"
-SERVICE_UUID = "urn:etoegang:core:ServiceUUID"
-LEGAL_SUBJECT = "urn:etoegang:core:LegalSubjectID"
-ACTING_SUBJECT = "urn:etoegang:core:ActingSubjectID"
 SAML_TAG = Tags(SAML)
 SAMLP_TAG = Tags(SAMLP)
 CLASS_REF_PATH = (SAML_TAG["AuthnStatement"], SAML_TAG["AuthnContext"], SAML_TAG["AuthnContextClassRef"])

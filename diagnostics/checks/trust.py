@@ -68,7 +68,7 @@ def check_signature(run: Run) -> CheckResult:
         try:
             info = crypto.verify(element, run.context.trusted_certs, ids=_ids_for(run, element))
         except crypto.SignatureError as exc:
-            return make_result("signature", "fail", f"{name}: {exc.detail}", exc.diagnosis, data)
+            return make_result("signature", "fail", f"{name}: {exc.message}", exc.diagnosis, data)
         verified.append(_describe(info, data, name.lower()))
     assertion = run.state.assertion
     if assertion is None:
@@ -78,7 +78,7 @@ def check_signature(run: Run) -> CheckResult:
     try:
         info = crypto.verify(assertion, run.context.trusted_certs, ids=_ids_for(run, assertion))
     except crypto.SignatureError as exc:
-        return make_result("signature", "fail", f"Assertion: {exc.detail}", exc.diagnosis, data)
+        return make_result("signature", "fail", f"Assertion: {exc.message}", exc.diagnosis, data)
     verified.append(_describe(info, data, "assertion"))
     run.state.signature_verified = True
     return make_result("signature", "pass", "Ondertekend door de makelaar: " + "; ".join(verified) + ".", data=data)

@@ -17,22 +17,19 @@ from lxml import etree
 
 from diagnostics import broker_tls, crypto, xmlsafe
 from diagnostics.certs import SigningKey
-from diagnostics.saml.authn import NSMAP, SAML, SAMLP, instant, new_id
+from diagnostics.problems import Problem
+from diagnostics.saml.authn import NSMAP, instant, new_id
+from diagnostics.saml_names import SAML, SAMLP, SOAP_ENV
 from diagnostics.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 ARTIFACT_TYPE_CODE = 4
 ARTIFACT_LENGTH = 44
 
 
-class ArtifactError(Exception):
+class ArtifactError(Problem):
     """An artifact could not be read or resolved; ``diagnosis`` is a stable catalogue id."""
-
-    def __init__(self, diagnosis: str, message: str) -> None:
-        super().__init__(message)
-        self.diagnosis = diagnosis
 
 
 def source_id(entity_id: str) -> bytes:

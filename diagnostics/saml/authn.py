@@ -24,12 +24,10 @@ from lxml import etree
 
 from diagnostics import crypto
 from diagnostics.certs import SigningKey
+from diagnostics.problems import Problem
+from diagnostics.saml_names import BINDING_ARTIFACT, SAML, SAMLP
 from diagnostics.settings import Settings
 
-SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
-SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
-ARTIFACT_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact"
-RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 NSMAP = {"samlp": SAMLP, "saml": SAML}
 
 Binding = Literal["redirect", "post"]
@@ -46,12 +44,8 @@ class AuthnRequestOut:
     form: dict[str, str] = field(default_factory=dict)
 
 
-class RedirectSignatureError(ValueError):
+class RedirectSignatureError(Problem, ValueError):  # still a ValueError, as it always was
     """The query-string signature of an HTTP-Redirect message is missing, weak or wrong."""
-
-    def __init__(self, diagnosis: str, message: str) -> None:
-        super().__init__(message)
-        self.diagnosis = diagnosis
 
 
 def new_id() -> str:
@@ -76,7 +70,7 @@ def authn_request_xml(
         Destination=destination,
         ForceAuthn="true",
         AssertionConsumerServiceURL=settings.acs_url,
-        ProtocolBinding=ARTIFACT_BINDING,
+        ProtocolBinding=BINDING_ARTIFACT,
         AttributeConsumingServiceIndex=str(settings.service.attribute_consuming_service_index),
     )
     etree.SubElement(request, f"{{{SAML}}}Issuer").text = settings.sp.entity_id
@@ -146,7 +140,7 @@ def signed_redirect_query(param: str, xml: bytes, relay_state: str | None, key: 
     parts = [(param, encode_redirect_message(xml))]
     if relay_state:
         parts.append(("RelayState", relay_state))
-    parts.append(("SigAlg", RSA_SHA256))
+    parts.append(("SigAlg", crypto.RSA_SHA256))
     signed = urlencode(parts, quote_via=quote_plus)
     signature = key.sign(signed.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
     return f"{signed}&Signature={quote_plus(base64.b64encode(signature).decode('ascii'))}"
@@ -165,7 +159,7 @@ def verify_redirect_query(raw_query: str, param: str, trusted_certs: Sequence[x5
             raw[name] = value
     if "Signature" not in raw or "SigAlg" not in raw:
         raise RedirectSignatureError("unsigned", "Het verzoek heeft geen handtekening.")
-    if unquote_plus(raw["SigAlg"]) != RSA_SHA256:
+    if unquote_plus(raw["SigAlg"]) != crypto.RSA_SHA256:
         raise RedirectSignatureError("weak-algorithm", "Het verzoek is niet met RSA-SHA256 ondertekend.")
     if param not in raw:
         raise RedirectSignatureError("malformed", f"{param} ontbreekt.")

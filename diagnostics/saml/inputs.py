@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from diagnostics import xmlsafe
+from diagnostics.problems import Problem
 
 # A HAR of a whole login session is far larger than one SAML message.
 MAX_CONTAINER_BYTES = 50_000_000
@@ -24,13 +25,8 @@ _SAML_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:ArtifactResponse|Response|E
 _BASE64ISH = re.compile(r"^[A-Za-z0-9+/=\s%_-]+$")
 
 
-class InputError(Exception):
+class InputError(Problem):
     """Nothing usable found; ``diagnosis`` is ``malformed`` or ``too-large``."""
-
-    def __init__(self, diagnosis: str, detail: str) -> None:
-        super().__init__(detail)
-        self.diagnosis = diagnosis
-        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -57,14 +53,14 @@ def _from_text_value(value: str, *, max_bytes: int, where: str) -> Extracted:
     try:
         decoded = xmlsafe.b64decode(value, max_bytes=max_bytes)
     except xmlsafe.UnsafeXmlError as exc:
-        raise InputError(exc.diagnosis, f"{where}: {exc.detail}")
+        raise InputError(exc.diagnosis, f"{where}: {exc.message}")
     if decoded.lstrip().startswith(b"<") or decoded.startswith(b"\xef\xbb\xbf"):
         return Extracted(decoded, f"{where} (base64)")
     try:
         inflated = xmlsafe.inflate(decoded, max_bytes=max_bytes)
     except xmlsafe.UnsafeXmlError as exc:
         if exc.diagnosis == "too-large":
-            raise InputError(exc.diagnosis, f"{where}: {exc.detail}")
+            raise InputError(exc.diagnosis, f"{where}: {exc.message}")
         raise InputError("malformed", f"{where}: na base64-decoderen is dit geen XML.")
     return Extracted(inflated, f"{where} (base64 + DEFLATE)")
 

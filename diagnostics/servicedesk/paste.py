@@ -25,7 +25,7 @@ async def analyse(settings: Settings, registry: brokers.BrokerRegistry, text: st
             lambda: inputs.extract(text.encode("utf-8"), max_bytes=settings.max_message_bytes)
         )
     except inputs.InputError as exc:
-        return _failed("input", exc.detail, exc.diagnosis)
+        return _failed("input", exc.message, exc.diagnosis)
     try:
         broker = await registry.broker(broker_id)
     except brokers.BrokerError as exc:

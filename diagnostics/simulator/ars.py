@@ -10,6 +10,7 @@ from lxml import etree
 
 from diagnostics import crypto, xmlsafe, xmltree
 from diagnostics.saml.artifact import ArtifactError, parse_artifact, source_id
+from diagnostics.saml_names import SAML, SAMLP, SOAP_ENV
 from diagnostics.settings import Settings
 from diagnostics.simulator import entities
 from diagnostics.simulator.artifacts import Pending, take_pending
@@ -17,7 +18,6 @@ from diagnostics.simulator.keys import keys_for
 from diagnostics.simulator.responses import artifact_response, response_signer
 from diagnostics.simulator.scenarios import scenario
 from diagnostics.simulator.sp import UnknownSp, find_sp
-from diagnostics.simulator.xml import SAML, SAMLP, SOAP_ENV
 from diagnostics.store import Store
 
 log = logging.getLogger(__name__)

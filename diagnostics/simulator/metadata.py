@@ -13,29 +13,30 @@ from pathlib import Path
 from lxml import etree
 
 from diagnostics import certs, crypto
+from diagnostics.loa import Loa
 from diagnostics.saml.authn import new_id
-from diagnostics.settings import Settings
-from diagnostics.simulator import entities
-from diagnostics.simulator.keys import keys_for
-from diagnostics.simulator.xml import (
+from diagnostics.saml_names import (
+    ATTRNAME_FORMAT_URI,
     BINDING_POST,
     BINDING_REDIRECT,
     BINDING_SOAP,
     DS,
+    KVK_NUMBER,
     MD,
     MDATTR,
+    PSEUDONYM,
+    RSIN,
     SAML,
+    SAMLP,
     XML_LANG,
-    sub,
 )
+from diagnostics.settings import Settings
+from diagnostics.simulator import entities
+from diagnostics.simulator.keys import keys_for
+from diagnostics.simulator.xml import sub
 
 MEDIA_TYPE = "application/samlmetadata+xml"
-PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
-NAME_ID_FORMATS = (
-    "urn:etoegang:1.9:EntityConcernedID:KvKnr",
-    "urn:etoegang:1.9:EntityConcernedID:RSIN",
-    "urn:etoegang:1.9:EntityConcernedID:Pseudo",
-)
+NAME_ID_FORMATS = (KVK_NUMBER, RSIN, PSEUDONYM)
 NSMAP = {"md": MD, "ds": DS, "saml": SAML, "mdattr": MDATTR}
 
 
@@ -79,10 +80,10 @@ def _broker_metadata(base_url: str, key_dir: Path) -> bytes:
         SAML,
         "Attribute",
         Name="urn:oasis:names:tc:SAML:attribute:assurance-certification",
-        NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri",
+        NameFormat=ATTRNAME_FORMAT_URI,
     )
-    sub(certification, SAML, "AttributeValue", "urn:etoegang:core:assurance-class:loa4")
-    idp = sub(entity, MD, "IDPSSODescriptor", protocolSupportEnumeration=PROTOCOL, WantAuthnRequestsSigned="true")
+    sub(certification, SAML, "AttributeValue", Loa.EH4.uri)
+    idp = sub(entity, MD, "IDPSSODescriptor", protocolSupportEnumeration=SAMLP, WantAuthnRequestsSigned="true")
     _key_descriptor(idp, keys.broker)
     sub(
         idp,
@@ -112,7 +113,7 @@ def _ad_list(base_url: str, key_dir: Path) -> bytes:
     root = etree.Element(f"{{{MD}}}EntitiesDescriptor", nsmap=NSMAP, ID=new_id(), Name="urn:etoegang:simulator:listAD")
     for supplier in sorted(entities.SUPPLIERS, key=lambda s: s.display_name.casefold()):
         entity = sub(root, MD, "EntityDescriptor", entityID=supplier.entity_id)
-        idp = sub(entity, MD, "IDPSSODescriptor", protocolSupportEnumeration=PROTOCOL)
+        idp = sub(entity, MD, "IDPSSODescriptor", protocolSupportEnumeration=SAMLP)
         _key_descriptor(idp, keys.supplier(supplier.entity_id))
         sub(idp, MD, "SingleSignOnService", Binding=BINDING_REDIRECT, Location=sso_url(base_url))
         _organisation(entity, supplier.display_name, f"{base_url}/simulator/")

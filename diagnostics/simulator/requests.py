@@ -8,20 +8,16 @@ from dataclasses import dataclass
 from lxml import etree
 
 from diagnostics import crypto, xmlsafe, xmltree
+from diagnostics.problems import Problem
 from diagnostics.saml.authn import RedirectSignatureError, decode_redirect_message, verify_redirect_query
+from diagnostics.saml_names import BINDING_ARTIFACT, SAML, SAMLP
 from diagnostics.settings import Settings
 from diagnostics.simulator.metadata import sso_url
 from diagnostics.simulator.sp import SpTrust, UnknownSp, find_sp
-from diagnostics.simulator.xml import BINDING_ARTIFACT, SAML, SAMLP
 
 
-class RequestRefused(Exception):
-    """The simulator will not handle this request; ``error_id`` is stable, ``message`` is Dutch."""
-
-    def __init__(self, error_id: str, message: str) -> None:
-        super().__init__(message)
-        self.error_id = error_id
-        self.message = message
+class RequestRefused(Problem):
+    """The simulator will not handle this request; ``diagnosis`` is its stable ``sim-*`` code, ``message`` Dutch."""
 
 
 @dataclass(frozen=True)

@@ -13,21 +13,34 @@ from datetime import UTC, datetime, timedelta
 from lxml import etree
 
 from diagnostics import certs, crypto
+from diagnostics.loa import Loa
 from diagnostics.saml.authn import instant, new_id
+from diagnostics.saml_names import (
+    ACTING_SUBJECT,
+    BEARER,
+    KVK_NUMBER,
+    LEGAL_SUBJECT,
+    PERSISTENT,
+    PSEUDONYM,
+    SAML,
+    SAMLP,
+    SERVICE_ID,
+    SERVICE_UUID,
+    STATUS,
+    TRANSIENT,
+)
 from diagnostics.settings import Settings
 from diagnostics.simulator import entities
 from diagnostics.simulator.keys import SimulatorKeys, keys_for
-from diagnostics.simulator.scenarios import STATUS, Scenario, find_scenario
+from diagnostics.simulator.scenarios import Scenario, find_scenario
 from diagnostics.simulator.sp import SpTrust, own_sp
-from diagnostics.simulator.xml import BEARER, PERSISTENT, SAML, SAMLP, TRANSIENT, sub
+from diagnostics.simulator.xml import sub
 
 VALIDITY = timedelta(minutes=4)
 # How far the clock is off in the expired / not-yet-valid scenarios: far beyond any sane skew.
 CLOCK_OFFSET = timedelta(minutes=10)
 OTHER_ACS = "https://andere-dienst.example.nl/saml/acs"
 OTHER_DV = "urn:etoegang:DV:00000009999999999002:entities:9001"
-KVK_QUALIFIER = "urn:etoegang:1.9:EntityConcernedID:KvKnr"
-PSEUDO_QUALIFIER = "urn:etoegang:1.9:EntityConcernedID:Pseudo"
 VESTIGING_ATTRIBUTE = "urn:etoegang:1.9:ServiceRestriction:Vestigingsnr"
 NSMAP = {"samlp": SAMLP, "saml": SAML}
 
@@ -157,7 +170,7 @@ def _advice(
 
     mr = addressed_to_broker(entities.MR_ENTITY_ID)
     statement = sub(mr, SAML, "AttributeStatement")
-    _attribute(statement, "urn:etoegang:core:ServiceID", service[0])
+    _attribute(statement, SERVICE_ID, service[0])
     organisation = next((o for o in entities.ORGANISATIONS if o.kvk == login.kvk), None)
     if organisation is not None:
         _attribute(statement, "urn:etoegang:1.11:attribute-represented:CompanyName", organisation.name)
@@ -225,11 +238,11 @@ def build_response(
     _advice(assertion, keys, login=login, scene=scene, at=at, transient=transient, service=service)
     _authn_statement(assertion, at=at, loa=scene.loa, authority=login.supplier_id)
     statement = sub(assertion, SAML, "AttributeStatement")
-    _attribute(statement, "urn:etoegang:core:ServiceID", service[0])
-    _attribute(statement, "urn:etoegang:core:ServiceUUID", service[1])
-    _attribute(statement, "urn:etoegang:core:LegalSubjectID", _encrypted(login.kvk, KVK_QUALIFIER, trust))
+    _attribute(statement, SERVICE_ID, service[0])
+    _attribute(statement, SERVICE_UUID, service[1])
+    _attribute(statement, LEGAL_SUBJECT, _encrypted(login.kvk, KVK_NUMBER, trust))
     pseudonym = entities.pseudonym(login.person, login.kvk, trust.entity_id)
-    _attribute(statement, "urn:etoegang:core:ActingSubjectID", _encrypted(pseudonym, PSEUDO_QUALIFIER, trust))
+    _attribute(statement, ACTING_SUBJECT, _encrypted(pseudonym, PSEUDONYM, trust))
     if login.vestiging:
         _attribute(statement, VESTIGING_ATTRIBUTE, login.vestiging)
 
@@ -240,7 +253,7 @@ def build_response(
         # The classic attack: raise the level after the broker signed.
         ref = assertion.find(f"{{{SAML}}}AuthnStatement/{{{SAML}}}AuthnContext/{{{SAML}}}AuthnContextClassRef")
         assert ref is not None
-        ref.text = "urn:etoegang:core:assurance-class:loa4"
+        ref.text = Loa.EH4.uri
     response.append(assertion)
     return response
 

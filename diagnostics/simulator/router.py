@@ -98,7 +98,7 @@ class _RefusalRoute(APIRoute):
             try:
                 return await handler(request)
             except RequestRefused as exc:
-                return _error(request, host_in(request.scope).settings, exc.error_id, exc.message)
+                return _error(request, host_in(request.scope).settings, exc.diagnosis, exc.message)
 
         return handle
 

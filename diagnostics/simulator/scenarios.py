@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-STATUS = "urn:oasis:names:tc:SAML:2.0:status:"
-LOA = "urn:etoegang:core:assurance-class:"
+from diagnostics.loa import Loa
+from diagnostics.saml_names import STATUS
 
 Tamper = Literal[
     "none",
@@ -30,7 +30,7 @@ class Scenario:
     status: str = STATUS + "Success"
     sub_status: str | None = None
     status_message: str | None = None
-    loa: str = LOA + "loa2plus"
+    loa: str = Loa.EH2PLUS.uri
     tamper: Tamper = "none"
     on_resolve: OnResolve = "answer"
     # The broker shows its own page and never sends the user back to the service.
@@ -43,8 +43,8 @@ class Scenario:
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("success-loa2plus", "Gelukt, niveau eHerkenning 2+"),
-    Scenario("success-loa3", "Gelukt, niveau eHerkenning 3", loa=LOA + "loa3"),
-    Scenario("loa-too-low", "Gelukt, maar met een te laag niveau: eHerkenning 2 (LoA2)", loa=LOA + "loa2"),
+    Scenario("success-loa3", "Gelukt, niveau eHerkenning 3", loa=Loa.EH3.uri),
+    Scenario("loa-too-low", "Gelukt, maar met een te laag niveau: eHerkenning 2 (LoA2)", loa=Loa.EH2.uri),
     Scenario(
         "cancelled",
         "U stopt met inloggen (AuthnFailed)",

@@ -22,8 +22,8 @@ from lxml import etree
 
 from diagnostics import xmlsafe
 from diagnostics.saml.metadata import sp_metadata
+from diagnostics.saml_names import BINDING_ARTIFACT, DS, MD, XML_LANG
 from diagnostics.settings import Settings
-from diagnostics.simulator.xml import BINDING_ARTIFACT, DS, MD, XML_LANG
 from diagnostics.xmltree import text_of
 
 log = logging.getLogger(__name__)

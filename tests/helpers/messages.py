@@ -7,10 +7,10 @@ from collections.abc import Callable
 from lxml import etree
 
 from diagnostics import crypto
+from diagnostics.saml_names import DS, MD, SAML, SAMLP
 from diagnostics.settings import Settings
 from diagnostics.simulator.keys import SimulatorKeys, keys_for
 from diagnostics.simulator.metadata import broker_metadata
-from diagnostics.simulator.xml import DS, MD, SAML, SAMLP
 
 
 def resign(message: bytes, keys: SimulatorKeys, mutate: Callable[[etree._Element], None]) -> bytes:

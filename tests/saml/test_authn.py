@@ -12,8 +12,8 @@ from lxml import etree
 from saml2 import samlp
 
 from diagnostics import certs, crypto
+from diagnostics.crypto import RSA_SHA256
 from diagnostics.saml.authn import (
-    RSA_SHA256,
     RedirectSignatureError,
     build_authn_request,
     decode_redirect_message,

@@ -26,7 +26,7 @@ B64 = base64.b64encode(MESSAGE).decode()
 def refused(data: bytes, **kwargs: int) -> inputs.InputError:
     with pytest.raises(inputs.InputError) as info:
         inputs.extract(data, **kwargs)
-    assert info.value.detail
+    assert info.value.message
     return info.value
 
 
@@ -126,7 +126,7 @@ def test_har_with_only_an_artifact_explains_why() -> None:
     document = har({"request": {"url": "https://sp/acs?SAMLart=AAQAAA&RelayState=x"}})
     error = refused(document)
     assert error.diagnosis == "malformed"
-    assert "SAMLart" in error.detail
+    assert "SAMLart" in error.message
 
 
 def test_saml_tracer_export() -> None:

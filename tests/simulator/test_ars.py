@@ -6,10 +6,10 @@ import pytest
 from lxml import etree
 
 from diagnostics.saml.artifact import artifact_resolve_envelope
+from diagnostics.saml_names import SAML, SAMLP
 from diagnostics.settings import Settings
 from diagnostics.simulator import ars
 from diagnostics.simulator.artifacts import Pending, store_pending
-from diagnostics.simulator.xml import SAML, SAMLP
 from diagnostics.store import Store
 from tests.helpers.keys import sp_signing_key
 

@@ -7,10 +7,10 @@ import base64
 from lxml import etree
 
 from diagnostics.saml.authn import build_authn_request
+from diagnostics.saml_names import SAML
 from diagnostics.settings import Settings
 from diagnostics.simulator.metadata import sso_url
 from diagnostics.simulator.requests import from_post
-from diagnostics.simulator.xml import SAML
 from tests.helpers.keys import sp_signing_key
 from tests.simulator.test_ars import split_by_comment
 

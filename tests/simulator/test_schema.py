@@ -14,8 +14,9 @@ import pytest
 from lxml import etree
 from saml2.xml import schema
 
-from diagnostics.saml.artifact import SOAP_ENV, artifact_resolve_envelope
+from diagnostics.saml.artifact import artifact_resolve_envelope
 from diagnostics.saml.authn import build_authn_request, decode_redirect_message
+from diagnostics.saml_names import SOAP_ENV
 from diagnostics.settings import Settings
 from diagnostics.simulator import responses
 from diagnostics.simulator.metadata import ad_list, broker_metadata
