@@ -1,9 +1,8 @@
 """The "Test de inlog" round trip: start a diagnostics session, receive the artifact, check, explain.
 
 Flow 3 of ARCHITECTURE.md, without the web layer: the routes in ``diagnostics.routes.roundtrip`` only
-translate HTTP to these calls, and ``diagnostics.roundtrip_view`` words the result for people. Blocking
-work (the store, the checks) runs in a worker thread so the event loop stays free: the embedded simulator
-answers the SOAP call from this same process.
+translate HTTP to these calls. Blocking work (the store, the checks) runs in a worker thread so the
+event loop stays free: the embedded simulator answers the SOAP call from this same process.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Literal
 from urllib.parse import urlencode
 
 from anyio import to_thread
@@ -21,8 +20,8 @@ from anyio import to_thread
 from diagnostics import checks, metrics, reference, user_answer
 from diagnostics.brokers import BrokerError, BrokerInfo, BrokerRegistry
 from diagnostics.catalogue import load_catalogue
-from diagnostics.certs import KeyFiles
 from diagnostics.localtime import duration_words
+from diagnostics.problems import Problem
 from diagnostics.resources import Resources
 from diagnostics.saml import artifact, authn
 from diagnostics.settings import Settings
@@ -63,13 +62,8 @@ HOP_TITLES: dict[str, str] = {
 StepStatus = Literal["pass", "fail", "skip", "wait"]
 
 
-class StartError(Exception):
+class StartError(Problem):
     """A test cannot start; ``diagnosis`` is a catalogue id, ``message`` Dutch."""
-
-    def __init__(self, diagnosis: str, message: str) -> None:
-        super().__init__(message)
-        self.diagnosis = diagnosis
-        self.message = message
 
 
 class ChoiceError(StartError):
