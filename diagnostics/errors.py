@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from diagnostics import page_frame
 from diagnostics.allow import allowed_methods
+from diagnostics.localtime import duration_words
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +97,16 @@ def error_response(
     if wants_html(request.headers, request.url.path):
         template = _PAGES.get(status, "errors/500.html" if status >= 500 else "errors/400.html")
         context = {"status": status, "error_id": error_id, "message": _MESSAGES.get(error_id, ""), **extra}
+        if (retry_after := _seconds((headers or {}).get("Retry-After"))) is not None:
+            # How long to wait, in words, from the header the response really carries (the limiter's window).
+            context["wait"] = duration_words(retry_after)
         return TEMPLATES.TemplateResponse(request, template, context, status_code=status, headers=dict(headers or {}))
     return JSONResponse(error_body(error_id, **extra), status_code=status, headers=dict(headers or {}))
+
+
+def _seconds(retry_after: str | None) -> int | None:
+    """A ``Retry-After`` in seconds; None for none or an HTTP date (we only send seconds)."""
+    return int(retry_after) if retry_after is not None and retry_after.strip().isdigit() else None
 
 
 class BodyTooLarge(StarletteHTTPException):
