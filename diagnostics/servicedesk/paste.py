@@ -1,13 +1,45 @@
-"""The paste box: the servicedesk's pasted text goes through the same reader and checks as ``inloghulp explain``."""
+"""The paste box: the servicedesk's pasted text goes through the same reader and checks as ``inloghulp explain``.
+
+A HAR of a real test usually holds no SAML answer at all, only the artifact and the RelayState (the answer
+goes over the back channel, see ``servicedesk.artifacts``). Such a paste is not "unreadable": it names an
+inlogtest, and the console finds that test in the store or says which reference code to look up.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from anyio import to_thread
 
-from diagnostics import brokers, checks, metrics
+from diagnostics import brokers, checks, metrics, roundtrip
 from diagnostics.saml import inputs
+from diagnostics.servicedesk import artifacts
 from diagnostics.settings import Settings
+from diagnostics.store import DiagSession, Store
 from diagnostics.verdict import CheckResult, Verdict
+
+
+@dataclass(frozen=True)
+class NamedTest:
+    """An inlogtest named by an artifact's way back, and what the console knows of it."""
+
+    # The reference code, or None when the RelayState names none of our tests.
+    reference: str | None
+    # The stored test, or None: expired, started in another installation, or no reference at all.
+    session: DiagSession | None
+    # The herkenningsmakelaar that made the artifact, when known.
+    broker_name: str | None
+    # In Dutch, where in the pasted text.
+    where: str
+
+
+@dataclass(frozen=True)
+class ArtifactOnly:
+    """Pasted text with artifacts and no SAML answer: the last test it names, and the earlier ones."""
+
+    kind: str
+    chosen: NamedTest
+    others: tuple[NamedTest, ...]
 
 
 def _failed(check_id: str, detail: str, diagnosis: str) -> Verdict:
@@ -34,3 +66,58 @@ async def analyse(settings: Settings, registry: brokers.BrokerRegistry, text: st
     metrics.explain_called("servicedesk")
     context = checks.context_from_settings(settings, broker)
     return await to_thread.run_sync(checks.run, extracted.message, context)
+
+
+async def read(
+    settings: Settings, registry: brokers.BrokerRegistry, store: Store, text: str, broker_id: str
+) -> Verdict | ArtifactOnly:
+    """What the paste box shows: the checked answer when the text holds one (as before), else the
+    inlogtests its artifacts name; an unusable text stays the ``malformed`` (or ``too-large``) verdict."""
+    verdict = await analyse(settings, registry, text, broker_id)
+    unreadable = (
+        verdict.diagnosis is not None and verdict.diagnosis.id == "malformed" and verdict.checks[0].id == "input"
+    )
+    if not unreadable:
+        return verdict
+    found = await to_thread.run_sync(artifacts.find, text, settings.acs_url)
+    if found is None:
+        return verdict
+    named = await _named_tests(settings, registry, store, _distinct(found.returns))
+    return ArtifactOnly(found.kind, named[-1], tuple(reversed(named[:-1])))
+
+
+def _distinct(returns: tuple[artifacts.ArtifactReturn, ...]) -> list[artifacts.ArtifactReturn]:
+    """One way back per test, at its last place: a reload of the ACS sends the same test's artifact again."""
+    last: dict[str, int] = {r.reference: i for i, r in enumerate(returns) if r.reference is not None}
+    return [r for i, r in enumerate(returns) if r.reference is None or last[r.reference] == i]
+
+
+async def _named_tests(
+    settings: Settings, registry: brokers.BrokerRegistry, store: Store, returns: list[artifacts.ArtifactReturn]
+) -> list[NamedTest]:
+    sessions = {
+        ref: await to_thread.run_sync(store.get_session, ref) for ref in {r.reference for r in returns if r.reference}
+    }
+    makers: dict[bytes, str] | None = None
+    named = []
+    for way_back in returns:
+        session = sessions.get(way_back.reference) if way_back.reference else None
+        if session is not None:
+            broker_name: str | None = roundtrip.broker_name(settings, session.broker_id)
+        else:
+            # Only for a test we do not have: the artifact's SourceID says which broker the melder used.
+            makers = makers if makers is not None else await _brokers_by_source_id(settings, registry)
+            broker_name = makers.get(way_back.source_id) if way_back.source_id else None
+        named.append(NamedTest(way_back.reference, session, broker_name, way_back.where))
+    return named
+
+
+async def _brokers_by_source_id(settings: Settings, registry: brokers.BrokerRegistry) -> dict[bytes, str]:
+    """``{SourceID: name}`` of the configured brokers whose metadata the registry has (cached, bounded wait)."""
+    known: dict[bytes, str] = {}
+    for config in settings.brokers:
+        try:
+            known[(await registry.broker(config.id)).source_id] = config.name
+        except (brokers.BrokerError, KeyError):
+            continue  # a broker that is down now: the console says less, not nothing
+    return known

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from diagnostics import page_frame, reference, roundtrip
 from diagnostics.beheerder_card import ticket_reply
+from diagnostics.brokers import BrokerRegistry
 from diagnostics.catalogue import load_catalogue
 from diagnostics.deps import RegistryDep, SettingsDep, StoreDep
 from diagnostics.notices import in_force
@@ -194,7 +195,12 @@ async def read_reference(
     session: DiagSession | None = await to_thread.run_sync(store.get_session, ref) if ref else None
     if session is None:
         return _page(request, settings, "not_found.html", {"user": user, "code": ref or code[:20]}, status_code=404)
-    broker_name = roundtrip.broker_name(settings, session.broker_id)
+    context = {"user": user, **await _session_view(settings, registry, session)}
+    return _page(request, settings, "reference.html", context)
+
+
+async def _session_view(settings: Settings, registry: BrokerRegistry, session: DiagSession) -> dict[str, Any]:
+    """One stored test as ``_session.html`` shows it: facts, outcome, redacted trace and ticket reply."""
     # With the user's answer to "Wat zag u?" applied, as on the result page (a stopped-at-broker test that the
     # user answered shows the diagnosis the answer led to).
     verdict = roundtrip.session_verdict(settings, session) if session.verdict is not None else None
@@ -203,18 +209,14 @@ async def read_reference(
         view["entry"] = load_catalogue().entry(session.diagnosis_id or "")
         view["who"] = wording.who_acts(view["entry"])
     option = roundtrip.answer_option(session.no_response_answer) if session.no_response_answer else None
-    answer = option.label if option else session.no_response_answer
-    supplier = await roundtrip.supplier_name(registry, session.broker_id, session.supplier_id)
-    context = {
-        "user": user,
+    return {
         "session": session,
-        "broker_name": broker_name,
-        "supplier": supplier,
+        "broker_name": roundtrip.broker_name(settings, session.broker_id),
+        "supplier": await roundtrip.supplier_name(registry, session.broker_id, session.supplier_id),
         "scenario": wording.scenario_text(settings, session.broker_id, session.scenario),
-        "answer": answer,
+        "answer": option.label if option else session.no_response_answer,
         **view,
     }
-    return _page(request, settings, "reference.html", context)
 
 
 def _known_broker(settings: Settings, broker: str) -> str:
@@ -235,19 +237,24 @@ async def create_analysis(
 ) -> Response:
     """Check a pasted SAML message; nothing is stored unless the user asks for it."""
     broker_id = _known_broker(settings, broker)
+    context: dict[str, Any] = {"user": user, "brokers": settings.brokers, "broker_id": broker_id}
     if not message.strip():
-        context = {"user": user, "brokers": settings.brokers, "broker_id": broker_id, "message_error": True}
-        return _page(request, settings, "analysis.html", context, status_code=400)
-    verdict = await paste.analyse(settings, registry, message, broker_id)
+        return _page(request, settings, "analysis.html", {**context, "message_error": True}, status_code=400)
+    result = await paste.read(settings, registry, store, message, broker_id)
+    if isinstance(result, paste.ArtifactOnly):
+        # No answer to check or save; the test it names is a lookup, audited under its code.
+        await to_thread.run_sync(records.audit, store.engine, user, "analyse", result.chosen.reference)
+        words = {
+            "why": wording.artifact_only(result.kind),
+            "maker": wording.artifact_maker(result.chosen.broker_name),
+            "who": wording.WHO_IN_CONSOLE["servicedesk"],
+        }
+        context.update(artifact_only=result, artifact_words=words)
+        if result.chosen.session is not None:
+            context.update(await _session_view(settings, registry, result.chosen.session))
+        return _page(request, settings, "analysis.html", context)
     await to_thread.run_sync(records.audit, store.engine, user, "analyse", None)
-    context = {
-        "user": user,
-        "brokers": settings.brokers,
-        "broker_id": broker_id,
-        "message": message,
-        **_verdict_view(verdict),
-    }
-    return _page(request, settings, "analysis.html", context)
+    return _page(request, settings, "analysis.html", {**context, "message": message, **_verdict_view(result)})
 
 
 @router.post("/analyse/bewaar")
@@ -264,7 +271,9 @@ async def create_saved_analysis(
     if not message.strip():
         raise FormExpired()  # the form cannot send an empty message: this one did not come from our page
     broker_id = _known_broker(settings, broker)
-    verdict = await paste.analyse(settings, registry, message, broker_id)
+    verdict = await paste.read(settings, registry, store, message, broker_id)
+    if isinstance(verdict, paste.ArtifactOnly):
+        raise FormExpired()  # our page offers no saving for artifacts: they hold no answer to keep
 
     def save() -> str:
         session = store.create_session(broker_id=broker_id, supplier_id=None, request_id=None, scenario=wording.PASTED)

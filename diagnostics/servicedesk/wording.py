@@ -42,3 +42,13 @@ def scenario_text(settings: Settings, broker_id: str, scenario: str | None) -> s
             return scenario
     embedded = any(broker.id == broker_id and broker.embedded for broker in settings.brokers)
     return "gekozen op het inlogscherm van de simulator (niet bewaard)" if embedded else "geen (echte makelaar)"
+
+
+def artifact_only(kind: str) -> str:
+    """Why a pasted text with only an artifact has no answer to check (``kind``: "Dit HAR-bestand", …)."""
+    return f"{kind} bevat alleen een verwijzing (artifact). Het antwoord van de makelaar gaat niet via de browser."
+
+
+def artifact_maker(broker_name: str | None) -> str:
+    """Which herkenningsmakelaar made the artifact, as one sentence; empty when the console cannot tell."""
+    return f"De verwijzing komt van herkenningsmakelaar {broker_name}." if broker_name else ""

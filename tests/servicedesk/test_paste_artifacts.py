@@ -1,0 +1,269 @@
+"""The paste box and artifacts: a HAR of a real test holds only the artifact and the RelayState.
+
+Every HAR here is recorded from a real round trip through the simulator (``tests/servicedesk/har.py``):
+the broker's answer goes over the back channel, so the HAR holds no SAMLResponse, as in real life. The
+console must open the test the HAR names, or say which code to look up; never "unreadable, beheer acts".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+
+from diagnostics.catalogue import load_catalogue
+from diagnostics.saml import inputs
+from diagnostics.servicedesk import accounts, artifacts, records, wording
+from diagnostics.settings import Settings
+from diagnostics.simulator.responses import issue
+from diagnostics.store import Store
+from tests.helpers.console import PASSWORD, USER, csrf_token, login
+from tests.servicedesk.har import Entry, acs_url_in, app_with_back_channel, har, run_test
+
+BEHEER = wording.WHO_IN_CONSOLE["beheer"]
+WHY = "bevat alleen een verwijzing (artifact). Het antwoord van de makelaar gaat niet via de browser."
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    opened = Store(settings.database_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def desk(settings: Settings, store: Store) -> Iterator[TestClient]:
+    """One browser that does inlogtests and, logged in, uses the console (the same app serves both)."""
+    accounts.create_user(store.engine, USER, PASSWORD)
+    with TestClient(app_with_back_channel(settings), base_url=settings.public_base_url) as client:
+        yield client
+
+
+def paste(client: TestClient, text: str) -> BeautifulSoup:
+    """Log in if needed, paste ``text`` in the console's box, and the page it answers with."""
+    start = client.get("/servicedesk")
+    if "/servicedesk/login" in str(start.url):
+        login(client)
+        start = client.get("/servicedesk")
+    form = {"message": text, "broker": "simulator", "csrf_token": csrf_token(start.text)}
+    response = client.post("/servicedesk/analyse", data=form)
+    assert response.status_code == 200, response.text[:500]
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def reference_of(entries: list[Entry]) -> str:
+    relay = dict(parse_qsl(urlsplit(acs_url_in(entries)).query))["RelayState"]
+    return relay.removeprefix("/diagnose/")
+
+
+def outcome(page: BeautifulSoup) -> str:
+    section = page.find("section", attrs={"data-outcome": True})
+    assert section is not None, page.get_text(" ", strip=True)[:800]
+    return str(section["data-outcome"])
+
+
+def text_of(page: BeautifulSoup) -> str:
+    return " ".join(page.get_text(" ").split())
+
+
+def never_unreadable(page: BeautifulSoup) -> None:
+    """Not the old answer: "the message is unreadable", with beheer as the party that must act."""
+    text = text_of(page)
+    assert "malformed" not in text
+    assert BEHEER not in text
+    assert "Het inlogantwoord is niet leesbaar" not in text
+
+
+def test_artifact_only_har_opens_the_test_its_relay_state_names(desk: TestClient, store: Store) -> None:
+    entries = run_test(desk, "success-loa3")
+    ref = reference_of(entries)
+    text = har(entries)
+    # As in real life: no answer passes the browser, so the recording has nothing for the checker.
+    assert "SAMLart=" in text and "SAMLResponse" not in text
+    with pytest.raises(inputs.InputError):
+        inputs.extract(text.encode())
+    page = paste(desk, text)
+    never_unreadable(page)
+    assert outcome(page) == "artifact-found"
+    text = text_of(page)
+    assert f"Gevonden: inlogtest {ref}" in text
+    assert f"Dit HAR-bestand {WHY}" in text
+    assert page.find("a", href=f"/servicedesk/referentie/{ref}", string=f"Open inlogtest {ref}") is not None
+    # The test's own verdict, as its reference page shows it.
+    assert "Uitkomst: Gelukt" in text and "success-loa3" in text
+    # Nothing to check, so nothing to save.
+    assert page.find("form", action="/servicedesk/analyse/bewaar") is None
+    assert (records.audit_lines(store.engine)[0].action, records.audit_lines(store.engine)[0].reference) == (
+        "analyse",
+        ref,
+    )
+
+
+def test_a_failed_test_shows_its_own_diagnosis_and_who_acts(desk: TestClient) -> None:
+    entries = run_test(desk, "loa-too-low")
+    page = paste(desk, har(entries))
+    never_unreadable(page)
+    assert outcome(page) == "artifact-found"
+    assert "Uitkomst: Niet gelukt" in text_of(page)
+    assert load_catalogue().entry("loa-too-low").title in text_of(page)
+    assert page.find("textarea", id="reply-text") is not None  # the ready ticket reply of that diagnosis
+
+
+def test_a_test_no_longer_stored_names_the_code_to_look_up_and_why(
+    desk: TestClient, settings: Settings, store: Store
+) -> None:
+    entries = run_test(desk, "success-loa3")
+    ref = reference_of(entries)
+    # Past the retention: the housekeeping deleted the test.
+    assert store.purge(settings.retention_days, now=datetime.now(UTC) + timedelta(days=settings.retention_days + 1))
+    page = paste(desk, har(entries))
+    never_unreadable(page)
+    assert outcome(page) == "artifact-not-stored"
+    text = text_of(page)
+    assert f"Zoek referentiecode {ref} op" in text
+    assert f"Dit HAR-bestand {WHY}" in text
+    assert "verlopen, of gedaan in een andere installatie" in text
+    # The artifact's SourceID names the broker; who acts is the servicedesk itself.
+    assert "De verwijzing komt van herkenningsmakelaar Simulator." in text
+    assert f"Wie moet iets doen {wording.WHO_IN_CONSOLE['servicedesk']}" in text
+    assert page.find("a", href=f"/servicedesk/referentie/{ref}") is None
+
+
+def test_a_har_with_several_tests_opens_the_last_and_lists_the_others(desk: TestClient) -> None:
+    first = run_test(desk, "auth-failed")
+    second = run_test(desk, "cancelled")
+    third = run_test(desk, "success-loa3")
+    page = paste(desk, har(first + second + third))
+    never_unreadable(page)
+    assert outcome(page) == "artifact-found"
+    assert f"Gevonden: inlogtest {reference_of(third)}" in text_of(page)
+    others = [a["href"] for a in page.select("section[data-outcome] ul a")]
+    assert others == [
+        f"/servicedesk/referentie/{reference_of(second)}",
+        f"/servicedesk/referentie/{reference_of(first)}",
+    ]
+
+
+def test_a_reloaded_acs_is_the_same_test_not_another(desk: TestClient) -> None:
+    entries = run_test(desk, "success-loa3")
+    acs = next(e for e in entries if urlsplit(e["request"]["url"]).path == "/saml/acs")
+    page = paste(desk, har([*entries, acs]))
+    assert outcome(page) == "artifact-found"
+    assert page.find("h3") is None or "Eerdere inlogtests" not in text_of(page)
+
+
+def test_our_acs_without_relay_state_is_found_through_its_redirect(desk: TestClient) -> None:
+    entries = run_test(desk, "success-loa3")
+    ref = reference_of(entries)
+    for entry in entries:
+        url = urlsplit(entry["request"]["url"])
+        if url.path == "/saml/acs":
+            query = [(k, v) for k, v in parse_qsl(url.query) if k != "RelayState"]
+            entry["request"]["url"] = url._replace(query=urlencode(query)).geturl()
+            entry["request"]["queryString"] = [q for q in entry["request"]["queryString"] if q["name"] != "RelayState"]
+        # The broker's redirect to us no longer names the RelayState either.
+        entry["response"]["redirectURL"] = entry["response"]["redirectURL"].split("&RelayState=")[0]
+    assert "RelayState" not in acs_url_in(entries)
+    page = paste(desk, har(entries))
+    assert outcome(page) == "artifact-found"
+    assert f"Gevonden: inlogtest {ref}" in text_of(page)
+
+
+@pytest.mark.parametrize("form", ["full", "path"])
+def test_a_pasted_acs_url_opens_its_test(desk: TestClient, form: str) -> None:
+    entries = run_test(desk, "success-loa3")
+    ref = reference_of(entries)
+    url = acs_url_in(entries)
+    if form == "path":
+        url = url[url.index("/saml/acs") :]
+    page = paste(desk, url)
+    never_unreadable(page)
+    assert outcome(page) == "artifact-found"
+    assert f"Deze URL {WHY}" in text_of(page)
+    assert f"Gevonden: inlogtest {ref}" in text_of(page)
+
+
+def test_a_bare_artifact_says_which_broker_and_asks_for_the_code(desk: TestClient) -> None:
+    entries = run_test(desk, "success-loa3")
+    artifact = dict(parse_qsl(urlsplit(acs_url_in(entries)).query))["SAMLart"]
+    page = paste(desk, f"  {artifact}\n")
+    never_unreadable(page)
+    assert outcome(page) == "artifact-no-reference"
+    text = text_of(page)
+    assert f"Deze tekst {WHY}" in text
+    assert "Geen referentiecode gevonden" in text
+    assert "De verwijzing komt van herkenningsmakelaar Simulator." in text
+    assert "Vraag de melder om de inlogtest te doen en u de referentiecode te sturen." in text
+
+
+def test_the_pasted_har_is_not_echoed_and_not_logged(desk: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    entries = run_test(desk, "success-loa3")
+    artifact = dict(parse_qsl(urlsplit(acs_url_in(entries)).query))["SAMLart"]
+    caplog.set_level(logging.DEBUG)
+    page = paste(desk, har(entries))
+    assert outcome(page) == "artifact-found"
+    html = str(page)
+    assert artifact not in html and "SAMLRequest" not in html
+    assert page.find("textarea", id="message").text == ""  # type: ignore[union-attr]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert artifact not in logged and "SAMLRequest" not in logged
+
+
+def test_a_har_with_a_saml_response_is_checked_as_before(desk: TestClient, settings: Settings) -> None:
+    # Regression guard: a HAR that does carry an answer (HTTP-POST) still gets that answer checked,
+    # even when an artifact of another test is in it too.
+    entries = run_test(desk, "success-loa3")
+    response = issue(settings, "loa-too-low", request_id="_har-post").decode()
+    post: dict[str, Any] = {
+        "request": {
+            "method": "POST",
+            "url": settings.acs_url,
+            "postData": {
+                "mimeType": "application/x-www-form-urlencoded",
+                "params": [{"name": "SAMLResponse", "value": response}],
+            },
+        },
+        "response": {"status": 303, "content": {}},
+    }
+    page = paste(desk, har([*entries, post]))
+    assert page.find("section", attrs={"data-outcome": True}) is None
+    assert page.find("form", action="/servicedesk/analyse/bewaar") is not None
+    assert "Uitkomst: Niet gelukt" in text_of(page)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("dit is geen bericht!", "geen XML, geen JSON en geen base64-tekst"),
+        (json.dumps({"log": {"entries": [{"request": {"url": "https://x.example/"}}]}}), "geen SAML-antwoord"),
+        ("/saml/acs?SAMLart=kapot&RelayState=iets", "geen XML, geen JSON en geen base64-tekst"),
+        ('{"log": ', "niet leesbaar"),
+    ],
+    ids=["nonsense", "har-without-saml", "not-an-artifact", "broken-json"],
+)
+def test_bad_input_keeps_a_dutch_message_and_a_stable_id(desk: TestClient, text: str, message: str) -> None:
+    page = paste(desk, text)
+    assert page.find("section", attrs={"data-outcome": True}) is None
+    assert message in text_of(page)
+    assert page.find("code", string="malformed") is not None
+
+
+def test_a_saml_tracer_export_with_an_artifact_names_its_test() -> None:
+    export = {
+        "requests": [
+            {
+                "url": "https://inloghulp.example/saml/acs?SAMLart=AAQAAA%3D%3D",
+                "get": [["RelayState", "/diagnose/BHP-7K3Q-9D2F"]],
+            }
+        ]
+    }
+    found = artifacts.find(json.dumps(export), "https://inloghulp.example/saml/acs")
+    assert found is not None and found.kind == "Deze SAML-tracer-export"
+    assert [r.reference for r in found.returns] == ["BHP-7K3Q-9D2F"]
