@@ -21,6 +21,7 @@ from diagnostics.resources import Resources, open_resources
 from diagnostics.servicedesk import accounts
 from diagnostics.settings import Settings, load_settings
 from diagnostics.store import Store
+from tests.helpers.brokers import client_for, simulator_handler
 from tests.helpers.config import config_file
 from tests.helpers.live_server import LiveServer
 
@@ -92,6 +93,20 @@ def open_store() -> Iterator[Callable[[str], Store]]:
     yield _open
     for store in opened:
         store.close()
+
+
+@pytest.fixture
+def store(settings: Settings, open_store: Callable[[str], Store]) -> Store:
+    """The test's own look at the database of ``settings`` (closed after the test)."""
+    return open_store(settings.database_url)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The app for ``settings`` with its lifespan running; its broker documents come from the embedded
+    simulator in process, not from a server on port 8000. Redirects are not followed."""
+    with client_for(settings, simulator_handler(settings)) as test_client:
+        yield test_client
 
 
 @pytest.fixture

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from fastapi.testclient import TestClient
 
 from diagnostics.allow import allowed_methods
-from diagnostics.settings import Settings
-
-
-@pytest.fixture
-def client(app_client: Callable[..., TestClient], settings: Settings) -> TestClient:
-    return app_client(settings)
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "HEAD"])

@@ -12,16 +12,14 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from diagnostics import notices
-from diagnostics.app import create_app
 from diagnostics.catalogue import load_catalogue
 from diagnostics.cli import app as cli
 from diagnostics.outage import OutageWatch
-from diagnostics.servicedesk import accounts
 from diagnostics.settings import Settings, load_settings
 from diagnostics.store import Store
 from diagnostics.verdict import Verdict
 from tests.helpers.brokers import simulator_handler
-from tests.helpers.console import PASSWORD, USER, login
+from tests.helpers.console import console_client, login
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")  # the console's test-sized password hashing
 
@@ -148,9 +146,7 @@ def test_notice_add_refuses_what_breaks_the_rules(config: Path) -> None:
 
 @pytest.fixture
 def client(two_brokers: Settings, store: Store) -> Iterator[TestClient]:
-    accounts.create_user(store.engine, USER, PASSWORD)
-    app = create_app(two_brokers, broker_transport=httpx.MockTransport(simulator_handler(two_brokers)))
-    with TestClient(app, base_url="http://127.0.0.1:8000") as test_client:
+    with console_client(two_brokers, store) as test_client:
         yield test_client
 
 

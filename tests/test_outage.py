@@ -22,11 +22,6 @@ from diagnostics.verdict import Verdict
 THRESHOLD = 5
 
 
-@pytest.fixture
-def store(settings: Settings, open_store: Callable[[str], Store]) -> Store:
-    return open_store(settings.database_url)
-
-
 def _finish(store: Store, diagnosis: str | None, broker: str = "simulator") -> None:
     session = store.create_session(broker_id=broker, supplier_id=None, request_id=None)
     found = load_catalogue().diagnosis(diagnosis) if diagnosis else None

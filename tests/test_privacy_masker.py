@@ -17,7 +17,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import select
@@ -78,11 +77,8 @@ def broker() -> Broker:
 
 
 @pytest.fixture
-def client(settings: Settings, broker: Broker, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def client(settings: Settings, broker: Broker, store: Store, cheap_argon2: None) -> Iterator[TestClient]:
     """The app in process; the simulator's documents, and an ARS that answers with ``broker``'s message."""
-    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", hasher)
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", hasher.hash("dummy"))
     documents = simulator_handler(settings)
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -91,7 +87,7 @@ def client(settings: Settings, broker: Broker, monkeypatch: pytest.MonkeyPatch) 
             return httpx.Response(500 if broker.fault else 200, content=body, headers={"Content-Type": "text/xml"})
         return documents(request)
 
-    accounts.create_user(Store(settings.database_url).engine, USER, PASSWORD)
+    accounts.create_user(store.engine, USER, PASSWORD)
     app = create_app(settings, broker_transport=httpx.MockTransport(handler))
     with TestClient(app, base_url="http://127.0.0.1:8000", follow_redirects=False) as test_client:
         yield test_client

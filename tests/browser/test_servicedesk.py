@@ -31,18 +31,20 @@ def assert_axe_clean(page: Page) -> None:
 
 
 @pytest.fixture
-def console(live_server: Callable[..., Any]) -> tuple[str, Settings]:
+def console(live_server: Callable[..., Any], open_store: Callable[[str], Store]) -> tuple[str, Settings]:
     server = live_server()
     config = Path(server.process.args[server.process.args.index("--config") + 1])
     # The server runs with its own public URL (the ACS address in the answers depends on it).
     settings = load_settings(config).model_copy(update={"public_base_url": server.url})
-    accounts.create_user(Store(settings.database_url).engine, USER, PASSWORD)
+    accounts.create_user(open_store(settings.database_url).engine, USER, PASSWORD)
     return server.url, settings
 
 
-def test_keyboard_only_login_lookup_and_paste(page: Page, console: tuple[str, Settings]) -> None:
+def test_keyboard_only_login_lookup_and_paste(
+    page: Page, console: tuple[str, Settings], open_store: Callable[[str], Store]
+) -> None:
     url, settings = console
-    store = Store(settings.database_url)
+    store = open_store(settings.database_url)
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_browser-1")
     store.finish_session(
         session.reference,
@@ -103,10 +105,10 @@ def _log_in(page: Page, url: str) -> None:
 
 
 def test_copy_button_copies_the_ticket_reply_and_the_page_stays_axe_clean(
-    browser: Browser, console: tuple[str, Settings]
+    browser: Browser, console: tuple[str, Settings], open_store: Callable[[str], Store]
 ) -> None:
     url, settings = console
-    store = Store(settings.database_url)
+    store = open_store(settings.database_url)
     for scenario in ("loa-too-low", "expired"):
         finished = store.create_session(broker_id="simulator", supplier_id=None, request_id=f"_copy-{scenario}")
         verdict = issue(settings, scenario, request_id=f"_copy-{scenario}").decode()
@@ -128,9 +130,11 @@ def test_copy_button_copies_the_ticket_reply_and_the_page_stays_axe_clean(
     context.close()
 
 
-def test_without_javascript_the_reply_is_a_selectable_text(browser: Browser, console: tuple[str, Settings]) -> None:
+def test_without_javascript_the_reply_is_a_selectable_text(
+    browser: Browser, console: tuple[str, Settings], open_store: Callable[[str], Store]
+) -> None:
     url, settings = console
-    store = Store(settings.database_url)
+    store = open_store(settings.database_url)
     answered = store.create_session(broker_id="simulator", supplier_id=None, request_id="_nojs-answered")
     store.answer_no_response(answered.reference, "geen-machtiging", "no-authorisation")
     context = browser.new_context(java_script_enabled=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,12 +24,6 @@ from diagnostics.store import Store
 from tests.broker_network import answering_only_together, pinned_brokers
 from tests.helpers.brokers import client_for, simulator_handler
 from tests.helpers.ownership import latest_reference, own
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with client_for(settings, simulator_handler(settings)) as test_client:
-        yield test_client
 
 
 def soup(response: Any) -> BeautifulSoup:
