@@ -18,6 +18,7 @@ from diagnostics.readiness import DatabaseProbe
 from diagnostics.resources import open_resources
 from diagnostics.routes import beheer, certificates, email_check, health, roundtrip, saml_metadata, service_info, status
 from diagnostics.routes import feedback as feedback_routes
+from diagnostics.routes import open_test as open_test_routes
 from diagnostics.servicedesk import router as servicedesk
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.router import router as simulator_router
@@ -86,6 +87,7 @@ def create_app(
     )
     app.state.settings = settings
     ops.install(app)
+    open_test_routes.install(app)
     middleware.install(app, settings)
     app.include_router(health.router)
     app.include_router(saml_metadata.router)

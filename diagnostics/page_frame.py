@@ -18,7 +18,7 @@ import functools
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,8 @@ FRAME_FILE = "service_frame.html"
 SLOTS = ("title", "head", "content", "scripts")
 # Used when the site is not built (yet): a plain page with the same slots, the help block and footer links.
 PLAIN_FRAME = "_partials/plain_frame.html"
+# "Uw inlogtest van 20:19 is niet afgerond": at the top of every page's content while this browser has an open test.
+OPEN_TEST_BANNER = "_partials/open_test_banner.html"
 
 _CONFIG_RE = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.DOTALL)
 
@@ -125,6 +127,11 @@ def templates(directory: Path = TEMPLATES_DIR) -> Jinja2Templates:
         found = read_frame(site_dir) if site_dir is not None else None
         if found is None:
             found = split_frame(env.get_template(PLAIN_FRAME).render())
+        # Looked up before the page renders (diagnostics.routes.open_test, which names this state attribute).
+        open_test = getattr(request.state, "open_test_banner", None)
+        if found is not None and open_test is not None:
+            banner = Markup(env.get_template(OPEN_TEST_BANNER).render(open_test=open_test))
+            found = replace(found, until_content=found.until_content + banner)
         return {"frame": found}
 
     result = Jinja2Templates(directory=directories, context_processors=[frame])

@@ -116,8 +116,12 @@ async def start_login(
     supplier_id: str | None,
     scenario: str | None = None,
     now: datetime | None = None,
+    reference: str | None = None,
 ) -> LoginStart:
-    """A new session and a signed AuthnRequest naming ``supplier_id`` in Scoping/IDPList."""
+    """A new session and a signed AuthnRequest naming ``supplier_id`` in Scoping/IDPList.
+
+    ``reference``: the code the chooser showed the user (taken when still free, else a fresh one).
+    """
     settings, store, registry = resources.settings, resources.store, resources.registry
     try:
         config = settings.broker(broker_id)
@@ -141,7 +145,7 @@ async def start_login(
     request_id = authn.new_id()
     session = await to_thread.run_sync(
         lambda: store.create_session(
-            broker_id=broker_id, supplier_id=supplier_id, request_id=request_id, scenario=scenario
+            broker_id=broker_id, supplier_id=supplier_id, request_id=request_id, scenario=scenario, reference=reference
         )
     )
     binding: authn.Binding = "redirect" if info.sso_redirect_url else "post"

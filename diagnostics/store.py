@@ -148,11 +148,12 @@ class Store:
         request_id: str | None,
         scenario: str | None = None,
         now: datetime | None = None,
+        reference: str | None = None,
     ) -> DiagSession:
-        """A new session in state ``started`` with a fresh reference code."""
-        for _ in range(_REFERENCE_ATTEMPTS):
+        """A new session in state ``started`` with ``reference`` when it is still free, else a fresh code."""
+        for attempt in range(_REFERENCE_ATTEMPTS):
             row = SessionRow(
-                reference=new_reference(),
+                reference=reference if reference is not None and attempt == 0 else new_reference(),
                 created_at=now or _now(),
                 broker_id=broker_id,
                 supplier_id=supplier_id,

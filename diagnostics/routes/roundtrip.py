@@ -59,14 +59,6 @@ class BrokerSuppliersOut(BaseModel):
     error: str | None = Field(description="Diagnose-id als de lijst nu niet op te halen is.")
 
 
-class OpenTestOut(BaseModel):
-    reference: str = Field(description="Referentiecode van de vorige test van deze browser.")
-    title: str = Field(description="Kop van de melding, zoals op /diagnose.")
-    text: str = Field(description="Tekst van de melding, zoals op /diagnose.")
-    link_text: str = Field(description="Tekst van de link naar de vraag wat de gebruiker zag.")
-    question_url: str = Field(description="De vraag op de uitslagpagina: /diagnose/{reference}#vraag.")
-
-
 class NoticeOut(BaseModel):
     broker: str = Field(description="Id van de herkenningsmakelaar uit de configuratie.")
     broker_name: str = Field(description="Naam van de herkenningsmakelaar.")
@@ -103,20 +95,6 @@ async def _session_or_404(settings: Settings, store: Store, raw: str) -> DiagSes
 
 
 # ── chooser ──
-
-
-async def _pending(
-    request: Request, settings: Settings, store: Store
-) -> tuple[DiagSession, roundtrip.PendingNotice] | None:
-    """This browser's last test and the notice about it, when it still waits for the broker or never came back."""
-    last = ownership.latest(request, settings)
-    if not last:
-        return None
-    session = await to_thread.run_sync(store.get_session, last)
-    session = housekeeping.as_seen(settings, session) if session is not None else None
-    # Still waiting for the broker, or given up on: either way the user can tell us what they saw.
-    notice = roundtrip.pending_notice(session) if session is not None else None
-    return (session, notice) if session is not None and notice is not None else None
 
 
 async def _broker_notices(resources: Resources) -> list[Shown]:
@@ -159,7 +137,7 @@ class ChoiceProblem:
 
 
 async def _chooser(request: Request, resources: Resources, *, problem: ChoiceProblem | None = None) -> HTMLResponse:
-    settings, store = resources.settings, resources.store
+    settings = resources.settings
     remembered_broker, remembered_supplier = _remembered(request)
     catalogue = load_catalogue()
     lists, broker_notices = await asyncio.gather(
@@ -174,21 +152,21 @@ async def _chooser(request: Request, resources: Resources, *, problem: ChoicePro
         }
         for group in lists
     ]
-    pending, notice = await _pending(request, settings, store) or (None, None)
     return TEMPLATES.TemplateResponse(
         request,
         "roundtrip/chooser.html",
         {
             "groups": groups,
-            "pending": pending,
-            "notice": notice,
             "broker_notices": broker_notices,
             "info": service_info(settings),
-            "chooser_url": f"{settings.public_base_url}/diagnose",
+            # The code and the way back, before the broker (diagnostics.ownership.offer; an earlier open test
+            # is the banner at the top, diagnostics.routes.open_test).
+            "offer": ownership.offer(settings),
+            "way_back_url": f"{settings.public_base_url}/terug",
             "has_problem": problem is not None,
         },
         status_code=400 if problem is not None else 200,
-        # Made for this browser (its last test's referentiecode, its remembered choice): no shared cache keeps it.
+        # Made for this browser (the code it is offered, its remembered choice): no shared cache keeps it.
         headers={"Cache-Control": "no-store"},
     )
 
@@ -217,25 +195,6 @@ async def read_notices(response: Response, resources: ResourcesDep) -> list[Noti
     ]
 
 
-@router.get("/api/v1/open-test", response_model=OpenTestOut | None)
-async def read_open_test(
-    request: Request, response: Response, settings: SettingsDep, store: StoreDep
-) -> OpenTestOut | None:
-    """This browser's last test if it never came back (for the site widget), else null."""
-    response.headers["Cache-Control"] = "no-store"
-    pending = await _pending(request, settings, store)
-    if pending is None:
-        return None
-    session, notice = pending
-    return OpenTestOut(
-        reference=session.reference,
-        title=notice.title,
-        text=notice.text,
-        link_text=notice.link_text,
-        question_url=f"{roundtrip.relay_state_for(session.reference)}#vraag",
-    )
-
-
 @router.get("/api/v1/suppliers", response_model=list[BrokerSuppliersOut])
 async def read_suppliers(settings: SettingsDep, registry: RegistryDep) -> list[BrokerSuppliersOut]:
     """Per herkenningsmakelaar the eHerkenningsmakelaars (suppliers) from its verified AD list."""
@@ -249,12 +208,20 @@ async def create_test(
     broker: Annotated[str, Form(max_length=32)],
     supplier: Annotated[str | None, Form(max_length=255)] = None,
     scenario: Annotated[str | None, Form(max_length=64)] = None,
+    code: Annotated[str | None, Form(max_length=64)] = None,
 ) -> Response:
-    """Start a test: a diagnostics session and a signed AuthnRequest, then off to the broker."""
+    """Start a test: a diagnostics session and a signed AuthnRequest, then off to the broker.
+
+    ``code``: the reference code the chooser showed (``ownership.offer``); without it, or not ours, a fresh one.
+    """
     settings = resources.settings
     try:
         started = await roundtrip.start_login(
-            resources, broker_id=broker, supplier_id=supplier or None, scenario=scenario
+            resources,
+            broker_id=broker,
+            supplier_id=supplier or None,
+            scenario=scenario,
+            reference=ownership.offered(settings, code),
         )
     except roundtrip.ChoiceError as exc:
         # The user's own input: ask again on the same page, like any form, with the error beside the choice.

@@ -134,10 +134,10 @@ def test_chooser_says_what_to_do_when_the_login_does_not_come_back(client: TestC
     form = soup(client.get("/diagnose")).select_one("form.chooser")
     assert form is not None
     note = form.select_one(".come-back")
-    assert note is not None and "niet terug" in note.get_text() and "vertel ons wat u zag" in note.get_text()
+    assert note is not None and "niet vanzelf terug" in note.get_text() and "Uw code is" in note.get_text()
     link = note.select_one("a")
-    assert link is not None and link["href"] == "/diagnose"
-    assert link.get_text(strip=True) == f"{settings.public_base_url.rstrip('/')}/diagnose"
+    assert link is not None and link["href"] == "/terug"
+    assert link.get_text(strip=True) == f"{settings.public_base_url.rstrip('/')}/terug"
     # Before the button, so it is read before the user leaves.
     assert note.find_next("button") is form.select_one("button[type=submit]")
 
@@ -161,19 +161,11 @@ def test_back_before_the_timeout_the_user_can_say_what_they_saw(client: TestClie
     reference = latest_reference(client.cookies.get(ownership.COOKIE))
     chooser = client.get("/diagnose")
     assert chooser.headers["cache-control"] == "no-store"  # this browser's referentiecode is on it
-    notice = soup(chooser).select_one("#vorige-test-kop")
-    assert notice is not None and notice.get_text() == "Uw vorige test is nog niet klaar"
-    assert notice.find_parent().select_one("a")["href"] == f"/diagnose/{reference}#vraag"  # type: ignore[union-attr,index]
-    # The site widget asks the service, and says the same (the cookie is httpOnly).
-    open_test = client.get("/api/v1/open-test")
-    assert open_test.headers["cache-control"] == "no-store"
-    assert open_test.json() == {
-        "reference": reference,
-        "title": "Uw vorige test is nog niet klaar",
-        "text": notice.find_parent().select_one("p").get_text(" ", strip=True).split(" Vertel ons")[0],  # type: ignore[union-attr]
-        "link_text": "Vertel ons wat u zag",
-        "question_url": f"/diagnose/{reference}#vraag",
-    }
+    # The banner of every page (tests/routes/test_open_test.py) leads to the question.
+    banner = soup(chooser).select_one("[data-inloghulp-open-test]")
+    assert banner is not None and "is niet afgerond" in banner.get_text()
+    assert banner.select_one("a")["href"] == f"/diagnose/{reference}#vraag"  # type: ignore[index]
+    assert client.get("/api/v1/open-test").json()["url"] == f"/diagnose/{reference}#vraag"
     answered = client.post(f"/diagnose/{reference}/antwoord", data={"antwoord": "geen-machtiging"})
     assert answered.status_code == 303
     assert client.get("/api/v1/open-test").json() is None
@@ -181,7 +173,7 @@ def test_back_before_the_timeout_the_user_can_say_what_they_saw(client: TestClie
     assert (verdict["verdict"], verdict["diagnosis"]["id"]) == ("failed", "no-authorisation")
     page = soup(client.get(f"/diagnose/{reference}"))
     assert page.select_one("#vraag") is None and verdict["diagnosis"]["title"] in page.get_text()
-    assert soup(client.get("/diagnose")).select_one("#vorige-test-kop") is None
+    assert soup(client.get("/diagnose")).select_one("[data-inloghulp-open-test]") is None
 
 
 def test_result_pages_show_dutch_local_time(client: TestClient, settings: Settings) -> None:

@@ -1,12 +1,13 @@
 // "Test de inlog" widget on the help site. Without JavaScript the placeholder holds a plain link to
 // /diagnose; with it, the user picks an eHerkenningsmakelaar right here and the form starts the test.
+// Also the banner "Uw inlogtest van 20:19 is niet afgerond" on every help page (showOpenTest).
 (function () {
   "use strict";
 
   var API = "/api/v1/suppliers";
   var OPEN_TEST_API = "/api/v1/open-test";
   var NOTICES_API = "/api/v1/notices";
-  var CHOOSER = "/diagnose";
+  var WAY_BACK = "/terug";
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -46,30 +47,28 @@
     });
   }
 
-  // The same instruction as on /diagnose: a broker that refuses (no machtiging) never sends the user back.
+  // The same way back as on /diagnose: a broker that refuses (no machtiging) never sends the user back.
   function comeBack() {
-    var note = el("p", { "class": "inloghulp-roundtrip__come-back" },
-      "Komt u na het inloggen niet terug op deze site? Ga dan zelf terug naar ");
-    note.appendChild(el("a", { href: CHOOSER }, location.origin + CHOOSER));
-    note.appendChild(document.createTextNode(" en vertel ons wat u zag."));
+    var note = el("p", { "class": "inloghulp-roundtrip__come-back" }, "Komt u niet vanzelf terug? Ga dan naar ");
+    note.appendChild(el("a", { href: WAY_BACK }, location.origin + WAY_BACK));
+    note.appendChild(document.createTextNode("."));
     return note;
   }
 
-  // The last test of this browser that never came back (the cookie is httpOnly: the service tells us).
+  // "Uw inlogtest van 20:19 is niet afgerond. Vertel ons wat u zag." Every help page has the banner's empty live
+  // region (partials/open_test_banner.html); the service says whether this browser has an open test (its cookie
+  // is httpOnly). Filling the region makes a screen reader read it out; the focus stays where it is.
   function showOpenTest(holder) {
+    holder.dataset.mounted = "true";
     getJson(OPEN_TEST_API)
       .then(function (open) {
-        if (!open || !open.reference) return;
-        var notice = el("div", { "class": "admonition warning inloghulp-roundtrip__open-test", role: "region",
-          "aria-labelledby": "inloghulp-vorige-test" });
-        notice.appendChild(el("p", { id: "inloghulp-vorige-test", "class": "admonition-title" }, open.title));
+        if (!open || !open.url) return;
         var text = el("p", {}, open.text + " ");
-        text.appendChild(el("a", { href: open.question_url }, open.link_text));
-        text.appendChild(document.createTextNode(" (referentiecode " + open.reference + ")."));
-        notice.appendChild(text);
-        holder.insertBefore(notice, holder.firstChild);
+        text.appendChild(el("a", { href: open.url }, open.link_text));
+        text.appendChild(document.createTextNode("."));
+        holder.appendChild(text);
       })
-      .catch(function () { /* no notice: the chooser shows it too */ });
+      .catch(function () { /* no banner; /terug still leads to the test */ });
   }
 
   // Outages people can see: the operator's notices and "Mogelijk een storing", as on /diagnose.
@@ -89,7 +88,6 @@
 
   function mount(holder) {
     showNotices(holder);
-    showOpenTest(holder);
     holder.dataset.mounted = "true";
     getJson(API)
       .then(function (lists) {
@@ -105,6 +103,7 @@
   }
 
   function init() {
+    document.querySelectorAll("[data-inloghulp-open-test]:not([data-mounted])").forEach(showOpenTest);
     document.querySelectorAll("[data-inloghulp-roundtrip]:not([data-mounted])").forEach(mount);
   }
 
