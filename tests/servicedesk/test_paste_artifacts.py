@@ -32,13 +32,6 @@ WHY = "bevat alleen een verwijzing (artifact). Het antwoord van de makelaar gaat
 
 
 @pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    opened = Store(settings.database_url)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def desk(settings: Settings, store: Store) -> Iterator[TestClient]:
     """One browser that does inlogtests and, logged in, uses the console (the same app serves both)."""
     accounts.create_user(store.engine, USER, PASSWORD)
