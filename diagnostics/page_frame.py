@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from diagnostics import localtime
+from diagnostics.roundtrip_view import check_title
 
 log = logging.getLogger(__name__)
 
@@ -138,15 +139,9 @@ def templates(directory: Path = TEMPLATES_DIR) -> Jinja2Templates:
     env = result.env
     env.globals["site_name"] = SITE_NAME
     localtime.register(env)
-    env.filters["check_title"] = _check_title
+    # The Dutch name of a check in a trace (``{{ check.id | check_title }}``), for the result page and the console.
+    env.filters["check_title"] = check_title
     return result
-
-
-def _check_title(check_id: str) -> str:
-    """The Dutch name of a check in a trace (``{{ check.id | check_title }}``), for the result page and the console."""
-    from diagnostics.roundtrip import check_title  # imported at first use: the round trip's imports reach the routers
-
-    return check_title(check_id)
 
 
 # The service's own pages (round trip, card, errors): one environment for all of them.

@@ -1,8 +1,9 @@
 """The "Test de inlog" round trip: start a diagnostics session, receive the artifact, check, explain.
 
 Flow 3 of ARCHITECTURE.md, without the web layer: the routes in ``diagnostics.routes.roundtrip`` only
-translate HTTP to these calls. Blocking work (the store, the checks) runs in a worker thread so the
-event loop stays free: the embedded simulator answers the SOAP call from this same process.
+translate HTTP to these calls, and ``diagnostics.roundtrip_view`` words the result for people. Blocking
+work (the store, the checks) runs in a worker thread so the event loop stays free: the embedded simulator
+answers the SOAP call from this same process.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Protocol
 from urllib.parse import urlencode
 
 from anyio import to_thread
@@ -20,9 +21,9 @@ from anyio import to_thread
 from diagnostics import checks, metrics, reference, user_answer
 from diagnostics.brokers import BrokerError, BrokerInfo, BrokerRegistry
 from diagnostics.catalogue import load_catalogue
+from diagnostics.certs import KeyFiles
 from diagnostics.localtime import duration_words
 from diagnostics.problems import Problem
-from diagnostics.resources import Resources
 from diagnostics.saml import artifact, authn
 from diagnostics.settings import Settings
 from diagnostics.store import DiagSession, Store
@@ -45,22 +46,6 @@ _RELAY_RE = re.compile(rf"^{RELAY_PREFIX}(?P<reference>{reference.PATTERN.patter
 NO_RESPONSE_ANSWERS = user_answer.ANSWERS
 answer_option = user_answer.answer_option
 
-# Diagnoses that happen at the user's supplier (the authenticatiedienst), not in our checks.
-SUPPLIER_DIAGNOSES = frozenset(
-    {"cancelled", "auth-failed", "stopped-at-broker", "unknown-principal", "no-authorisation", "no-response"}
-)
-
-# The round trip's own steps in the check trace, beside the checker's: the names people read for them.
-HOP_TITLES: dict[str, str] = {
-    "broker-metadata": "Gegevens van de herkenningsmakelaar",
-    "artifact": "Terug van de eHerkenningsmakelaar",
-    "artifact-resolve": "Inlogantwoord ophalen",
-    "response": "Antwoord van de eHerkenningsmakelaar",
-    "user-answer": "Wat de gebruiker zag",
-}
-
-StepStatus = Literal["pass", "fail", "skip", "wait"]
-
 
 class StartError(Problem):
     """A test cannot start; ``diagnosis`` is a catalogue id, ``message`` Dutch."""
@@ -73,21 +58,32 @@ class ChoiceError(StartError):
         super().__init__("config-error", message)
 
 
+class RoundTripResources(Protocol):
+    """What the round trip takes from the composition root (``diagnostics.resources.Resources`` is one).
+
+    A protocol, not an import: the domain does not import the composition root, which sits above it
+    (ARCHITECTURE.md, "Layers").
+    """
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def registry(self) -> BrokerRegistry: ...
+
+    @property
+    def sp_keys(self) -> KeyFiles: ...
+
+
 @dataclass(frozen=True)
 class LoginStart:
     """A started test: its session and what the browser must be sent to reach the broker."""
 
     session: DiagSession
     request: authn.AuthnRequestOut
-
-
-@dataclass(frozen=True)
-class Step:
-    """One hop of the round trip, for the timeline on the result page."""
-
-    title: str
-    status: StepStatus
-    detail: str
 
 
 # ── relay state ──
@@ -110,7 +106,7 @@ def reference_from_relay_state(value: str | None) -> str | None:
 
 
 async def start_login(
-    resources: Resources,
+    resources: RoundTripResources,
     *,
     broker_id: str,
     supplier_id: str | None,
@@ -182,7 +178,7 @@ def _failed(hops: list[CheckResult], diagnosis: str) -> Verdict:
 
 
 async def evaluate_artifact(
-    resources: Resources, session: DiagSession, saml_art: str, *, now: datetime | None = None
+    resources: RoundTripResources, session: DiagSession, saml_art: str, *, now: datetime | None = None
 ) -> Verdict:
     """Read the artifact, resolve it over SOAP at the session's broker, and run every check."""
     settings, registry = resources.settings, resources.registry
@@ -270,7 +266,7 @@ def _run_checks(
 
 
 async def receive_artifact(
-    resources: Resources,
+    resources: RoundTripResources,
     *,
     saml_art: str,
     relay_state: str | None,
@@ -347,30 +343,6 @@ def timeout_words(settings: Settings) -> str:
     return duration_words(settings.no_response_timeout_seconds)
 
 
-@dataclass(frozen=True)
-class PendingNotice:
-    """The notice about an earlier test that did not come back (chooser and site widget say the same)."""
-
-    title: str
-    text: str
-    link_text: str = "Vertel ons wat u zag"
-
-
-def pending_notice(session: DiagSession) -> PendingNotice | None:
-    """What to tell a user whose last test is still waiting or never came back; None for any other state."""
-    if session.claimed_at is not None:
-        return None  # the broker's answer came back and is (or was) being checked: nothing to ask
-    if session.state == "started":
-        return PendingNotice(
-            "Uw vorige test is nog niet klaar",
-            "Wij hebben nog geen antwoord van uw eHerkenningsmakelaar. "
-            "Bent u daar gestopt, bijvoorbeeld door een melding?",
-        )
-    if session.state == "no-response":
-        return PendingNotice("Uw vorige test kwam niet terug", "Wij kregen geen antwoord van uw eHerkenningsmakelaar.")
-    return None
-
-
 def asked_for(session: DiagSession) -> str | None:
     """The diagnosis the user's answer to "Wat zag u?" completes for this session; None when there is nothing to ask.
 
@@ -425,12 +397,7 @@ def _with_answer(verdict: Verdict, session: DiagSession) -> Verdict:
     )
 
 
-def check_title(check_id: str) -> str:
-    """The Dutch name of a check in a verdict's trace (the checker's and the round trip's own)."""
-    return HOP_TITLES.get(check_id) or checks.CHECK_TITLES.get(check_id, check_id)
-
-
-# ── presenting a session ──
+# ── a session's verdict ──
 
 
 def session_verdict(settings: Settings, session: DiagSession) -> Verdict:
@@ -470,99 +437,3 @@ def session_verdict(settings: Settings, session: DiagSession) -> Verdict:
         reference=session.reference,
     )
     return _with_answer(unanswered, session)
-
-
-def _check(verdict: Verdict, check_id: str) -> CheckResult | None:
-    return next((check for check in verdict.checks if check.id == check_id), None)
-
-
-def timeline(session: DiagSession, verdict: Verdict, *, broker_name: str, supplier_name: str | None) -> list[Step]:
-    """The round trip as hops in plain Dutch for the medewerker, each with a status that reads without colour.
-
-    No URNs, URLs or protocol words here: the servicedesk reads those in the check trace (the verdict's checks).
-    The broker is named by its name only, never as "herkenningsmakelaar": users know their supplier by
-    that word ("eHerkenningsmakelaar") and the two are easily confused.
-    """
-    supplier = "Inloggen bij uw eHerkenningsmakelaar" + (f" ({supplier_name})" if supplier_name else "")
-    back, fetch, checked = "Terug naar de test", f"Inloggegevens ophalen bij {broker_name}", "Controle van de inlog"
-    steps = [
-        Step("Test gestart", "pass", "De test heeft een beveiligd inlogverzoek voor u gemaakt."),
-        Step(
-            f"Doorgestuurd via {broker_name}",
-            "pass",
-            f"{broker_name} verbindt het Bronhouderportaal met eHerkenning. "
-            f"{broker_name} stuurde u door naar uw eHerkenningsmakelaar.",
-        ),
-    ]
-    diagnosis = verdict.diagnosis.id if verdict.diagnosis else None
-    if session.state == "started":
-        steps += [
-            Step(supplier, "wait", "Wij wachten tot u terugkomt van het inloggen."),
-            Step(back, "wait", "U bent nog niet terug."),
-            Step(fetch, "wait", "Nog niet gedaan."),
-            Step(checked, "wait", "Nog niet gedaan."),
-        ]
-        return steps
-    if session.state in ("no-response", "answered"):
-        steps += [
-            Step(supplier, "fail", "Uw eHerkenningsmakelaar stuurde u niet terug naar de test."),
-            Step(back, "fail", "U kwam niet terug. Wij weten daarom niet wat er gebeurde."),
-            Step(fetch, "skip", "Niet gedaan: u kwam niet terug."),
-            Step(checked, "skip", "Niet gedaan: er was niets om te controleren."),
-        ]
-        return steps
-    artifact_check = _check(verdict, "artifact")
-    resolve_check = _check(verdict, "artifact-resolve")
-    at_supplier = diagnosis in SUPPLIER_DIAGNOSES
-    title = verdict.diagnosis.title if verdict.diagnosis else "Een controle is niet goed gegaan"
-    steps.append(
-        Step(supplier, "fail", f"{title}.")
-        if at_supplier
-        else Step(supplier, "pass", "U bent ingelogd en teruggestuurd.")
-    )
-    if artifact_check is None:
-        steps.append(Step(back, "skip", "Niet gedaan."))
-    elif artifact_check.status == "fail":
-        steps.append(Step(back, "fail", f"U kwam terug, maar niet met een geldig bewijs van {broker_name}. {title}."))
-    elif at_supplier:
-        # The broker sent the user back with a refusal (e.g. cancelled): an answer, not proof of a login.
-        steps.append(Step(back, "pass", f"U kwam terug met een antwoord van {broker_name}."))
-    else:
-        steps.append(Step(back, "pass", f"U kwam terug met een bewijs van {broker_name} dat u hebt ingelogd."))
-    if resolve_check is not None and resolve_check.status == "pass":
-        fetched = "het antwoord over uw inlog" if at_supplier else "uw inloggegevens"
-        steps.append(Step(fetch, "pass", f"De test heeft {fetched} veilig opgehaald bij {broker_name}."))
-    elif resolve_check is not None and resolve_check.status == "fail":
-        steps.append(Step(fetch, "fail", f"Het ophalen van uw inloggegevens bij {broker_name} lukte niet. {title}."))
-    else:
-        steps.append(Step(fetch, "skip", "Niet gedaan."))
-    if resolve_check is None or resolve_check.status != "pass":
-        steps.append(Step(checked, "skip", "Niet gedaan: er waren geen inloggegevens om te controleren."))
-    elif verdict.verdict == "ok":
-        steps.append(Step(checked, "pass", "Alle controles zijn goed gegaan."))
-    elif at_supplier:
-        steps.append(Step(checked, "skip", "Niet gedaan: u bent niet ingelogd."))
-    else:
-        steps.append(Step(checked, "fail", f"{title}."))
-    return steps
-
-
-def broker_name(settings: Settings, broker_id: str) -> str:
-    """The herkenningsmakelaar's configured name (result page and servicedesk console alike); its id when
-    it is no longer configured."""
-    try:
-        return settings.broker(broker_id).name
-    except KeyError:
-        return broker_id
-
-
-async def supplier_name(registry: BrokerRegistry, broker_id: str, entity_id: str | None) -> str | None:
-    """The eHerkenningsmakelaar's name from the broker's AD list (result page and servicedesk console alike);
-    its entity id when the list has no answer, None when no eHerkenningsmakelaar was chosen."""
-    if entity_id is None:
-        return None
-    try:
-        suppliers = await registry.suppliers(broker_id)
-    except (BrokerError, KeyError):
-        return entity_id
-    return next((s.display_name for s in suppliers if s.entity_id == entity_id), entity_id)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from diagnostics import roundtrip
+from diagnostics import roundtrip, roundtrip_view
 from diagnostics.catalogue import load_catalogue
 from diagnostics.resources import Resources, open_resources
 from diagnostics.settings import Settings
@@ -173,7 +173,7 @@ def _finished(store: Store, verdict: Verdict) -> DiagSession:
     return finished
 
 
-def _statuses(steps: list[roundtrip.Step]) -> list[str]:
+def _statuses(steps: list[roundtrip_view.Step]) -> list[str]:
     return [step.status for step in steps]
 
 
@@ -184,7 +184,9 @@ def test_timeline_marks_the_hop_that_failed(settings: Settings, store: Store) ->
     ]
     ok = _finished(store, Verdict(verdict="ok", diagnosis=None, checks=[*hops]))
     assert (
-        _statuses(roundtrip.timeline(ok, roundtrip.session_verdict(settings, ok), broker_name="B", supplier_name="S"))
+        _statuses(
+            roundtrip_view.timeline(ok, roundtrip.session_verdict(settings, ok), broker_name="B", supplier_name="S")
+        )
         == ["pass"] * 6
     )
 
@@ -194,7 +196,7 @@ def test_timeline_marks_the_hop_that_failed(settings: Settings, store: Store) ->
         checks=[*hops, CheckResult(id="status", status="fail", detail="geannuleerd", diagnosis="cancelled")],
     )
     cancelled = _finished(store, cancelled_verdict)
-    cancelled_steps = roundtrip.timeline(cancelled, cancelled_verdict, broker_name="B", supplier_name=None)
+    cancelled_steps = roundtrip_view.timeline(cancelled, cancelled_verdict, broker_name="B", supplier_name=None)
     assert _statuses(cancelled_steps) == ["pass", "pass", "fail", "pass", "pass", "skip"]
     # A refused login came back as an answer: no step may say the user logged in, or had login data fetched.
     for step in cancelled_steps:
@@ -210,7 +212,7 @@ def test_timeline_marks_the_hop_that_failed(settings: Settings, store: Store) ->
         ],
     )
     session = _finished(store, unreachable)
-    assert _statuses(roundtrip.timeline(session, unreachable, broker_name="B", supplier_name=None)) == [
+    assert _statuses(roundtrip_view.timeline(session, unreachable, broker_name="B", supplier_name=None)) == [
         "pass",
         "pass",
         "pass",
@@ -220,7 +222,7 @@ def test_timeline_marks_the_hop_that_failed(settings: Settings, store: Store) ->
     ]
 
     waiting = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)
-    steps = roundtrip.timeline(
+    steps = roundtrip_view.timeline(
         waiting, roundtrip.session_verdict(settings, waiting), broker_name="B", supplier_name="S"
     )
     assert _statuses(steps) == ["pass", "pass", "wait", "wait", "wait", "wait"]
@@ -281,7 +283,7 @@ def test_timeline_speaks_plain_dutch_and_names_the_problem(
     store: Store, checks: list[CheckResult], diagnosis: str
 ) -> None:
     verdict = Verdict(verdict="failed", diagnosis=load_catalogue().diagnosis(diagnosis), checks=checks)
-    steps = roundtrip.timeline(_finished(store, verdict), verdict, broker_name="B", supplier_name="S")
+    steps = roundtrip_view.timeline(_finished(store, verdict), verdict, broker_name="B", supplier_name="S")
     for step in steps:
         assert JARGON.search(f"{step.title} {step.detail}") is None, step
     failed = [step for step in steps if step.status == "fail"]
@@ -295,7 +297,7 @@ def test_timeline_of_a_test_that_never_came_back_speaks_plain_dutch(settings: Se
     assert gone is not None and gone.state == "no-response"
     for session in (waiting, gone):
         verdict = roundtrip.session_verdict(settings, session)
-        for step in roundtrip.timeline(session, verdict, broker_name="B", supplier_name=None):
+        for step in roundtrip_view.timeline(session, verdict, broker_name="B", supplier_name=None):
             assert JARGON.search(f"{step.title} {step.detail}") is None, step
 
 
@@ -320,7 +322,7 @@ async def test_an_unreachable_artifact_service_is_a_verdict_not_a_crash(settings
     ]
     finished = store.finish_session(session.reference, verdict)
     assert finished is not None
-    steps = roundtrip.timeline(finished, verdict, broker_name="B", supplier_name=None)
+    steps = roundtrip_view.timeline(finished, verdict, broker_name="B", supplier_name=None)
     assert [step.status for step in steps][3:] == ["pass", "fail", "skip"]
 
 
@@ -350,7 +352,7 @@ def test_a_check_cut_off_mid_resolve_is_interrupted_never_no_response(settings: 
     session = _claimed_long_ago(settings, store, "_cut-off")
     shown = roundtrip.session_verdict(settings, session)
     assert (shown.verdict, shown.diagnosis and shown.diagnosis.id) == ("failed", "interrupted")
-    assert not roundtrip.question_open(session) and roundtrip.pending_notice(session) is None
+    assert not roundtrip.question_open(session) and roundtrip_view.pending_notice(session) is None
     assert "geen antwoord" not in " ".join(check.detail for check in shown.checks)
     # The periodic expiry records it as the final verdict.
     assert roundtrip.expire_stale(settings, store) == [session.reference]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from diagnostics import roundtrip, user_answer
+from diagnostics import roundtrip, roundtrip_view, user_answer
 from diagnostics.catalogue import load_catalogue
 from diagnostics.settings import Settings
 from diagnostics.store import DiagSession, Store
@@ -96,7 +96,7 @@ def test_an_answer_given_before_a_late_broker_answer_counts_only_where_that_answ
 def test_the_timeline_of_a_stopped_at_broker_test_says_the_user_did_not_log_in(store: Store) -> None:
     session = _finished(store, "stopped-at-broker")
     verdict = _verdict("stopped-at-broker")
-    steps = roundtrip.timeline(session, verdict, broker_name="B", supplier_name="S")
+    steps = roundtrip_view.timeline(session, verdict, broker_name="B", supplier_name="S")
     assert [step.status for step in steps] == ["pass", "pass", "fail", "pass", "pass", "skip"]
     title = load_catalogue().entry("stopped-at-broker").title
     assert title in steps[2].detail
@@ -106,8 +106,8 @@ def test_the_timeline_of_a_stopped_at_broker_test_says_the_user_did_not_log_in(s
 
 
 def test_check_titles_are_dutch_for_every_check_a_trace_can_hold() -> None:
-    assert roundtrip.check_title("response") == "Antwoord van de eHerkenningsmakelaar"
-    assert roundtrip.check_title("artifact-resolve") == "Inlogantwoord ophalen"
-    assert roundtrip.check_title("loa") == "Betrouwbaarheidsniveau"
+    assert roundtrip_view.check_title("response") == "Antwoord van de eHerkenningsmakelaar"
+    assert roundtrip_view.check_title("artifact-resolve") == "Inlogantwoord ophalen"
+    assert roundtrip_view.check_title("loa") == "Betrouwbaarheidsniveau"
     for check_id in ("broker-metadata", "artifact", "user-answer", "status", "signature"):
-        assert roundtrip.check_title(check_id) != check_id
+        assert roundtrip_view.check_title(check_id) != check_id

@@ -22,6 +22,7 @@ from diagnostics import (
     page_frame,
     reference,
     roundtrip,
+    roundtrip_view,
     user_answer,
 )
 from diagnostics.brokers import BrokerError, BrokerRegistry, Supplier
@@ -355,9 +356,9 @@ async def read_result(
     session = await _session_or_404(settings, store, ref)
     owner = ownership.started_here(request, settings, session.reference)
     verdict = roundtrip.session_verdict(settings, session)
-    broker_name = roundtrip.broker_name(settings, session.broker_id)
-    supplier_name = await roundtrip.supplier_name(registry, session.broker_id, session.supplier_id)
-    steps = roundtrip.timeline(session, verdict, broker_name=broker_name, supplier_name=supplier_name)
+    broker_name = roundtrip_view.broker_name(settings, session.broker_id)
+    supplier_name = await roundtrip_view.supplier_name(registry, session.broker_id, session.supplier_id)
+    steps = roundtrip_view.timeline(session, verdict, broker_name=broker_name, supplier_name=supplier_name)
     # A failing test with a broker that is down (or said to be): tell the user it is probably not them.
     failed = verdict.verdict == "failed"
     broker_notices = [n for n in await _broker_notices(resources) if n.broker_id == session.broker_id] if failed else []
@@ -420,7 +421,7 @@ def _copy_text(verdict: Verdict, session: DiagSession, supplier_name: str | None
     failed = next((check for check in verdict.checks if check.status == "fail"), None)
     if failed is not None:
         # Its Dutch name: the servicedesk finds the test (and every id) by the referentiecode.
-        lines.append(f"Eerste controle die niet goed ging: {roundtrip.check_title(failed.id)}")
+        lines.append(f"Eerste controle die niet goed ging: {roundtrip_view.check_title(failed.id)}")
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from anyio import to_thread
 
-from diagnostics import brokers, checks, metrics, roundtrip
+from diagnostics import brokers, checks, metrics, roundtrip_view
 from diagnostics.saml import inputs
 from diagnostics.servicedesk import artifacts
 from diagnostics.settings import Settings
@@ -103,7 +103,7 @@ async def _named_tests(
     for way_back in returns:
         session = sessions.get(way_back.reference) if way_back.reference else None
         if session is not None:
-            broker_name: str | None = roundtrip.broker_name(settings, session.broker_id)
+            broker_name: str | None = roundtrip_view.broker_name(settings, session.broker_id)
         else:
             # Only for a test we do not have: the artifact's SourceID says which broker the melder used.
             makers = makers if makers is not None else await _brokers_by_source_id(settings, registry)

@@ -11,7 +11,7 @@ from anyio import to_thread
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from diagnostics import page_frame, reference, roundtrip
+from diagnostics import page_frame, reference, roundtrip, roundtrip_view
 from diagnostics.beheerder_card import ticket_reply
 from diagnostics.brokers import BrokerRegistry
 from diagnostics.catalogue import load_catalogue
@@ -211,8 +211,8 @@ async def _session_view(settings: Settings, registry: BrokerRegistry, session: D
     option = roundtrip.answer_option(session.no_response_answer) if session.no_response_answer else None
     return {
         "session": session,
-        "broker_name": roundtrip.broker_name(settings, session.broker_id),
-        "supplier": await roundtrip.supplier_name(registry, session.broker_id, session.supplier_id),
+        "broker_name": roundtrip_view.broker_name(settings, session.broker_id),
+        "supplier": await roundtrip_view.supplier_name(registry, session.broker_id, session.supplier_id),
         "scenario": wording.scenario_text(settings, session.broker_id, session.scenario),
         "answer": option.label if option else session.no_response_answer,
         **view,

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 from bs4 import BeautifulSoup, Tag
 from fastapi.testclient import TestClient
 
-from diagnostics import checks, privacy, roundtrip
+from diagnostics import checks, privacy, roundtrip_view
 from diagnostics.beheerder_mail import LINK_TEXT, MAX_URL
 from diagnostics.catalogue import load_catalogue
 from diagnostics.service_info import service_info
@@ -170,7 +170,7 @@ def test_the_trace_names_each_check_in_dutch(client: TestClient, settings: Setti
         assert code is not None  # the technical id, in small print for the servicedesk
         check_id = code.get_text()
         title = item.select_one(".check-title")
-        assert title is not None and title.get_text() == roundtrip.check_title(check_id) != check_id
+        assert title is not None and title.get_text() == roundtrip_view.check_title(check_id) != check_id
         first_line = item.select_one("p")
         assert first_line is not None and check_id not in first_line.get_text()
 
@@ -180,5 +180,5 @@ def test_the_console_trace_names_each_check_in_dutch(settings: Settings) -> None
     html = CONSOLE_TEMPLATES.env.get_template("_verdict.html").render(verdict=verdict, entry=None, who="")
     rows = BeautifulSoup(html, "html.parser").select("tbody th[scope=row]")
     assert [row.get_text(" ", strip=True) for row in rows] == [
-        f"{roundtrip.check_title(check.id)} {check.id}" for check in verdict.checks
+        f"{roundtrip_view.check_title(check.id)} {check.id}" for check in verdict.checks
     ]
