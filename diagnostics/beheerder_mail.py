@@ -93,7 +93,7 @@ def beheerder_mail(
         Part("Beste eHerkenningsbeheerder,"),
         Part(
             "Ik kan niet inloggen in het Bronhouderportaal met eHerkenning. "
-            f"De inlogtest zegt: {entry.title.rstrip('.')}.\n"
+            f'De uitslag van de inlogtest is: "{entry.title}".\n'
             "Wilt u dit voor mij regelen? Hieronder staat wat er nodig is."
         ),
         # Last to go, and only with values far longer than any real configuration has.

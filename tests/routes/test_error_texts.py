@@ -14,6 +14,8 @@ from sqlalchemy import exc as sa_exc
 from diagnostics.app import create_app
 from diagnostics.localtime import duration_words
 from diagnostics.settings import Settings, load_settings
+from diagnostics.store import Store
+from tests.helpers.ownership import own
 
 HTML = {"accept": "text/html"}
 
@@ -70,3 +72,18 @@ def test_the_error_pages_say_u_hebt_throughout(app_client: Callable[..., TestCli
         text = text_of(failing_client(app_client, settings, error).get("/faalt", headers=HTML).text)
         # One form of "u hebben" on every page (the 500 and 429 said "u net heeft verstuurd", the 503 "hebt").
         assert "hebt" in text and not re.search(r"\bu( net)? heeft\b|heeft (verstuurd|geplakt)", text), error
+
+
+def test_a_bad_answer_gets_the_routes_own_reason_not_the_heading_twice(
+    app_client: Callable[..., TestClient], settings: Settings, open_store: Callable[[str], Store]
+) -> None:
+    session = open_store(settings.database_url).create_session(broker_id="simulator", supplier_id=None, request_id=None)
+    client = app_client(settings)
+    own(client, settings, session.reference)
+    response = client.post(f"/diagnose/{session.reference}/antwoord", data={"antwoord": "iets"}, headers=HTML)
+    assert response.status_code == 400
+    page = BeautifulSoup(response.text, "html.parser")
+    heading = page.select_one("h1")
+    assert heading is not None and heading.get_text() == "Dit verzoek kunnen wij niet verwerken"
+    reason = heading.find_next_sibling("p")
+    assert reason is not None and reason.get_text() == "Kies een van de antwoorden."

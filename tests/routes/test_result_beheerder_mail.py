@@ -90,7 +90,7 @@ def test_the_mail_carries_what_the_beheerder_needs(client: TestClient, settings:
     for key in ("service_name", "service_uuid", "service_id", "required_loa_label"):
         assert values[key] in body, key
     entry = load_catalogue().entry("loa-too-low")
-    assert entry.title.rstrip(".") in body and entry.steps.beheerder in body
+    assert f'De uitslag van de inlogtest is: "{entry.title}".' in body and entry.steps.beheerder in body
     assert f"Referentiecode van mijn inlogtest: {reference}" in body
     # The organisation the broker's answer named, masked: the beheerder sees which one was chosen.
     assert f"KvK-nummer {KVK} (deels afgeschermd)" in body and "12345678" not in body
@@ -182,3 +182,19 @@ def test_the_console_trace_names_each_check_in_dutch(settings: Settings) -> None
     assert [row.get_text(" ", strip=True) for row in rows] == [
         f"{roundtrip_view.check_title(check.id)} {check.id}" for check in verdict.checks
     ]
+
+
+def test_the_explanation_points_to_the_mail_and_the_trace_labels_its_technical_data(
+    client: TestClient, settings: Settings
+) -> None:
+    reference = finished(settings, "loa-too-low")
+    own(client, settings, reference)
+    page = page_of(client, reference)
+    explanation = page.select_one(".explanation")
+    assert explanation is not None and explanation.select_one('a[href="#beheerder-mail"]') is not None
+    # The measured values keep their technical names (the servicedesk compares them): said so, in small print.
+    with_data = [item for item in page.select("ol.checks > li") if item.select_one("dl.check-data")]
+    assert with_data
+    for item in with_data:
+        label = item.select_one("dl.check-data").find_previous_sibling("p")  # type: ignore[union-attr]
+        assert label is not None and label.get_text(strip=True) == "Technische gegevens voor de servicedesk:"
