@@ -17,15 +17,13 @@ from pydantic import ValidationError
 from diagnostics import crypto
 from diagnostics.saml.artifact import artifact_resolve_envelope
 from diagnostics.saml.authn import authn_request_xml, build_authn_request, new_id, signed_redirect_query
+from diagnostics.saml_names import SAML, STATUS, XENC
 from diagnostics.settings import load_settings
 from diagnostics.simulator import entities
 from tests.helpers.keys import sp_signing_key
 from tests.helpers.simulated import Simulated, start
 from tests.simulator.flow import NS, artifact_from, decrypt, error_id, metadata_cert, one, resolve, status_codes
 from tests.simulator.foreign import ForeignSp, foreign_sp
-
-SAML = crypto.SAML
-STATUS = "urn:oasis:names:tc:SAML:2.0:status:"
 
 
 class _MetadataServer:
@@ -167,7 +165,7 @@ def test_a_dienst_from_a_file_gets_an_answer_made_for_it(
     ours = Path(sp_keypair[0]).read_bytes()
     for name in ("LegalSubjectID", "ActingSubjectID"):
         value = one(assertion, f"saml:AttributeStatement/saml:Attribute[@Name='urn:etoegang:core:{name}']")
-        encrypted_key = value.find(f"{{{SAML}}}AttributeValue/{{{SAML}}}EncryptedID/{{{crypto.XENC}}}EncryptedKey")
+        encrypted_key = value.find(f"{{{SAML}}}AttributeValue/{{{SAML}}}EncryptedID/{{{XENC}}}EncryptedKey")
         assert encrypted_key is not None and encrypted_key.get("Recipient") == by_file.entity_id
         assert decrypt(one(value, "saml:AttributeValue"), by_file.pair.key_pem).text
         with pytest.raises(crypto.DecryptionError):
