@@ -16,8 +16,8 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from diagnostics import certs, metrics
 from diagnostics.settings import load_settings
+from tests.helpers.broker_documents import metadata_xml
 from tests.helpers.config import ROOT
-from tests.test_brokers import metadata_xml
 
 RULES = ROOT / "ops" / "prometheus" / "alerts.yml"
 RULE_TESTS = ROOT / "ops" / "prometheus" / "alerts_test.yml"

@@ -22,10 +22,10 @@ from diagnostics import certs, errors, readiness
 from diagnostics.app import create_app
 from diagnostics.settings import RateLimitConfig, load_settings
 from diagnostics.store import Store
-from tests.broker_network import answering_only_together, pinned_brokers
+from tests.helpers.broker_documents import metadata_xml
+from tests.helpers.broker_network import answering_only_together, pinned_brokers
 from tests.helpers.brokers import client_for
 from tests.helpers.live_server import LiveServer, free_port
-from tests.test_brokers import metadata_xml
 
 
 def _client(

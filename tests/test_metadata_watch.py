@@ -14,7 +14,7 @@ from diagnostics import certs, cli
 from diagnostics.metadata_watch import latest_snapshot, refresh
 from diagnostics.settings import Settings, load_settings
 from diagnostics.store import Store
-from tests.test_brokers import metadata_xml
+from tests.helpers.broker_documents import metadata_xml
 
 
 @pytest.fixture(scope="module")

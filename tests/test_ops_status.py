@@ -11,7 +11,7 @@ from diagnostics import certs
 from diagnostics.metadata_watch import refresh
 from diagnostics.settings import load_settings
 from diagnostics.store import Store
-from tests.test_brokers import metadata_xml
+from tests.helpers.broker_documents import metadata_xml
 
 
 def _metric(text: str, name: str) -> float | None:

@@ -11,7 +11,7 @@ import pytest
 from diagnostics import certs
 from diagnostics.brokers import BrokerRegistry
 from diagnostics.cert_status import certificate_report
-from tests.broker_network import answering_only_together, pinned_brokers
+from tests.helpers.broker_network import answering_only_together, pinned_brokers
 
 
 @pytest.mark.anyio

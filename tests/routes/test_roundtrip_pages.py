@@ -21,7 +21,7 @@ from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.keys import keys_for
 from diagnostics.simulator.metadata import broker_metadata
 from diagnostics.store import Store
-from tests.broker_network import answering_only_together, pinned_brokers
+from tests.helpers.broker_network import answering_only_together, pinned_brokers
 from tests.helpers.brokers import client_for, simulator_handler
 from tests.helpers.ownership import latest_reference, own
 

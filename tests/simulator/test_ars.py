@@ -12,15 +12,7 @@ from diagnostics.simulator import ars
 from diagnostics.simulator.artifacts import Pending, store_pending
 from diagnostics.store import Store
 from tests.helpers.keys import sp_signing_key
-
-
-def split_by_comment(element: etree._Element) -> None:
-    """Put an XML comment in the middle of ``element``'s text; a signature (comments excluded) still holds."""
-    text = element.text or ""
-    comment = etree.Comment(" x ")
-    comment.tail = text[len(text) // 2 :]
-    element.text = text[: len(text) // 2]
-    element.insert(0, comment)
+from tests.helpers.messages import split_by_comment
 
 
 def _resolve_body(settings: Settings, artifact: str, split: str | None) -> bytes:

@@ -12,7 +12,7 @@ from diagnostics.settings import Settings
 from diagnostics.simulator.metadata import sso_url
 from diagnostics.simulator.requests import from_post
 from tests.helpers.keys import sp_signing_key
-from tests.simulator.test_ars import split_by_comment
+from tests.helpers.messages import split_by_comment
 
 
 def test_a_comment_inside_the_issuer_is_the_same_service(module_settings: Settings) -> None:

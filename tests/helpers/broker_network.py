@@ -11,7 +11,7 @@ import httpx
 
 from diagnostics import certs
 from diagnostics.settings import Settings, load_settings
-from tests.test_brokers import ad_list_xml, metadata_xml
+from tests.helpers.broker_documents import ad_list_xml, metadata_xml
 
 AsyncHandler = Callable[[httpx.Request], Awaitable[httpx.Response]]
 NAMES = ("hm-a", "hm-b")
