@@ -4,7 +4,9 @@ With HTTP-Artifact (how eHerkenning answers) the browser carries only a short re
 (``SAMLart``), and the RelayState back to our ACS; the answer itself goes from the broker to us over the
 back channel. So a HAR of a real test normally holds no answer to check. What it does hold names the test:
 our RelayState is ``/diagnose/<reference>`` (``roundtrip.relay_state_for``), and our ACS answers with a
-redirect to that same result page. This module only reads; the console looks the tests up.
+redirect to that same result page. A test that never came back (no machtiging, a broker that hangs) left
+only the way out: the AuthnRequest to the broker, with the same RelayState. This module only reads; the
+console looks the tests up.
 
 Nothing read here is logged or kept: a pasted HAR holds cookies, names and the like. What leaves this
 module is a reference code in canonical form, an artifact's SourceID (a hash of the broker's entity id)
@@ -32,23 +34,25 @@ _RESULT_PATH = re.compile(r"/diagnose/([A-Za-z0-9-]{10,20})$")
 
 
 @dataclass(frozen=True)
-class ArtifactReturn:
-    """One way back from the broker as the browser saw it."""
+class Mention:
+    """One request that carried an inlogtest: back from the broker with an artifact, or out to it."""
 
     # The inlogtest's reference code (from the RelayState or our ACS's redirect), or None.
     reference: str | None
-    # Which broker made the artifact: SHA-1 of its entity id; None when the artifact is not of type 0x0004.
+    # Which broker made the artifact: SHA-1 of its entity id; None without a type 0x0004 artifact.
     source_id: bytes | None
     # In Dutch, where in the pasted text: "item 7 van het HAR-bestand".
     where: str
+    # True for the way back (an artifact), False for the AuthnRequest on its way to the broker.
+    came_back: bool = True
 
 
 @dataclass(frozen=True)
 class Found:
-    """What kind of text was pasted (a Dutch noun phrase) and the ways back it holds, in the browser's order."""
+    """What kind of text was pasted (a Dutch noun phrase) and the tests it mentions, in the browser's order."""
 
     kind: str
-    returns: tuple[ArtifactReturn, ...]
+    mentions: tuple[Mention, ...]
 
 
 def _source_id(artifact: str) -> bytes | None:
@@ -89,16 +93,23 @@ def _query(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query))
 
 
-def _from_request(url: str, form: dict[str, str], where: str, *, location: str, acs_url: str) -> ArtifactReturn | None:
-    """The way back in one request: the artifact in its URL (Redirect) or form (POST), with the RelayState."""
-    values = {**_query(url), **form}
-    artifact = values.get("SAMLart")
-    if not artifact:
-        return None
+def _mention(values: dict[str, str], where: str) -> Mention | None:
+    """The test one request's parameters mention: an artifact coming back, or an AuthnRequest of ours going out."""
     ref = _reference(values.get("RelayState"))
-    if ref is None and location and _same_endpoint(url, acs_url):
-        ref = _redirected_reference(location)
-    return ArtifactReturn(ref, _source_id(artifact), where)
+    if values.get("SAMLart"):
+        return Mention(ref, _source_id(values["SAMLart"]), where)
+    if values.get("SAMLRequest") and ref is not None:
+        return Mention(ref, None, where, came_back=False)
+    return None
+
+
+def _from_request(url: str, form: dict[str, str], where: str, *, location: str, acs_url: str) -> Mention | None:
+    """The test in one request's URL (Redirect binding) or form (POST binding)."""
+    found = _mention({**_query(url), **form}, where)
+    if found is not None and found.reference is None and location and _same_endpoint(url, acs_url):
+        # Our own ACS, reached without a RelayState: its redirect names the result page of the test.
+        return Mention(_redirected_reference(location), found.source_id, where)
+    return found
 
 
 def _header(headers: Any, name: str) -> str:
@@ -114,37 +125,37 @@ def _member(document: dict[str, Any], name: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _har_returns(document: dict[str, Any], acs_url: str) -> list[ArtifactReturn]:
+def _har_mentions(document: dict[str, Any], acs_url: str) -> list[Mention]:
     entries = document["log"].get("entries") or []
-    found: list[ArtifactReturn] = []
+    found: list[Mention] = []
     for number, entry in enumerate(entries if isinstance(entries, list) else [], start=1):
         if not isinstance(entry, dict):
             continue
         request, response = _member(entry, "request"), _member(entry, "response")
         post = _member(request, "postData")
         form = _pairs(post.get("params"))
-        if not form and isinstance(post.get("text"), str) and "SAMLart" in post["text"]:
+        if not form and isinstance(post.get("text"), str) and "SAML" in post["text"]:
             form = dict(parse_qsl(post["text"]))
         headers = response.get("headers") if isinstance(response.get("headers"), list) else []
         location = str(response.get("redirectURL") or "") or _header(headers, "location")
         where = f"item {number} van het HAR-bestand"
-        way_back = _from_request(str(request.get("url", "")), form, where, location=location, acs_url=acs_url)
-        if way_back is not None:
-            found.append(way_back)
+        mention = _from_request(str(request.get("url", "")), form, where, location=location, acs_url=acs_url)
+        if mention is not None:
+            found.append(mention)
     return found
 
 
-def _tracer_returns(document: dict[str, Any], acs_url: str) -> list[ArtifactReturn]:
+def _tracer_mentions(document: dict[str, Any], acs_url: str) -> list[Mention]:
     items = document.get("requests") or []
-    found: list[ArtifactReturn] = []
+    found: list[Mention] = []
     for number, item in enumerate(items if isinstance(items, list) else [], start=1):
         if not isinstance(item, dict):
             continue
         form = {**_pairs(item.get("get")), **_pairs(item.get("post"))}
         where = f"item {number} van de SAML-tracer-export"
-        way_back = _from_request(str(item.get("url", "")), form, where, location="", acs_url=acs_url)
-        if way_back is not None:
-            found.append(way_back)
+        mention = _from_request(str(item.get("url", "")), form, where, location="", acs_url=acs_url)
+        if mention is not None:
+            found.append(mention)
     return found
 
 
@@ -157,25 +168,21 @@ def _from_json(text: str, acs_url: str) -> Found | None:
         return None
     try:
         if isinstance(document.get("log"), dict):
-            return Found("Dit HAR-bestand", tuple(_har_returns(document, acs_url)))
+            return Found("Dit HAR-bestand", tuple(_har_mentions(document, acs_url)))
         if "requests" in document:
-            return Found("Deze SAML-tracer-export", tuple(_tracer_returns(document, acs_url)))
+            return Found("Deze SAML-tracer-export", tuple(_tracer_mentions(document, acs_url)))
     except (AttributeError, TypeError):
         return None  # a member of another type than the format gives it: not ours to guess at
     return None
 
 
 def _from_url(text: str) -> Found | None:
-    """A pasted ``/saml/acs?SAMLart=…&RelayState=…`` (whole URL, path or query string)."""
+    """A pasted ``/saml/acs?SAMLart=…&RelayState=…`` (whole URL, path or query string), or the URL to the broker."""
     if any(character.isspace() for character in text):
         return None
     query = text.split("?", 1)[1] if "?" in text else text
-    values = dict(parse_qsl(query.split("#", 1)[0]))
-    artifact = values.get("SAMLart")
-    if not artifact:
-        return None
-    ref = _reference(values.get("RelayState"))
-    return Found("Deze URL", (ArtifactReturn(ref, _source_id(artifact), "de geplakte URL"),))
+    found = _mention(dict(parse_qsl(query.split("#", 1)[0])), "de geplakte URL")
+    return Found("Deze URL", (found,)) if found is not None else None
 
 
 def _bare_artifact(text: str) -> Found | None:
@@ -190,18 +197,20 @@ def _bare_artifact(text: str) -> Found | None:
     source = _source_id(base64.b64encode(raw).decode("ascii"))
     if source is None:
         return None
-    return Found("Deze tekst", (ArtifactReturn(None, source, "de geplakte tekst"),))
+    return Found("Deze tekst", (Mention(None, source, "de geplakte tekst"),))
 
 
 def find(text: str, acs_url: str) -> Found | None:
-    """The ways back in ``text`` when it holds at least one artifact; None when it holds none."""
+    """The tests ``text`` mentions (by artifact or by our RelayState); None when it mentions none."""
     stripped = text.removeprefix("\ufeff").strip()
     if stripped[:1] in ("{", "["):
         found = _from_json(stripped, acs_url)
+    elif "SAMLart=" in stripped or "SAMLRequest=" in stripped:
+        found = _from_url(stripped)
     else:
-        found = _from_url(stripped) if "SAMLart=" in stripped else _bare_artifact(stripped)
+        found = _bare_artifact(stripped)
     if found is None:
         return None
     # A SAMLart that is no artifact and names no test is just bad input: the paste box says "unreadable".
-    useful = tuple(r for r in found.returns if r.reference is not None or r.source_id is not None)
+    useful = tuple(m for m in found.mentions if m.reference is not None or m.source_id is not None)
     return Found(found.kind, useful) if useful else None

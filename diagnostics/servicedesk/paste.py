@@ -1,13 +1,14 @@
 """The paste box: the servicedesk's pasted text goes through the same reader and checks as ``inloghulp explain``.
 
 A HAR of a real test usually holds no SAML answer at all, only the artifact and the RelayState (the answer
-goes over the back channel, see ``servicedesk.artifacts``). Such a paste is not "unreadable": it names an
-inlogtest, and the console finds that test in the store or says which reference code to look up.
+goes over the back channel, see ``servicedesk.artifacts``); a test that never came back left only its way
+out to the broker. Such a paste is not "unreadable": it names an inlogtest, and the console finds that test
+in the store or says which reference code to look up.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from anyio import to_thread
 
@@ -21,7 +22,7 @@ from diagnostics.verdict import CheckResult, Verdict
 
 @dataclass(frozen=True)
 class NamedTest:
-    """An inlogtest named by an artifact's way back, and what the console knows of it."""
+    """An inlogtest named in pasted text, and what the console knows of it."""
 
     # The reference code, or None when the RelayState names none of our tests.
     reference: str | None
@@ -29,13 +30,15 @@ class NamedTest:
     session: DiagSession | None
     # The herkenningsmakelaar that made the artifact, when known.
     broker_name: str | None
-    # In Dutch, where in the pasted text.
+    # In Dutch, where in the pasted text (its last mention).
     where: str
+    # Whether the browser came back from the broker with an artifact for this test.
+    came_back: bool
 
 
 @dataclass(frozen=True)
 class ArtifactOnly:
-    """Pasted text with artifacts and no SAML answer: the last test it names, and the earlier ones."""
+    """Pasted text with no SAML answer that names inlogtests: the last one, and the earlier ones."""
 
     kind: str
     chosen: NamedTest
@@ -82,33 +85,39 @@ async def read(
     found = await to_thread.run_sync(artifacts.find, text, settings.acs_url)
     if found is None:
         return verdict
-    named = await _named_tests(settings, registry, store, _distinct(found.returns))
+    named = await _named_tests(settings, registry, store, _distinct(found.mentions))
     return ArtifactOnly(found.kind, named[-1], tuple(reversed(named[:-1])))
 
 
-def _distinct(returns: tuple[artifacts.ArtifactReturn, ...]) -> list[artifacts.ArtifactReturn]:
-    """One way back per test, at its last place: a reload of the ACS sends the same test's artifact again."""
-    last: dict[str, int] = {r.reference: i for i, r in enumerate(returns) if r.reference is not None}
-    return [r for i, r in enumerate(returns) if r.reference is None or last[r.reference] == i]
+def _distinct(mentions: tuple[artifacts.Mention, ...]) -> list[artifacts.Mention]:
+    """One mention per test, at its last place: the way out and the way back of one test, or a reload of the
+    ACS, are the same test. A test came back when any of its mentions is an artifact."""
+    last: dict[str, int] = {m.reference: i for i, m in enumerate(mentions) if m.reference is not None}
+    back = {m.reference for m in mentions if m.came_back}
+    return [
+        replace(m, came_back=m.reference in back) if m.reference is not None else m
+        for i, m in enumerate(mentions)
+        if m.reference is None or last[m.reference] == i
+    ]
 
 
 async def _named_tests(
-    settings: Settings, registry: brokers.BrokerRegistry, store: Store, returns: list[artifacts.ArtifactReturn]
+    settings: Settings, registry: brokers.BrokerRegistry, store: Store, mentions: list[artifacts.Mention]
 ) -> list[NamedTest]:
     sessions = {
-        ref: await to_thread.run_sync(store.get_session, ref) for ref in {r.reference for r in returns if r.reference}
+        ref: await to_thread.run_sync(store.get_session, ref) for ref in {m.reference for m in mentions if m.reference}
     }
     makers: dict[bytes, str] | None = None
     named = []
-    for way_back in returns:
-        session = sessions.get(way_back.reference) if way_back.reference else None
+    for mention in mentions:
+        session = sessions.get(mention.reference) if mention.reference else None
         if session is not None:
             broker_name: str | None = roundtrip_view.broker_name(settings, session.broker_id)
         else:
             # Only for a test we do not have: the artifact's SourceID says which broker the melder used.
             makers = makers if makers is not None else await _brokers_by_source_id(settings, registry)
-            broker_name = makers.get(way_back.source_id) if way_back.source_id else None
-        named.append(NamedTest(way_back.reference, session, broker_name, way_back.where))
+            broker_name = makers.get(mention.source_id) if mention.source_id else None
+        named.append(NamedTest(mention.reference, session, broker_name, mention.where, mention.came_back))
     return named
 
 

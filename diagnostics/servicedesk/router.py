@@ -29,7 +29,7 @@ from diagnostics.store import DiagSession, Store
 from diagnostics.verdict import Verdict
 
 HERE = Path(__file__).parent
-TEMPLATES = page_frame.templates(HERE / "templates")
+TEMPLATES = page_frame.TEMPLATES
 PERIODS = (7, 30)
 # A pasted message larger than this is refused before any parsing (the checker has its own limit too).
 MAX_PASTE_CHARS = 2_000_000
@@ -245,7 +245,7 @@ async def create_analysis(
         # No answer to check or save; the test it names is a lookup, audited under its code.
         await to_thread.run_sync(records.audit, store.engine, user, "analyse", result.chosen.reference)
         words = {
-            "why": wording.artifact_only(result.kind),
+            "why": wording.artifact_only(result.kind, came_back=result.chosen.came_back),
             "maker": wording.artifact_maker(result.chosen.broker_name),
             "who": wording.WHO_IN_CONSOLE["servicedesk"],
         }

@@ -44,9 +44,14 @@ def scenario_text(settings: Settings, broker_id: str, scenario: str | None) -> s
     return "gekozen op het inlogscherm van de simulator (niet bewaard)" if embedded else "geen (echte makelaar)"
 
 
-def artifact_only(kind: str) -> str:
-    """Why a pasted text with only an artifact has no answer to check (``kind``: "Dit HAR-bestand", …)."""
-    return f"{kind} bevat alleen een verwijzing (artifact). Het antwoord van de makelaar gaat niet via de browser."
+def artifact_only(kind: str, *, came_back: bool = True) -> str:
+    """Why a pasted text that names a test has no answer to check (``kind``: "Dit HAR-bestand", …)."""
+    if came_back:
+        return f"{kind} bevat alleen een verwijzing (artifact). Het antwoord van de makelaar gaat niet via de browser."
+    return (
+        f"{kind} bevat geen antwoord van de makelaar en geen verwijzing (artifact). "
+        "De browser ging naar de makelaar en kwam niet terug."
+    )
 
 
 def artifact_maker(broker_name: str | None) -> str:

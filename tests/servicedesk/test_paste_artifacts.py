@@ -56,6 +56,12 @@ def reference_of(entries: list[Entry]) -> str:
     return relay.removeprefix("/diagnose/")
 
 
+def reference_of_way_out(entries: list[Entry]) -> str:
+    """The reference in the RelayState of the AuthnRequest on its way to the broker."""
+    sso = next(e["request"]["url"] for e in entries if urlsplit(e["request"]["url"]).path == "/simulator/sso")
+    return dict(parse_qsl(urlsplit(sso).query))["RelayState"].removeprefix("/diagnose/")
+
+
 def outcome(page: BeautifulSoup) -> str:
     section = page.find("section", attrs={"data-outcome": True})
     assert section is not None, page.get_text(" ", strip=True)[:800]
@@ -142,6 +148,36 @@ def test_a_har_with_several_tests_opens_the_last_and_lists_the_others(desk: Test
         f"/servicedesk/referentie/{reference_of(second)}",
         f"/servicedesk/referentie/{reference_of(first)}",
     ]
+
+
+NEVER_BACK = (
+    "bevat geen antwoord van de makelaar en geen verwijzing (artifact). "
+    "De browser ging naar de makelaar en kwam niet terug."
+)
+
+
+def test_a_har_of_a_test_that_never_came_back_opens_that_test(desk: TestClient) -> None:
+    # No machtiging: the broker keeps the user; the HAR holds only the way out, with our RelayState.
+    entries = run_test(desk, "no-authorisation")
+    text = har(entries)
+    assert "SAMLart" not in text and "RelayState=%2Fdiagnose%2F" in text
+    ref = reference_of_way_out(entries)
+    page = paste(desk, text)
+    never_unreadable(page)
+    assert outcome(page) == "artifact-found"
+    assert f"Gevonden: inlogtest {ref}" in text_of(page)
+    assert f"Dit HAR-bestand {NEVER_BACK}" in text_of(page)
+    assert page.find("a", href=f"/servicedesk/referentie/{ref}", string=f"Open inlogtest {ref}") is not None
+
+
+def test_the_last_test_decides_also_when_it_never_came_back(desk: TestClient) -> None:
+    first = run_test(desk, "success-loa3")
+    second = run_test(desk, "no-authorisation")
+    page = paste(desk, har(first + second))
+    assert f"Gevonden: inlogtest {reference_of_way_out(second)}" in text_of(page)
+    assert f"Dit HAR-bestand {NEVER_BACK}" in text_of(page)
+    others = [a["href"] for a in page.select("section[data-outcome] ul a")]
+    assert others == [f"/servicedesk/referentie/{reference_of(first)}"]
 
 
 def test_a_reloaded_acs_is_the_same_test_not_another(desk: TestClient) -> None:
@@ -259,4 +295,4 @@ def test_a_saml_tracer_export_with_an_artifact_names_its_test() -> None:
     }
     found = artifacts.find(json.dumps(export), "https://inloghulp.example/saml/acs")
     assert found is not None and found.kind == "Deze SAML-tracer-export"
-    assert [r.reference for r in found.returns] == ["BHP-7K3Q-9D2F"]
+    assert [r.reference for r in found.mentions] == ["BHP-7K3Q-9D2F"]
