@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
+from diagnostics import templating
 from diagnostics.catalogue import SIGN_OFF, Entry, public_url
 from diagnostics.service_info import EXAMPLE_LABEL, service_info
 from diagnostics.settings import Settings
@@ -17,21 +15,13 @@ SNIPPET = "beheerder-kaart.html"
 BEHEERDER_PAGE = "beheerder.md#gegevens-machtiging"
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("diagnostics", "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        keep_trailing_newline=True,
-    )
-
-
 def render_card(settings: Settings, *, heading_level: int = 2, title: str | None = None) -> str:
     """The card's HTML with the values from ``settings``."""
     context: dict[str, object] = {"info": service_info(settings), "card_heading_level": heading_level}
     if title is not None:
         context["card_title"] = title
-    return _environment().get_template(TEMPLATE).render(context)
+    # The service's one environment (the card partial is also part of /beheerder-kaart), so it renders alike.
+    return templating.ENVIRONMENT.get_template(TEMPLATE).render(context)
 
 
 def snippets(settings: Settings) -> dict[str, str]:

@@ -26,13 +26,11 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
-from diagnostics import localtime
-from diagnostics.roundtrip_view import check_title
+from diagnostics import templating
 
 log = logging.getLogger(__name__)
 
 SITE_NAME = "Inloghulp Bronhouderportaal"
-TEMPLATES_DIR = Path(__file__).parent / "templates"
 # The built frame (theme/service_frame.html, a static template in mkdocs.yml) and its slots, in page order.
 FRAME_FILE = "service_frame.html"
 SLOTS = ("title", "head", "content", "scripts")
@@ -114,14 +112,12 @@ def _site_dir(request: Request) -> Path | None:
         return None
 
 
-def templates(directory: Path = TEMPLATES_DIR) -> Jinja2Templates:
-    """Jinja templates (autoescaped) for service pages: ``site_name``, ``dutch_time`` and ``frame`` included.
+def templates() -> Jinja2Templates:
+    """The service's one environment (``diagnostics.templating``) for responses, with ``site_name`` and ``frame``.
 
-    Every service page renders the shared frame, so every environment needs all three; building them here
-    means a new router cannot forget one. ``directory`` goes first; ``base.html`` and the partials come from
-    the service's own templates, so a router with its own folder (the console) extends the same frame.
+    Every service page renders the shared frame, the console's too: one wrapper, so no router can forget it.
     """
-    directories = [directory] if directory == TEMPLATES_DIR else [directory, TEMPLATES_DIR]
+    env = templating.ENVIRONMENT
 
     def frame(request: Request) -> dict[str, Any]:
         site_dir = _site_dir(request)
@@ -135,14 +131,9 @@ def templates(directory: Path = TEMPLATES_DIR) -> Jinja2Templates:
             found = replace(found, until_content=found.until_content + banner)
         return {"frame": found}
 
-    result = Jinja2Templates(directory=directories, context_processors=[frame])
-    env = result.env
     env.globals["site_name"] = SITE_NAME
-    localtime.register(env)
-    # The Dutch name of a check in a trace (``{{ check.id | check_title }}``), for the result page and the console.
-    env.filters["check_title"] = check_title
-    return result
+    return Jinja2Templates(env=env, context_processors=[frame])
 
 
-# The service's own pages (round trip, card, errors): one environment for all of them.
+# Every service page (round trip, card, errors, operator pages, the console): one environment for all of them.
 TEMPLATES = templates()

@@ -29,7 +29,7 @@ from diagnostics.store import DiagSession, Store
 from diagnostics.verdict import Verdict
 
 HERE = Path(__file__).parent
-TEMPLATES = page_frame.templates(HERE / "templates")
+TEMPLATES = page_frame.TEMPLATES
 PERIODS = (7, 30)
 # A pasted message larger than this is refused before any parsing (the checker has its own limit too).
 MAX_PASTE_CHARS = 2_000_000
