@@ -363,6 +363,7 @@ async def read_result(
     failed = verdict.verdict == "failed"
     broker_notices = [n for n in await _broker_notices(resources) if n.broker_id == session.broker_id] if failed else []
     entry = _entry(verdict)
+    question_open = roundtrip.question_open(session)
     return TEMPLATES.TemplateResponse(
         request,
         "roundtrip/result.html",
@@ -372,7 +373,7 @@ async def read_result(
             "entry": entry,
             "steps": steps,
             # "Wat zag u?": for a test that has not come back, or came back without saying why.
-            "ask": owner and roundtrip.question_open(session),
+            "ask": owner and question_open,
             "owner": owner,
             "question": user_answer.QUESTION,
             "answers": user_answer.ANSWERS,
@@ -380,7 +381,10 @@ async def read_result(
             "timeout": roundtrip.timeout_words(settings),
             "copy_text": _copy_text(verdict, session, supplier_name),
             "broker_notices": broker_notices,
-            "beheerder_mail": _beheerder_mail(settings, verdict, entry, session, supplier_name, owner=owner),
+            # Not while "Wat zag u?" is open: the answer can still show that someone else must act.
+            "beheerder_mail": None
+            if question_open
+            else _beheerder_mail(settings, verdict, entry, session, supplier_name, owner=owner),
         },
         headers={"Cache-Control": "no-store"},
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from bs4 import BeautifulSoup, Tag
@@ -198,3 +199,18 @@ def test_the_explanation_points_to_the_mail_and_the_trace_labels_its_technical_d
     for item in with_data:
         label = item.select_one("dl.check-data").find_previous_sibling("p")  # type: ignore[union-attr]
         assert label is not None and label.get_text(strip=True) == "Technische gegevens voor de servicedesk:"
+
+
+def test_no_mail_while_the_question_what_the_user_saw_is_open(client: TestClient, settings: Settings) -> None:
+    store = Store(settings.database_url)
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)
+    own(client, settings, session.reference)
+    store.expire_stale(settings.no_response_timeout_seconds, session.created_at + timedelta(days=1))
+    asked = page_of(client, session.reference)
+    # Never came back: the eHerkenningsbeheerder is the likely one, but the answer may still name someone else.
+    assert asked.select_one("#vraag") is not None and mail_link(asked) is None
+    client.post(f"/diagnose/{session.reference}/antwoord", data={"antwoord": "weet-niet"})
+    answered = page_of(client, session.reference)
+    link = mail_link(answered)
+    assert answered.select_one("#vraag") is None and link is not None
+    assert load_catalogue().entry("no-response").title in mail_parts(str(link["href"]))[1]
