@@ -111,9 +111,11 @@ def test_service_pages_show_the_banner_without_javascript(browser: Browser, site
         measured = browser.new_context(viewport={"width": width, "height": 720}, storage_state=context.storage_state())
         try:
             with_js = measured.new_page()
-            with_js.goto(f"{site.url}/beheerder-kaart")
-            expect(banner(with_js)).to_have_text(BANNER_TEXT)
-            assert_axe_clean(with_js)
+            for path in ("/diagnose", "/beheerder-kaart"):  # the chooser also has the code and /terug
+                with_js.goto(f"{site.url}{path}")
+                expect(banner(with_js)).to_have_text(BANNER_TEXT)
+                assert_axe_clean(with_js)
+                assert with_js.evaluate("document.documentElement.scrollWidth") <= width, f"{path} scrolls sideways"
         finally:
             measured.close()
         # /terug, typed in from memory, leads to the question.

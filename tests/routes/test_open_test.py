@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,17 +14,10 @@ from diagnostics.localtime import AMSTERDAM
 from diagnostics.settings import Settings
 from diagnostics.store import Store
 from diagnostics.verdict import Verdict
-from tests.helpers.brokers import client_for, simulator_handler
 from tests.helpers.ownership import latest_reference
 
 HTML = {"Accept": "text/html"}
 BANNER = "[data-inloghulp-open-test]"
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with client_for(settings, simulator_handler(settings)) as test_client:
-        yield test_client
 
 
 def soup(response: Any) -> BeautifulSoup:
@@ -93,10 +85,12 @@ def test_an_offered_code_already_in_use_gives_a_fresh_one(client: TestClient) ->
 # ── the banner on service pages, without JavaScript ──
 
 
-def test_an_open_test_shows_the_banner_on_every_service_page(client: TestClient, settings: Settings) -> None:
+def test_an_open_test_shows_the_banner_on_every_service_page(
+    client: TestClient, settings: Settings, store: Store
+) -> None:
     assert banner(client.get("/diagnose")) is None
     ref = start(client)
-    created = Store(settings.database_url).get_session(ref)
+    created = store.get_session(ref)
     assert created is not None
     for path in ("/diagnose", "/beheerder-kaart", "/beheer/certificaten", "/diagnose/BHP-2345-6789", "/servicedesk"):
         response = client.get(path, headers=HTML, follow_redirects=True)
@@ -109,7 +103,7 @@ def test_an_open_test_shows_the_banner_on_every_service_page(client: TestClient,
     assert banner(client.get(f"/diagnose/{ref}")) is None
 
 
-def test_no_banner_for_another_browser(client: TestClient, settings: Settings) -> None:
+def test_no_banner_for_another_browser(client: TestClient) -> None:
     start(client)
     mine = client.cookies.get(ownership.COOKIE)
     client.cookies.clear()
@@ -128,26 +122,25 @@ def test_the_banner_is_gone_once_answered(client: TestClient) -> None:
     assert client.get("/api/v1/open-test").json() is None
 
 
-def test_a_test_that_came_back_has_no_banner(client: TestClient, settings: Settings) -> None:
+def test_a_test_that_came_back_has_no_banner(client: TestClient, store: Store) -> None:
     ref = start(client)
-    Store(settings.database_url).finish_session(ref, Verdict(verdict="ok", diagnosis=None, checks=[]))
+    store.finish_session(ref, Verdict(verdict="ok", diagnosis=None, checks=[]))
     assert banner(client.get("/diagnose")) is None
 
 
-def test_a_test_past_the_timeout_is_still_open(client: TestClient, settings: Settings) -> None:
+def test_a_test_past_the_timeout_is_still_open(client: TestClient, settings: Settings, store: Store) -> None:
     # The main case: no machtiging, so the broker never answers and the test becomes no-response.
     ref = start(client)
-    store = Store(settings.database_url)
     created = store.get_session(ref)
     assert created is not None
     store.expire_stale(settings.no_response_timeout_seconds, created.created_at + timedelta(hours=1))
     assert banner(client.get("/diagnose")) is not None
 
 
-def test_the_help_site_asks_for_the_banner_as_json(client: TestClient, settings: Settings) -> None:
+def test_the_help_site_asks_for_the_banner_as_json(client: TestClient, store: Store) -> None:
     assert client.get("/api/v1/open-test").json() is None
     ref = start(client)
-    created = Store(settings.database_url).get_session(ref)
+    created = store.get_session(ref)
     assert created is not None
     response = client.get("/api/v1/open-test")
     assert response.headers["cache-control"] == "no-store"
@@ -160,8 +153,7 @@ def test_the_help_site_asks_for_the_banner_as_json(client: TestClient, settings:
     }
 
 
-def test_only_the_latest_test_counts_and_not_after_a_day(settings: Settings) -> None:
-    store = Store(settings.database_url)
+def test_only_the_latest_test_counts_and_not_after_a_day(settings: Settings, store: Store) -> None:
     older = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)
     newer = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)
     now = newer.created_at.replace(tzinfo=UTC)
@@ -174,8 +166,7 @@ def test_only_the_latest_test_counts_and_not_after_a_day(settings: Settings) -> 
     assert ownership.open_test(settings, store, [older.reference], now + timedelta(hours=25)) is None
 
 
-def test_a_test_from_the_day_before_says_so(settings: Settings) -> None:
-    store = Store(settings.database_url)
+def test_a_test_from_the_day_before_says_so(settings: Settings, store: Store) -> None:
     evening = datetime(2026, 12, 5, 19, 19, tzinfo=UTC)  # 20:19 in Amsterdam (winter time)
     session = store.create_session(broker_id="simulator", supplier_id=None, request_id=None, now=evening)
     found = ownership.open_test(settings, store, [session.reference], evening + timedelta(hours=1))
