@@ -305,7 +305,8 @@ def serve(database_url: str, workers: int, directory: Path) -> Iterator[Any]:
     """The app on ``workers`` processes with a generated SP key and a fresh configuration."""
     sys.path.insert(0, str(ROOT))
     from diagnostics import certs
-    from tests.conftest import BASE_CONFIG, LiveServer, merge
+    from tests.helpers.config import BASE_CONFIG, merge
+    from tests.helpers.live_server import LiveServer
 
     keys = directory / "keys"
     keys.mkdir(exist_ok=True)
