@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from diagnostics import __version__, housekeeping, middleware, ops, page_frame, retention
+from diagnostics import __version__, housekeeping, middleware, page_frame, request_log, retention
 from diagnostics.readiness import DatabaseProbe
 from diagnostics.resources import open_resources
 from diagnostics.routes import beheer, certificates, email_check, health, roundtrip, saml_metadata, service_info, status
@@ -86,7 +86,7 @@ def create_app(
         lifespan=_lifespan(settings, broker_transport),
     )
     app.state.settings = settings
-    ops.install(app)
+    request_log.install(app)
     open_test_routes.install(app)
     middleware.install(app, settings)
     app.include_router(health.router)

@@ -13,9 +13,6 @@ from pydantic import BaseModel, Field
 
 from diagnostics import certs
 from diagnostics.brokers import BrokerError, BrokerRegistry
-
-# Moved to certs (the SAML layer lists them in our metadata); kept here until catalogue_fragment imports it there.
-from diagnostics.certs import sp_certificates as sp_certificates
 from diagnostics.settings import BrokerConfig, Settings
 
 # Below this many days left an operator must start the rollover: brokers and Logius need time.

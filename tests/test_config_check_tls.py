@@ -21,7 +21,7 @@ from diagnostics import certs
 from diagnostics.cert_page import OPERATOR, owner_groups
 from diagnostics.cert_status import tls_client_statuses
 from diagnostics.config_check import check_files
-from diagnostics.ops_status import certificate_days_left
+from diagnostics.operator_status import certificate_days_left
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.metadata import broker_metadata
 from tests.helpers.tls import TlsFiles, issue

@@ -142,7 +142,7 @@ async def test_round_trip_log_lines_carry_reference_and_no_identifiers(
 
 
 def test_reference_is_found_in_path_relay_state_and_redirect() -> None:
-    from diagnostics.ops import _reference_in_location, reference_for
+    from diagnostics.request_log import _reference_in_location, reference_for
 
     assert reference_for("/diagnose/BHP-7K3Q-9D2F", b"") == "BHP-7K3Q-9D2F"
     assert reference_for("/api/v1/diagnose/bhp-7k3q-9d2f", b"") == "BHP-7K3Q-9D2F"

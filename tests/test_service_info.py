@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from diagnostics.beheerder_card import SNIPPET, render_card, snippets
-from diagnostics.catalogue_fragment import catalogue_fragment
+from diagnostics.dienstencatalogus import fragment
 from diagnostics.saml_names import ESC
 from diagnostics.service_info import service_info
 from diagnostics.settings import Settings, load_settings
@@ -103,7 +103,7 @@ def test_card_api_metadata_and_catalogue_show_identical_values(
     assert metadata.xpath("//md:ServiceDescription/text()", namespaces=md) == [expected["service_description"]]
     assert metadata.xpath("//md:RequestedAttribute/@Name", namespaces=md)[0] == expected["service_id"]
 
-    catalogue = etree.fromstring(catalogue_fragment(settings))
+    catalogue = etree.fromstring(fragment(settings))
     ns = {"esc": ESC, "saml": "urn:oasis:names:tc:SAML:2.0:assertion"}
 
     def one(path: str) -> str:

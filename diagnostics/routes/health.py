@@ -16,7 +16,7 @@ from diagnostics.brokers import BrokerRegistry
 from diagnostics.cert_status import certificate_report
 from diagnostics.deps import RegistryDep, ResourcesDep, SettingsDep, StoreDep
 from diagnostics.metadata_watch import change_counts
-from diagnostics.ops_status import certificate_days_left
+from diagnostics.operator_status import certificate_days_left
 from diagnostics.readiness import DatabaseProbe
 from diagnostics.resources import resources_in
 from diagnostics.settings import Settings

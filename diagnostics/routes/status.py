@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from diagnostics.cert_page import PAGE_LINK
 from diagnostics.cert_status import certificate_report
 from diagnostics.deps import RegistryDep, SettingsDep, StoreDep
-from diagnostics.ops_status import operator_status
+from diagnostics.operator_status import operator_status
 
 router = APIRouter(prefix="/api/v1", tags=["status"])
 

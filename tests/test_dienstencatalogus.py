@@ -8,8 +8,8 @@ from lxml import etree
 from typer.testing import CliRunner
 
 from diagnostics import certs
-from diagnostics.catalogue_fragment import CatalogueError, catalogue_fragment
 from diagnostics.cli import app
+from diagnostics.dienstencatalogus import FragmentError, fragment
 from diagnostics.saml_names import ESC
 from diagnostics.settings import Settings, load_settings
 from diagnostics.simulator.entities import SIM_OIN
@@ -29,7 +29,7 @@ def _one(tree: etree._Element, path: str) -> str:
 
 
 def test_fragment_holds_the_configured_values(settings: Settings) -> None:
-    tree = etree.fromstring(catalogue_fragment(settings))
+    tree = etree.fromstring(fragment(settings))
     assert tree.tag == f"{{{ESC}}}ServiceProvider"
     assert _one(tree, "esc:ServiceProviderID/text()") == "00000009999999999000"
     assert _one(tree, "esc:OrganizationDisplayName[@xml:lang='nl']/text()") == "Voorbeeld Dienstverlener BRO"
@@ -61,14 +61,12 @@ def test_fragment_holds_the_configured_values(settings: Settings) -> None:
 
 
 def test_instance_uuid_is_stable_and_configurable(write_config: Callable[..., Path]) -> None:
-    derived = etree.fromstring(catalogue_fragment(load_settings(write_config())))
-    again = etree.fromstring(catalogue_fragment(load_settings(write_config())))
+    derived = etree.fromstring(fragment(load_settings(write_config())))
+    again = etree.fromstring(fragment(load_settings(write_config())))
     path = "esc:ServiceInstance/esc:ServiceUUID/text()"
     assert _one(derived, path) == _one(again, path)
     chosen = "0b3f2d6e-1111-4a4a-8b8b-000000009001"
-    configured = etree.fromstring(
-        catalogue_fragment(load_settings(write_config({"service": {"instance_uuid": chosen}})))
-    )
+    configured = etree.fromstring(fragment(load_settings(write_config({"service": {"instance_uuid": chosen}}))))
     assert _one(configured, path) == chosen
 
 
@@ -79,7 +77,7 @@ def test_english_names_and_broker_oin_from_config(write_config: Callable[..., Pa
             {"id": "hm", "name": "Makelaar", "metadata_url": "https://hm.example/md", "oin": "00000003520354760000"}
         ],
     }
-    tree = etree.fromstring(catalogue_fragment(load_settings(write_config(overrides))))
+    tree = etree.fromstring(fragment(load_settings(write_config(overrides))))
     assert _one(tree, "esc:ServiceDefinition/esc:ServiceName[@xml:lang='en']/text()") == "Source holder portal"
     assert _one(tree, "esc:ServiceDefinition/esc:ServiceDescription[@xml:lang='en']/text()") == "Log in to the portal."
     assert _one(tree, "esc:ServiceInstance/esc:HerkenningsmakelaarId/text()") == "00000003520354760000"
@@ -87,11 +85,20 @@ def test_english_names_and_broker_oin_from_config(write_config: Callable[..., Pa
 
 def test_broker_without_oin_is_refused(write_config: Callable[..., Path]) -> None:
     overrides = {"brokers": [{"id": "hm", "name": "Makelaar", "metadata_url": "https://hm.example/md"}]}
-    with pytest.raises(CatalogueError, match=r"brokers\.0\.oin"):
-        catalogue_fragment(load_settings(write_config(overrides)))
+    with pytest.raises(FragmentError, match=r"brokers\.0\.oin"):
+        fragment(load_settings(write_config(overrides)))
     result = CliRunner().invoke(app, ["catalogue", "--config", str(write_config(overrides))])
     assert result.exit_code == 1
     assert "brokers.0.oin" in result.stderr
+
+
+def test_the_command_has_its_own_name_and_keeps_the_old_one(write_config: Callable[..., Path]) -> None:
+    config = str(write_config())
+    new = CliRunner().invoke(app, ["dienstencatalogus", "--config", config])
+    old = CliRunner().invoke(app, ["catalogue", "--config", config])
+    assert new.exit_code == old.exit_code == 0, new.output
+    assert new.stdout == old.stdout and "esc:ServiceProvider" in new.stdout
+    assert "dienstencatalogus" in CliRunner().invoke(app, ["--help"]).stdout
 
 
 def test_cli_prints_the_fragment(write_config: Callable[..., Path], tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 The fragment is one ``esc:ServiceProvider`` with a ServiceDefinition and a ServiceInstance, the part a
 dienstverlener hands to its herkenningsmakelaar; the broker wraps it in the signed ServiceCatalogue.
-Element order follows the catalogue schema as described in the Afsprakenstelsel. The attribute prefix of
+Element order follows the dienstencatalogus schema as described in the Afsprakenstelsel. The attribute prefix of
 ``setNumber`` is not confirmed by a published example [unsure]; we qualify it like ``IsPublic``.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from lxml import etree
 
 from diagnostics import certs
-from diagnostics.cert_status import sp_certificates
+from diagnostics.certs import sp_certificates
 from diagnostics.saml_names import DS, ESC, KVK_NUMBER, MD, SAML, XML_LANG
 from diagnostics.service_info import ServiceInfo, service_info
 from diagnostics.settings import Settings
@@ -22,7 +22,7 @@ NSMAP = {"esc": ESC, "saml": SAML, "md": MD, "ds": DS}
 ENTITY_CONCERNED_TYPES: tuple[tuple[int, tuple[str, ...]], ...] = ((1, (KVK_NUMBER,)),)
 
 
-class CatalogueError(ValueError):
+class FragmentError(ValueError):
     """The fragment cannot be made from this configuration (e.g. the broker's OIN is unknown)."""
 
 
@@ -41,18 +41,18 @@ def _texts(parent: etree._Element, tag: str, nl: str, en: str) -> None:
 def _broker_oin(info: ServiceInfo, broker_id: str | None) -> str:
     brokers = [b for b in info.brokers if broker_id is None or b.id == broker_id]
     if not brokers:
-        raise CatalogueError(f"brokers: geen broker met id {broker_id!r} / no broker with that id")
+        raise FragmentError(f"brokers: geen broker met id {broker_id!r} / no broker with that id")
     broker = brokers[0]
     if broker.oin is None:
         index = [b.id for b in info.brokers].index(broker.id)
-        raise CatalogueError(
+        raise FragmentError(
             f"brokers.{index}.oin: nodig voor HerkenningsmakelaarId in de dienstencatalogus / "
-            "the broker's OIN is needed for the catalogue"
+            "the broker's OIN is needed for the dienstencatalogus"
         )
     return broker.oin
 
 
-def catalogue_element(settings: Settings, broker_id: str | None = None) -> etree._Element:
+def fragment_element(settings: Settings, broker_id: str | None = None) -> etree._Element:
     """The ``esc:ServiceProvider`` element for the broker ``broker_id`` (default: the first broker)."""
     info = service_info(settings)
     broker_oin = _broker_oin(info, broker_id)
@@ -76,7 +76,7 @@ def catalogue_element(settings: Settings, broker_id: str | None = None) -> etree
     _esc(instance, "InstanceOfService", info.service_uuid)
     _esc(instance, "HerkenningsmakelaarId", broker_oin)
     _esc(instance, "SSOSupport", "false")
-    # Brokers encrypt identifiers for the certificate in the catalogue: the one in use now.
+    # Brokers encrypt identifiers for the certificate in the dienstencatalogus: the one in use now.
     current = sp_certificates(settings)[0].cert
     service_cert = _esc(instance, "ServiceCertificate")
     key_descriptor = etree.SubElement(service_cert, f"{{{MD}}}KeyDescriptor", use="encryption")
@@ -88,8 +88,8 @@ def catalogue_element(settings: Settings, broker_id: str | None = None) -> etree
     return provider
 
 
-def catalogue_fragment(settings: Settings, broker_id: str | None = None) -> bytes:
+def fragment(settings: Settings, broker_id: str | None = None) -> bytes:
     """The fragment as UTF-8 XML with declaration."""
     return etree.tostring(
-        catalogue_element(settings, broker_id), xml_declaration=True, encoding="UTF-8", pretty_print=True
+        fragment_element(settings, broker_id), xml_declaration=True, encoding="UTF-8", pretty_print=True
     )
