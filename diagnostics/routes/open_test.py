@@ -72,7 +72,9 @@ async def lookup(request: Request, resources: Resources) -> ownership.OpenTest |
 
 
 def _is_page(path: str) -> bool:
-    return not path.startswith(_NOT_PAGES) and "." not in path.rsplit("/", 1)[-1]
+    """A service page's address: not a file (a dot in the last part), not a help page (a folder address, "/…/",
+    served from the built site, whose banner comes from roundtrip.js), not one of ``_NOT_PAGES``."""
+    return not path.startswith(_NOT_PAGES) and not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]
 
 
 class OpenTestMiddleware:

@@ -211,3 +211,21 @@ def test_a_database_that_does_not_answer_costs_the_banner_not_the_page(
     monkeypatch.setattr(ownership, "open_test", broken)
     response = client.get("/beheerder-kaart")
     assert response.status_code == 200 and banner(response) is None
+
+
+def test_only_service_pages_look_the_test_up(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Help pages (their banner comes from roundtrip.js), files and the API cost no database read for the banner."""
+    start(client)
+    calls: list[object] = []
+    looked_up = ownership.open_test
+
+    def counted(*args: Any) -> ownership.OpenTest | None:
+        calls.append(args)
+        return looked_up(*args)
+
+    monkeypatch.setattr(ownership, "open_test", counted)
+    for path in ("/", "/eherkenning/", "/assets/stylesheets/roundtrip.css", "/static/service.css", "/api/v1/suppliers"):
+        client.get(path, headers=HTML)
+    assert calls == []
+    assert banner(client.get("/beheerder-kaart")) is not None
+    assert len(calls) == 1
