@@ -39,3 +39,16 @@ def test_no_template_name_is_in_two_areas() -> None:
             name = path.relative_to(folder).as_posix()
             assert name not in seen, f"{name} is in {seen[name]} and {area}"
             seen[name] = area
+
+
+def test_the_partials_the_help_site_shares_use_no_python_methods() -> None:
+    # Zensical renders the theme with MiniJinja, which has no Python string methods (`.rstrip`): the partials the
+    # theme links in must stay within what both engines run. The site root is the same for every base_url.
+    shared = [path for path in (ROOT / "theme" / "partials").iterdir() if path.is_symlink()]
+    assert shared
+    for path in shared:
+        assert not re.search(r"[\w)\]]\.(?!\d)\w+\(", path.read_text(encoding="utf-8")), path.name
+    links = templating.ENVIRONMENT.get_template("_partials/site_links.html")
+    for base_url, root in ((None, "/"), ("", "/"), (".", "./"), ("../..", "../../"), ("/", "/"), ("/sub/", "/sub/")):
+        html = links.render() if base_url is None else links.render(base_url=base_url)
+        assert f'href="{root}privacy/"' in html, (base_url, html)
