@@ -33,6 +33,10 @@ TEMPLATES = page_frame.TEMPLATES
 PERIODS = (7, 30)
 # A pasted message larger than this is refused before any parsing (the checker has its own limit too).
 MAX_PASTE_CHARS = 2_000_000
+# Starlette refuses a form field over 1 MB by default, and a HAR of one test through the help site (with the
+# pages' own scripts and styles in it) is about that size. The paste box's field may be as large as the body
+# the app accepts at all (``middleware.max_body_bytes``): that limit, not the field's, is the one that counts.
+MAX_PASTE_FIELD_BYTES = 4 * MAX_PASTE_CHARS
 
 router = APIRouter(prefix="/servicedesk", tags=["servicedesk"], include_in_schema=False)
 
@@ -224,7 +228,7 @@ def _known_broker(settings: Settings, broker: str) -> str:
     return broker if broker in {b.id for b in settings.brokers} else settings.brokers[0].id
 
 
-@router.post("/analyse", response_class=HTMLResponse)
+@router.post("/analyse", response_class=HTMLResponse, form_limits={"max_part_size": MAX_PASTE_FIELD_BYTES})
 async def create_analysis(
     request: Request,
     settings: SettingsDep,
@@ -257,7 +261,7 @@ async def create_analysis(
     return _page(request, settings, "analysis.html", {**context, "message": message, **_verdict_view(result)})
 
 
-@router.post("/analyse/bewaar")
+@router.post("/analyse/bewaar", form_limits={"max_part_size": MAX_PASTE_FIELD_BYTES})
 async def create_saved_analysis(
     settings: SettingsDep,
     store: StoreDep,
