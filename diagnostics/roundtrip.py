@@ -277,14 +277,14 @@ async def receive_artifact(
     ref = reference_from_relay_state(relay_state)
     if ref is None:
         return None
-    session = await to_thread.run_sync(store.get_session, ref)
+    session, claimed = await to_thread.run_sync(store.claim_for_evaluation, ref)
     if session is None:
         return None
     if session.state == "finished":
         # A reload or a second submit: the artifact was single use, the verdict stands. (A session the
         # user answered still takes the broker's answer: a checked response outranks a memory.)
         return ref
-    if not await to_thread.run_sync(store.claim_session, ref):
+    if not claimed:
         # The same artifact arrived twice at once (double submit): another request, maybe on another
         # worker, is resolving it. Resolving again would record "artifact unknown" over a good login.
         await _wait_for_verdict(store, ref, resources.settings.resolve_timeout_seconds)

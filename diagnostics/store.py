@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -30,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import Update
 
 from diagnostics import metrics
 from diagnostics.db import create_schema, make_engine
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 
 SessionState = Literal["started", "finished", "no-response", "answered"]
 _REFERENCE_ATTEMPTS = 8
+# A session's columns as DiagSession reads them (RETURNING of an update).
+_COLUMNS = tuple(column for column in SessionRow.__table__.columns if column.key != "id")
 
 
 @dataclass(frozen=True)
@@ -67,21 +71,21 @@ class DiagSession:
         return Verdict.model_validate(self.verdict_data) if self.verdict_data is not None else None
 
     @classmethod
-    def from_row(cls, row: SessionRow) -> DiagSession:
-        state: Any = row.state
+    def from_row(cls, row: Mapping[Any, Any]) -> DiagSession:
+        """From a row of ``diag_sessions`` as a mapping: no ORM object on the way (every page reads one)."""
         return cls(
-            reference=row.reference,
-            created_at=row.created_at,
-            broker_id=row.broker_id,
-            supplier_id=row.supplier_id,
-            request_id=row.request_id,
-            scenario=row.scenario,
-            state=state,
-            verdict_data=row.verdict,
-            diagnosis_id=row.diagnosis_id,
-            no_response_answer=row.no_response_answer,
-            finished_at=row.finished_at,
-            claimed_at=row.claimed_at,
+            reference=row["reference"],
+            created_at=row["created_at"],
+            broker_id=row["broker_id"],
+            supplier_id=row.get("supplier_id"),
+            request_id=row.get("request_id"),
+            scenario=row.get("scenario"),
+            state=row["state"],
+            verdict_data=row.get("verdict"),
+            diagnosis_id=row.get("diagnosis_id"),
+            no_response_answer=row.get("no_response_answer"),
+            finished_at=row.get("finished_at"),
+            claimed_at=row.get("claimed_at"),
         )
 
 
@@ -91,6 +95,19 @@ _AWAITING_VERDICT = ("started", "no-response", "answered")
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _claim(reference: str) -> Update:
+    """Take a session that still waits for its verdict and that no request has taken yet."""
+    return (
+        update(SessionRow)
+        .where(
+            SessionRow.reference == reference,
+            SessionRow.state.in_(_AWAITING_VERDICT),
+            SessionRow.claimed_at.is_(None),
+        )
+        .values(claimed_at=_now())
+    )
 
 
 def _mark_no_response(connection: Connection, which: ColumnElement[bool], now: datetime, why: str) -> list[str]:
@@ -152,34 +169,31 @@ class Store:
     ) -> DiagSession:
         """A new session in state ``started`` with ``reference`` when it is still free, else a fresh code."""
         for attempt in range(_REFERENCE_ATTEMPTS):
-            row = SessionRow(
-                reference=reference if reference is not None and attempt == 0 else new_reference(),
-                created_at=now or _now(),
-                broker_id=broker_id,
-                supplier_id=supplier_id,
-                request_id=request_id,
-                scenario=scenario,
-                state="started",
-            )
+            row: dict[str, Any] = {
+                "reference": reference if reference is not None and attempt == 0 else new_reference(),
+                "created_at": now or _now(),
+                "broker_id": broker_id,
+                "supplier_id": supplier_id,
+                "request_id": request_id,
+                "scenario": scenario,
+                "state": "started",
+            }
             try:
                 with self.engine.begin() as connection:
-                    connection.execute(
-                        insert(SessionRow),
-                        [{c.key: getattr(row, c.key) for c in SessionRow.__table__.columns if c.key != "id"}],
-                    )
+                    connection.execute(insert(SessionRow), [row])
             except IntegrityError:
                 if request_id is not None and self.get_session_by_request_id(request_id) is not None:
                     raise ValueError(f"request_id already used: {request_id}") from None
                 continue  # a reference collision: draw another code
             metrics.roundtrip_started(broker_id)
-            log.info("diagnostics session started (broker %s)", broker_id, extra={"reference": row.reference})
+            log.info("diagnostics session started (broker %s)", broker_id, extra={"reference": row["reference"]})
             return DiagSession.from_row(row)
         raise RuntimeError("could not draw a unique reference code")
 
     def _one(self, *where: Any) -> DiagSession | None:
         with self.engine.connect() as connection:
             row = connection.execute(select(SessionRow.__table__).where(*where)).mappings().first()
-        return DiagSession.from_row(SessionRow(**row)) if row is not None else None
+        return DiagSession.from_row(row) if row is not None else None
 
     def get_session(self, reference: str) -> DiagSession | None:
         return self._one(SessionRow.reference == reference)
@@ -196,43 +210,50 @@ class Store:
         session ``started``, so ``expire_stale`` still ends it.
         """
         with self.engine.begin() as connection:
-            result = connection.execute(
-                update(SessionRow)
-                .where(
-                    SessionRow.reference == reference,
-                    SessionRow.state.in_(_AWAITING_VERDICT),
-                    SessionRow.claimed_at.is_(None),
-                )
-                .values(claimed_at=_now())
-            )
-            return result.rowcount == 1
+            return connection.execute(_claim(reference)).rowcount == 1
+
+    def claim_for_evaluation(self, reference: str) -> tuple[DiagSession | None, bool]:
+        """The session, and whether this caller holds its claim (see ``claim_session``).
+
+        The ACS's first step: one statement when the session can be claimed (nearly always), a read only
+        when it cannot (unknown, finished, or claimed by a request that got there first).
+        """
+        with self.engine.begin() as connection:
+            row = connection.execute(_claim(reference).returning(*_COLUMNS)).mappings().first()
+        if row is not None:
+            return DiagSession.from_row(row), True
+        return self.get_session(reference), False
 
     def finish_session(self, reference: str, verdict: Verdict) -> DiagSession | None:
         """Record the verdict once; None when the session is unknown or already finished."""
         data = verdict.model_copy(update={"reference": reference}).model_dump(mode="json")
         with self.engine.begin() as connection:
-            result = connection.execute(
-                update(SessionRow)
-                .where(SessionRow.reference == reference, SessionRow.state.in_(_AWAITING_VERDICT))
-                .values(
-                    state="finished",
-                    verdict=data,
-                    diagnosis_id=verdict.diagnosis.id if verdict.diagnosis else None,
-                    finished_at=_now(),
+            # RETURNING: the finished row comes back with the update, no second query.
+            row = (
+                connection.execute(
+                    update(SessionRow)
+                    .where(SessionRow.reference == reference, SessionRow.state.in_(_AWAITING_VERDICT))
+                    .values(
+                        state="finished",
+                        verdict=data,
+                        diagnosis_id=verdict.diagnosis.id if verdict.diagnosis else None,
+                        finished_at=_now(),
+                    )
+                    .returning(*_COLUMNS)
                 )
+                .mappings()
+                .first()
             )
-            changed = result.rowcount == 1
-        if not changed:
+        if row is None:
             return None
-        session = self.get_session(reference)
-        if session is not None:
-            metrics.roundtrip_finished(session.broker_id, session.diagnosis_id)
-            log.info(
-                "diagnostics session finished: %s (%s)",
-                verdict.verdict,
-                session.diagnosis_id or "ok",
-                extra={"reference": reference},
-            )
+        session = DiagSession.from_row(row)
+        metrics.roundtrip_finished(session.broker_id, session.diagnosis_id)
+        log.info(
+            "diagnostics session finished: %s (%s)",
+            verdict.verdict,
+            session.diagnosis_id or "ok",
+            extra={"reference": reference},
+        )
         return session
 
     def expire_stale(self, timeout_seconds: int, now: datetime | None = None) -> list[str]:
@@ -277,20 +298,24 @@ class Store:
                 waiting = and_(SessionRow.reference == reference, SessionRow.claimed_at.is_(None))
                 _mark_no_response(connection, waiting, _now(), "user answered")
                 answerable, state = SessionRow.state.in_(("no-response", "answered")), {"state": "answered"}
-            result = connection.execute(
-                update(SessionRow)
-                .where(SessionRow.reference == reference, answerable)
-                .values(no_response_answer=answer[:64], diagnosis_id=diagnosis_id, **state)
+            row = (
+                connection.execute(
+                    update(SessionRow)
+                    .where(SessionRow.reference == reference, answerable)
+                    .values(no_response_answer=answer[:64], diagnosis_id=diagnosis_id, **state)
+                    .returning(*_COLUMNS)
+                )
+                .mappings()
+                .first()
             )
-            changed = result.rowcount == 1
-        return self.get_session(reference) if changed else None
+        return DiagSession.from_row(row) if row is not None else None
 
     def recent_sessions(self, limit: int = 50) -> list[DiagSession]:
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(SessionRow.__table__).order_by(SessionRow.created_at.desc()).limit(limit)
             ).mappings()
-            return [DiagSession.from_row(SessionRow(**row)) for row in rows]
+            return [DiagSession.from_row(row) for row in rows]
 
     def counts_by_diagnosis(self, since: datetime) -> dict[str, int]:
         """Finished sessions since ``since`` per diagnosis id; a verdict without diagnosis counts as "ok"."""

@@ -276,3 +276,31 @@ def test_claim_session_once_among_racers(store: Store) -> None:
     finished = store.create_session(broker_id="simulator", supplier_id=None, request_id="_claim-done")
     store.finish_session(finished.reference, _failed("expired"))
     assert store.claim_session(finished.reference) is False
+
+
+def test_claim_for_evaluation_gives_the_session_with_the_claim(store: Store) -> None:
+    """The ACS's first step in one call: the session and whether this request may evaluate it."""
+    session = store.create_session(broker_id="simulator", supplier_id="urn:sup", request_id="_claim-eval")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: store.claim_for_evaluation(session.reference), range(8)))
+    assert [claimed for _, claimed in answers].count(True) == 1
+    for found, _ in answers:
+        assert found is not None and found.claimed_at is not None
+        assert (found.reference, found.request_id, found.supplier_id) == (session.reference, "_claim-eval", "urn:sup")
+    assert store.claim_for_evaluation("BHP-2222-2222") == (None, False)
+    finished = store.create_session(broker_id="simulator", supplier_id=None, request_id="_claim-eval-done")
+    store.finish_session(finished.reference, _failed("expired"))
+    found, claimed = store.claim_for_evaluation(finished.reference)
+    assert found is not None and found.state == "finished" and not claimed
+
+
+def test_finish_and_answer_return_the_row_as_stored(store: Store) -> None:
+    session = store.create_session(broker_id="simulator", supplier_id=None, request_id="_returning")
+    finished = store.finish_session(session.reference, _failed("expired"))
+    assert finished == store.get_session(session.reference)
+    assert finished is not None and finished.state == "finished" and finished.diagnosis_id == "expired"
+    assert store.finish_session(session.reference, _failed("expired")) is None
+    waiting = store.create_session(broker_id="simulator", supplier_id=None, request_id="_returning-2")
+    answered = store.answer_no_response(waiting.reference, "geen-machtiging", "no-authorisation")
+    assert answered == store.get_session(waiting.reference)
+    assert answered is not None and answered.state == "answered" and answered.no_response_answer == "geen-machtiging"
