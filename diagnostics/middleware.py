@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from diagnostics import csp, errors
 from diagnostics.ratelimit import RateLimitMiddleware
 from diagnostics.resources import resources_in
+from diagnostics.servicedesk.paste_limit import body_limit
 from diagnostics.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -152,18 +153,22 @@ class HostAllowListMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses request bodies above ``max_bytes`` with 413 ``too-large``, declared or streamed."""
+    """Refuses request bodies above ``max_bytes`` with 413 ``too-large``, declared or streamed.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    ``larger`` may name a higher limit for one request (the console's paste box, ``servicedesk.paste_limit``)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, larger: Callable[[Scope], int | None] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = (self.larger(scope) if self.larger else None) or self.max_bytes
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and (not declared.strip().isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (not declared.strip().isdigit() or int(declared) > max_bytes):
             await self._refuse(scope, receive, send)
             return
         received = 0
@@ -174,7 +179,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise errors.BodyTooLarge()
             return message
 
@@ -216,6 +221,6 @@ def install(app: FastAPI, settings: Settings) -> None:
     # Added last = outermost: the 413 and 429 answers and every other response get the headers.
     app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(CrossSiteGuardMiddleware, settings=settings)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes(settings))
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes(settings), larger=body_limit(settings))
     app.add_middleware(HostAllowListMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware, headers=headers, csp=csp_for)

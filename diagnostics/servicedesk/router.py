@@ -22,6 +22,7 @@ from diagnostics.redirects import safe_redirect_target
 from diagnostics.resources import resources_in
 from diagnostics.servicedesk import accounts, chart, paste, records, sessions, wording
 from diagnostics.servicedesk.guards import ConsoleUser, CsrfChecked, FormExpired, LoginRequired, logged_in_user
+from diagnostics.servicedesk.paste_limit import MAX_PASTE_BYTES
 from diagnostics.servicedesk.redact import redact
 from diagnostics.servicedesk.web_session import Csrf, end_session, session_claims, start_session
 from diagnostics.settings import Settings
@@ -31,12 +32,10 @@ from diagnostics.verdict import Verdict
 HERE = Path(__file__).parent
 TEMPLATES = page_frame.TEMPLATES
 PERIODS = (7, 30)
-# A pasted message larger than this is refused before any parsing (the checker has its own limit too).
-MAX_PASTE_CHARS = 2_000_000
-# Starlette refuses a form field over 1 MB by default, and a HAR of one test through the help site (with the
-# pages' own scripts and styles in it) is about that size. The paste box's field may be as large as the body
-# the app accepts at all (``middleware.max_body_bytes``): that limit, not the field's, is the one that counts.
-MAX_PASTE_FIELD_BYTES = 4 * MAX_PASTE_CHARS
+# A pasted message larger than this is refused before any parsing (the checker has its own limit too). The body
+# limit for the paste box is ``paste_limit.MAX_PASTE_BYTES``; Starlette's own limit of 1 MB per form field,
+# which a HAR of one test through the help site already passes, is lifted to the same size.
+MAX_PASTE_CHARS = MAX_PASTE_BYTES
 
 router = APIRouter(prefix="/servicedesk", tags=["servicedesk"], include_in_schema=False)
 
@@ -228,7 +227,7 @@ def _known_broker(settings: Settings, broker: str) -> str:
     return broker if broker in {b.id for b in settings.brokers} else settings.brokers[0].id
 
 
-@router.post("/analyse", response_class=HTMLResponse, form_limits={"max_part_size": MAX_PASTE_FIELD_BYTES})
+@router.post("/analyse", response_class=HTMLResponse, form_limits={"max_part_size": MAX_PASTE_BYTES})
 async def create_analysis(
     request: Request,
     settings: SettingsDep,
@@ -261,7 +260,7 @@ async def create_analysis(
     return _page(request, settings, "analysis.html", {**context, "message": message, **_verdict_view(result)})
 
 
-@router.post("/analyse/bewaar", form_limits={"max_part_size": MAX_PASTE_FIELD_BYTES})
+@router.post("/analyse/bewaar", form_limits={"max_part_size": MAX_PASTE_BYTES})
 async def create_saved_analysis(
     settings: SettingsDep,
     store: StoreDep,
