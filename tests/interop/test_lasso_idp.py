@@ -23,7 +23,7 @@ from diagnostics.settings import load_settings
 from tests.helpers.config import config_file
 from tests.helpers.live_server import LiveServer, free_port
 from tests.helpers.ownership import latest_reference
-from tests.interop.lasso import HERE, wait_for_line
+from tests.interop.lasso_process import HERE, wait_for_line
 
 TIMEOUT_SECONDS = 1
 IDP_ENTITY_ID = "urn:etoegang:HM:00000009999999999777:entities:9777"

@@ -18,7 +18,7 @@ import pytest
 
 from diagnostics.simulator import entities
 from tests.helpers.simulated import start
-from tests.interop.lasso import HERE
+from tests.interop.lasso_process import HERE
 from tests.simulator.foreign import ForeignSp, foreign_sp
 
 STATUS = "urn:oasis:names:tc:SAML:2.0:status:"

@@ -1,4 +1,8 @@
-"""The Lasso side of the interop tests: where its scripts live, and waiting until a script says it is ready."""
+"""The Lasso side of the interop tests: where its scripts live, and waiting until a script says it is ready.
+
+Not named ``lasso.py``: the scripts run with this folder first on ``sys.path``, and would import it instead of
+Debian's Lasso.
+"""
 
 from __future__ import annotations
 
