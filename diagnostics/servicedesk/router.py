@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from anyio import to_thread
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from diagnostics import page_frame, reference, roundtrip, roundtrip_view
@@ -222,6 +222,14 @@ async def _session_view(settings: Settings, registry: BrokerRegistry, session: D
     }
 
 
+async def _chosen_file(upload: UploadFile | None) -> str:
+    """The text of the file chosen instead of pasting, or "" (no file). The body limit bounds its size; bytes
+    that are not UTF-8 become U+FFFD, and the reader then says the text is not usable."""
+    if upload is None or not upload.filename:
+        return ""
+    return (await upload.read(MAX_PASTE_BYTES)).decode("utf-8", errors="replace")
+
+
 def _known_broker(settings: Settings, broker: str) -> str:
     """The posted broker id when it is configured, else the first broker (a form value is never trusted)."""
     return broker if broker in {b.id for b in settings.brokers} else settings.brokers[0].id
@@ -237,10 +245,13 @@ async def create_analysis(
     _csrf: CsrfChecked,
     message: Annotated[str, Form(max_length=MAX_PASTE_CHARS)] = "",
     broker: Annotated[str, Form(max_length=64)] = "",
+    bestand: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """Check a pasted SAML message; nothing is stored unless the user asks for it."""
+    """Check a pasted (or chosen) SAML message or HAR file; nothing is stored unless the user asks for it."""
     broker_id = _known_broker(settings, broker)
     context: dict[str, Any] = {"user": user, "brokers": settings.brokers, "broker_id": broker_id}
+    if not message.strip():
+        message = await _chosen_file(bestand)
     if not message.strip():
         return _page(request, settings, "analysis.html", {**context, "message_error": True}, status_code=400)
     result = await paste.read(settings, registry, store, message, broker_id)

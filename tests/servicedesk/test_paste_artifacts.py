@@ -53,6 +53,19 @@ def paste(client: TestClient, text: str) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
 
 
+def choose_file(client: TestClient, content: bytes, message: str = "") -> BeautifulSoup:
+    """Choose a file in the console's paste form (multipart, as a browser sends it) and submit."""
+    start = client.get("/servicedesk")
+    if "/servicedesk/login" in str(start.url):
+        login(client)
+        start = client.get("/servicedesk")
+    form = {"message": message, "broker": "simulator", "csrf_token": csrf_token(start.text)}
+    response = client.post(
+        "/servicedesk/analyse", data=form, files={"bestand": ("test.har", content, "application/json")}
+    )
+    return BeautifulSoup(response.text, "html.parser")
+
+
 def reference_of(entries: list[Entry]) -> str:
     relay = dict(parse_qsl(urlsplit(acs_url_in(entries)).query))["RelayState"]
     return relay.removeprefix("/diagnose/")
@@ -214,6 +227,25 @@ def test_the_larger_body_is_only_for_a_console_user(desk: TestClient, settings: 
         desk.cookies.set(SESSION_COOKIE, cookie)
     response = desk.post("/servicedesk/analyse", data={"message": text, "broker": "simulator", "csrf_token": "x"})
     assert response.status_code == 413
+
+
+def test_a_chosen_har_file_opens_its_test(desk: TestClient, settings: Settings) -> None:
+    # The melder mails the .har file: the servicedesk chooses it instead of pasting 1.4 MB of text.
+    entries = run_test(desk, "success-loa3")
+    page = choose_file(desk, padded_har(entries, settings, 1_900_000).encode())
+    assert outcome(page) == "artifact-found"
+    assert f"Gevonden: inlogtest {reference_of(entries)}" in text_of(page)
+
+
+def test_nothing_pasted_and_no_file_says_what_to_do(desk: TestClient) -> None:
+    page = choose_file(desk, b"")
+    assert "Plak een bericht in het vak, of kies een bestand." in text_of(page)
+    assert page.find("section", attrs={"data-outcome": True}) is None
+
+
+def test_a_file_that_is_not_text_is_unreadable_not_an_error(desk: TestClient) -> None:
+    page = choose_file(desk, bytes(range(256)) * 10)
+    assert page.find("code", string="malformed") is not None
 
 
 def test_a_reloaded_acs_is_the_same_test_not_another(desk: TestClient) -> None:
