@@ -218,6 +218,7 @@ def test_a_har_larger_than_any_saml_message_is_read_for_a_console_user(desk: Tes
     assert f"Gevonden: inlogtest {reference_of(entries)}" in text_of(page)
 
 
+# Security guard (passes on the old code by design): the larger limit is no lever for strangers.
 @pytest.mark.parametrize("cookie", [None, "vervalst"], ids=["no-session", "forged-session"])
 def test_the_larger_body_is_only_for_a_console_user(desk: TestClient, settings: Settings, cookie: str | None) -> None:
     entries = run_test(desk, "success-loa3")
@@ -345,6 +346,7 @@ def test_a_har_with_a_saml_response_is_checked_as_before(desk: TestClient, setti
     ],
     ids=["nonsense", "har-without-saml", "not-an-artifact", "broken-json"],
 )
+# Regression guard (passes on the old code by design): what was unusable stays "malformed" with its Dutch text.
 def test_bad_input_keeps_a_dutch_message_and_a_stable_id(desk: TestClient, text: str, message: str) -> None:
     page = paste(desk, text)
     assert page.find("section", attrs={"data-outcome": True}) is None
