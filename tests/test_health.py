@@ -3,11 +3,9 @@ within 5 s, GET pages that only read) and the Prometheus endpoint."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -26,6 +24,7 @@ from tests.helpers.broker_documents import metadata_xml
 from tests.helpers.broker_network import answering_only_together, pinned_brokers
 from tests.helpers.brokers import client_for
 from tests.helpers.live_server import LiveServer, free_port
+from tests.helpers.sqlite_lock import write_locked
 
 
 def _client(
@@ -151,22 +150,10 @@ def sqlite_app(
     return client, Path(settings.database_url.removeprefix("sqlite:///"))
 
 
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Another process's view: a connection that holds the write lock until the block ends."""
-    holder = sqlite3.connect(path, isolation_level=None)
-    try:
-        holder.execute("BEGIN EXCLUSIVE")
-        yield
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
-
-
 def test_readiness_reports_a_locked_database_quickly(sqlite_app: tuple[TestClient, Path]) -> None:
     client, path = sqlite_app
     assert client.get("/readyz").json()["checks"]["database"] == "ok"
-    with locked(path):
+    with write_locked(path):
         started = time.monotonic()
         response = client.get("/readyz")
         elapsed = time.monotonic() - started
@@ -179,7 +166,7 @@ def test_readiness_reports_a_locked_database_quickly(sqlite_app: tuple[TestClien
 def test_a_locked_database_is_a_dutch_503_within_5_seconds(sqlite_app: tuple[TestClient, Path]) -> None:
     client, path = sqlite_app
     client.get("/diagnose")
-    with locked(path):
+    with write_locked(path):
         started = time.monotonic()
         page = client.post("/diagnose/start", data={"broker": "hm"}, headers={"Accept": "text/html"})
         page_seconds = time.monotonic() - started
@@ -202,7 +189,7 @@ def test_get_pages_do_not_write_and_show_an_expired_test_as_not_come_back(sqlite
     )
     # While another connection holds the write lock, the result page, its JSON and the chooser still answer:
     # they only read. The test past its timeout already reads as not come back.
-    with locked(path):
+    with write_locked(path):
         started = time.monotonic()
         page = client.get(f"/diagnose/{old.reference}")
         verdict = client.get(f"/api/v1/diagnose/{old.reference}").json()

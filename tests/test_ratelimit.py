@@ -18,6 +18,7 @@ from diagnostics.app import create_app
 from diagnostics.db import create_schema, make_engine
 from diagnostics.localtime import duration_words
 from diagnostics.settings import RateLimitConfig, load_settings
+from tests.helpers.sqlite_lock import write_locked
 
 HTML = {"accept": "text/html"}
 
@@ -190,11 +191,10 @@ def test_round_trip_limits_count_in_the_worker_and_write_nothing(make_client: Ca
 
 
 def test_a_result_page_answers_while_the_database_is_locked(make_client: Callable[..., TestClient]) -> None:
-    from tests.test_health import locked
 
     client = make_client({"lookup": 120})
     path = Path(client.app.state.resources.settings.database_url.removeprefix("sqlite:///"))  # type: ignore[attr-defined]
-    with locked(path):
+    with write_locked(path):
         # Only a read: no counter row to write, so no wait for the lock and no 503.
         assert client.get("/diagnose/BHP-7K3Q-9D2F").status_code == 404
         assert client.get("/api/v1/diagnose/BHP-7K3Q-9D2F").status_code == 404

@@ -36,8 +36,8 @@ from tests.chaos.world import (
     start,
     timed_get,
     wait_until_ready,
-    write_locked,
 )
+from tests.helpers.sqlite_lock import write_locked
 
 SUPPLIER = entities.SUPPLIERS[0].entity_id
 # The faults are about the service, not about the per-address limits, which would stop the one test client.

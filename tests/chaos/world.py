@@ -9,11 +9,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import socket
-import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -221,18 +219,6 @@ def start(client: httpx.Client, broker: str, supplier: str) -> Started:
 
 
 # ── a SQLite file held by another connection ──
-
-
-@contextlib.contextmanager
-def write_locked(path: Path) -> Iterator[None]:
-    """Another connection holds the database's write lock (BEGIN EXCLUSIVE) until the block ends."""
-    holder = sqlite3.connect(path, isolation_level=None, timeout=10)
-    try:
-        holder.execute("BEGIN EXCLUSIVE")
-        yield
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
 
 
 def sqlite_path(config: Path) -> Path:
