@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -21,6 +20,7 @@ from diagnostics.simulator import entities
 from diagnostics.store import DiagSession, SessionRow, Store
 from diagnostics.verdict import CheckResult, Verdict
 from tests.helpers.brokers import simulator_handler
+from tests.helpers.jargon import JARGON
 from tests.helpers.live_server import free_port
 from tests.helpers.messages import metadata_with_ars
 
@@ -227,11 +227,6 @@ def test_timeline_marks_the_hop_that_failed(settings: Settings, store: Store) ->
     )
     assert _statuses(steps) == ["pass", "pass", "wait", "wait", "wait", "wait"]
     assert steps[2].title == "Inloggen bij uw eHerkenningsmakelaar (S)"
-
-
-# Words a medewerker does not know; the check trace keeps them for the servicedesk. "herkenningsmakelaar" on its
-# own (the broker) is too easily confused with the user's eHerkenningsmakelaar.
-JARGON = re.compile(r"artefact|artifact|SOAP|SAML|urn:|SourceID|Content-Type|https?://|\bherkenningsmakelaar", re.I)
 
 
 @pytest.mark.parametrize(

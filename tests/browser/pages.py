@@ -10,9 +10,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from axe_playwright_python.sync_playwright import Axe
+from bs4 import BeautifulSoup
 from playwright.sync_api import Page
 
 from diagnostics.servicedesk import accounts
@@ -156,3 +158,13 @@ def post_form(page: Page, action: str, fields: dict[str, str]) -> None:
             }""",
             [action, fields],
         )
+
+
+def sitemap_urls(built_site_dir: Path, base: str) -> list[str]:
+    """Every page in sitemap.xml, with the configured site_url replaced by the live server."""
+    sitemap = BeautifulSoup((built_site_dir / "sitemap.xml").read_text(encoding="utf-8"), "xml")
+    urls = []
+    for loc in sitemap.find_all("loc"):
+        path = urlsplit(loc.get_text(strip=True)).path
+        urls.append(base.rstrip("/") + path)
+    return urls

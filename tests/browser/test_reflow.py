@@ -21,8 +21,8 @@ from tests.browser.pages import (
     post_form,
     sideways,
     site_server,
+    sitemap_urls,
 )
-from tests.browser.test_site import sitemap_urls
 
 pytestmark = pytest.mark.browser
 

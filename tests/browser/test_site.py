@@ -9,10 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from bs4 import BeautifulSoup
 from playwright.sync_api import Page, Request, expect
 
-from tests.browser.pages import settled
+from tests.browser.pages import settled, sitemap_urls
 from tests.site.helpers import LOOPBACK_HOSTS
 
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -39,16 +38,6 @@ def outside_requests(page: Page) -> Iterator[list[str]]:
 
     page.on("request", record)
     yield seen
-
-
-def sitemap_urls(built_site_dir: Path, base: str) -> list[str]:
-    """Every page in sitemap.xml, with the configured site_url replaced by the live server."""
-    sitemap = BeautifulSoup((built_site_dir / "sitemap.xml").read_text(encoding="utf-8"), "xml")
-    urls = []
-    for loc in sitemap.find_all("loc"):
-        path = urlsplit(loc.get_text(strip=True)).path
-        urls.append(base.rstrip("/") + path)
-    return urls
 
 
 def test_every_page_passes_axe(page: Page, site_url: str, built_site_dir: Path, outside_requests: list[str]) -> None:

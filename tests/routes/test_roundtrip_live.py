@@ -13,10 +13,10 @@ from bs4 import BeautifulSoup
 from diagnostics import ownership
 from diagnostics.catalogue import load_catalogue
 from diagnostics.simulator.scenarios import SCENARIO_IDS
+from tests.helpers.jargon import JARGON
 from tests.helpers.live_server import LiveServer
 from tests.helpers.ownership import latest_reference
 from tests.routes.roundtrip_server import REFERENCE_RE, first_supplier, roundtrip_server, run_test
-from tests.test_roundtrip import JARGON
 
 TIMEOUT_SECONDS = 1
 
