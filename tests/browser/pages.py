@@ -168,3 +168,20 @@ def sitemap_urls(built_site_dir: Path, base: str) -> list[str]:
         path = urlsplit(loc.get_text(strip=True)).path
         urls.append(base.rstrip("/") + path)
     return urls
+
+
+# A result page's address.
+RESULT_URL = re.compile(r"/diagnose/BHP-[0-9A-Z]{4}-[0-9A-Z]{4}")
+
+
+def start_with_scenario(page: Page, base: str, scenario: str) -> None:
+    """Choose the first supplier on the chooser and start the test in a simulator scenario (test mode)."""
+    page.goto(f"{base}/diagnose")
+    form = page.locator("form.chooser").first
+    form.locator('input[name="supplier"]').first.check()
+    form.evaluate(
+        "(f, s) => { const i = document.createElement('input'); i.type = 'hidden'; i.name = 'scenario';"
+        " i.value = s; f.appendChild(i); }",
+        scenario,
+    )
+    form.locator("button[type=submit]").click()

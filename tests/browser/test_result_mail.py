@@ -10,8 +10,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from diagnostics.beheerder_mail import LINK_TEXT, MAX_URL
-from tests.browser.pages import axe_report
-from tests.browser.test_roundtrip import RESULT_URL, start_with_scenario
+from tests.browser.pages import RESULT_URL, axe_report, start_with_scenario
 from tests.helpers.live_server import LiveServer
 from tests.routes.roundtrip_server import roundtrip_server
 

@@ -11,14 +11,12 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.pages import settled
+from tests.browser.pages import RESULT_URL, settled, start_with_scenario
 from tests.helpers.live_server import LiveServer
 from tests.routes.roundtrip_server import roundtrip_server
 
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 TIMEOUT_SECONDS = 1
-RESULT_URL = re.compile(r"/diagnose/BHP-[0-9A-Z]{4}-[0-9A-Z]{4}")
-
 pytestmark = pytest.mark.browser
 
 
@@ -42,19 +40,6 @@ def tab_to(page: Page, selector: str, limit: int = 60) -> None:
         if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
             return
     raise AssertionError(f"{selector} never got the keyboard focus")
-
-
-def start_with_scenario(page: Page, base: str, scenario: str) -> None:
-    """Choose the first supplier on the chooser and start the test in a simulator scenario (test mode)."""
-    page.goto(f"{base}/diagnose")
-    form = page.locator("form.chooser").first
-    form.locator('input[name="supplier"]').first.check()
-    form.evaluate(
-        "(f, s) => { const i = document.createElement('input'); i.type = 'hidden'; i.name = 'scenario';"
-        " i.value = s; f.appendChild(i); }",
-        scenario,
-    )
-    form.locator("button[type=submit]").click()
 
 
 def test_chooser_passes_axe(page: Page, server: LiveServer) -> None:
