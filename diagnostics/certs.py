@@ -153,6 +153,17 @@ class KeyFiles:
                 self._stamps = stamps
             return self._loaded
 
+    def loaded_if_unchanged(self) -> SigningKey | None:
+        """The parsed pair when neither file changed since: two ``stat`` calls and no parsing, cheap enough
+        for the event loop. None when ``current`` has to parse (or is parsing now): that belongs in a thread."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            stamps = (_stamp(self.key_file), _stamp(self.cert_file))
+            return self._loaded if stamps == self._stamps else None
+        finally:
+            self._lock.release()
+
 
 def load_cert(cert_file: Path) -> x509.Certificate:
     return x509.load_pem_x509_certificate(cert_file.read_bytes())

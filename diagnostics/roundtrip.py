@@ -147,7 +147,9 @@ async def start_login(
     binding: authn.Binding = "redirect" if info.sso_redirect_url else "post"
     destination = info.sso_redirect_url or info.sso_post_url
     assert destination is not None  # parse_metadata demands one of them
-    signing_key = await to_thread.run_sync(resources.sp_keys.current)
+    signing_key = resources.sp_keys.loaded_if_unchanged()  # a thread only when a key file changed
+    if signing_key is None:
+        signing_key = await to_thread.run_sync(resources.sp_keys.current)
     request = authn.build_authn_request(
         settings,
         signing_key=signing_key,
@@ -214,7 +216,9 @@ async def evaluate_artifact(
         )
     )
     ars_url = info.ars_url_for(endpoint_index)
-    sp_key = await to_thread.run_sync(resources.sp_keys.current)
+    sp_key = resources.sp_keys.loaded_if_unchanged()  # a thread only when a key file changed
+    if sp_key is None:
+        sp_key = await to_thread.run_sync(resources.sp_keys.current)
     started = time.perf_counter()
     try:
         message = await artifact.resolve_artifact(
