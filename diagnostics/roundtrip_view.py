@@ -1,5 +1,6 @@
-"""The round trip as people read it: the timeline of hops, the names of checks, brokers and suppliers, the
-notice about an earlier test.
+"""The round trip as people read it: the timeline of hops, the names of checks, brokers and suppliers.
+
+The notice about an earlier test that is still open is the banner (``diagnostics.ownership``).
 
 The flow itself (start, artifact, checks, a session's verdict) is ``diagnostics.roundtrip``; this module only
 words what it found, for the result page, the beheerder mail and the servicedesk console (ARCHITECTURE.md,
@@ -70,33 +71,6 @@ async def supplier_name(registry: BrokerRegistry, broker_id: str, entity_id: str
     except (BrokerError, KeyError):
         return entity_id
     return next((s.display_name for s in suppliers if s.entity_id == entity_id), entity_id)
-
-
-# ── the earlier test ──
-
-
-@dataclass(frozen=True)
-class PendingNotice:
-    """The notice about an earlier test that did not come back (chooser and site widget say the same)."""
-
-    title: str
-    text: str
-    link_text: str = "Vertel ons wat u zag"
-
-
-def pending_notice(session: DiagSession) -> PendingNotice | None:
-    """What to tell a user whose last test is still waiting or never came back; None for any other state."""
-    if session.claimed_at is not None:
-        return None  # the broker's answer came back and is (or was) being checked: nothing to ask
-    if session.state == "started":
-        return PendingNotice(
-            "Uw vorige test is nog niet klaar",
-            "Wij hebben nog geen antwoord van uw eHerkenningsmakelaar. "
-            "Bent u daar gestopt, bijvoorbeeld door een melding?",
-        )
-    if session.state == "no-response":
-        return PendingNotice("Uw vorige test kwam niet terug", "Wij kregen geen antwoord van uw eHerkenningsmakelaar.")
-    return None
 
 
 # ── the timeline ──

@@ -22,6 +22,12 @@ def free_port() -> int:
         return port
 
 
+# A bounded wait for the first /healthz answer. Every worker imports the app and runs its migrations check
+# on its own; on a busy 2-core machine four workers took about 55 s to start.
+START_SECONDS = 30
+START_SECONDS_PER_WORKER = 15
+
+
 class LiveServer:
     """``inloghulp serve`` in its own process on a free loopback port."""
 
@@ -52,7 +58,7 @@ class LiveServer:
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        self._wait()
+        self._wait(START_SECONDS + START_SECONDS_PER_WORKER * workers)
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -62,8 +68,8 @@ class LiveServer:
     def output(self) -> str:
         return "".join(self.lines)
 
-    def _wait(self) -> None:
-        deadline = time.monotonic() + 30
+    def _wait(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 self._reader.join(timeout=5)
@@ -74,7 +80,7 @@ class LiveServer:
             except httpx.TransportError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError("server did not answer /healthz within 30 s")
+        raise RuntimeError(f"server did not answer /healthz within {seconds:.0f} s")
 
     def stop(self) -> str:
         """Stop the server; everything it printed."""
