@@ -99,7 +99,7 @@ def tab_to(page: Page, locator: Locator, *, backwards: bool = False, limit: int 
     """Press Tab (or Shift+Tab) until ``locator`` has the focus; every stop on the way must be visible."""
     target = locator.element_handle()
     key = "Shift+Tab" if backwards else "Tab"
-    seen = []
+    seen: list[str] = []
     for _ in range(limit):
         page.keyboard.press(key)
         state = _look(page, target, seen)
