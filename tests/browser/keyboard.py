@@ -84,6 +84,11 @@ def _look(page: Page, target: Any = None, before: list[str] | None = None) -> di
     raise FocusError(f"keyboard focus on {state['what']}: {'; '.join(state['problems'])}{path}")
 
 
+def assert_focus_visible(page: Page) -> None:
+    """Wherever the focus is now (e.g. where a widget put it) must be visible."""
+    _look(page)
+
+
 def press(page: Page, key: str) -> None:
     """Press ``key``; wherever the focus then is must be visible."""
     page.keyboard.press(key)

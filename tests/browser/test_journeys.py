@@ -20,12 +20,12 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from diagnostics import wizard
 from diagnostics.catalogue import load_catalogue
 from diagnostics.user_answer import ANSWERS
-from tests.browser.keyboard import activate, arrow_to, press, skip_to_content, tab_to
+from tests.browser.keyboard import activate, arrow_to, assert_focus_visible, press, skip_to_content, tab_to
 from tests.browser.pages import PASSWORD, USER, SiteServer, add_console_user, axe_report, site_server
 from tests.servicedesk import har as recorded
 
@@ -94,6 +94,22 @@ def follow(page: Page, name: str, url: str) -> None:
     page.wait_for_url(f"**{url}")
 
 
+def below_the_header(page: Page, element: Locator) -> None:
+    """``element`` starts in sight: below the sticky header, in the upper half of the viewport."""
+    header = page.locator(".md-header").evaluate("(el) => el.getBoundingClientRect().bottom")
+    top = element.evaluate("(el) => el.getBoundingClientRect().top")
+    height = page.evaluate("window.innerHeight")
+    assert header <= top < height / 2, f"{element} starts at {top} px (header until {header}, viewport {height})"
+
+
+def step_in_sight(page: Page, title: Locator) -> None:
+    """The wizard moved the focus to its new step (for keyboard and screen reader), and shows that step from its
+    "Stap N van 3" heading, not under the sticky header."""
+    expect(page.locator(".ih-wizard__panel")).to_be_focused()
+    assert_focus_visible(page)
+    below_the_header(page, title)
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_medewerker_finds_the_answer_through_the_wizard(
     context: BrowserContext, site: SiteServer, width: int
@@ -109,12 +125,14 @@ def test_a_medewerker_finds_the_answer_through_the_wizard(
     method = wizard.METHODS[0]
     activate(page, widget.get_by_role("button", name=method.label, exact=True))
     expect(title).to_have_text("Stap 2 van 3: Wat ziet u?")
+    step_in_sight(page, title)
     assert_axe_clean(page, "wizard step 2")
 
     symptom = next(s for s in method.symptoms if s.entry == "no-authorisation")
     activate(page, widget.get_by_role("button", name=symptom.label, exact=True))
     entry = load_catalogue().entry(symptom.entry)
     expect(title).to_have_text(f"Stap 3 van 3: {entry.title}")
+    step_in_sight(page, title)
     expect(widget).to_contain_text(entry.who_label)
     expect(widget).to_contain_text(entry.steps.medewerker)
     assert_axe_clean(page, "wizard step 3")
@@ -124,9 +142,7 @@ def test_a_medewerker_finds_the_answer_through_the_wizard(
     page.wait_for_url(f"**#{symptom.entry}")
     heading = page.locator(f"#{symptom.entry}")
     expect(heading).to_contain_text(entry.title)
-    expect(heading).to_be_in_viewport()
-    header_bottom = page.locator(".md-header").evaluate("(el) => el.getBoundingClientRect().bottom")
-    assert heading.evaluate("(el) => el.getBoundingClientRect().top") >= header_bottom, "the answer is under the header"
+    below_the_header(page, heading)
     assert_axe_clean(page, "the answer")
 
 
