@@ -109,6 +109,17 @@ def _seconds(retry_after: str | None) -> int | None:
     return int(retry_after) if retry_after is not None and retry_after.strip().isdigit() else None
 
 
+class Reason(StarletteHTTPException):
+    """An HTTP error whose ``detail`` is a Dutch sentence for the user: the error page shows it.
+
+    Any other detail stays out of the page: Starlette's form parser explains itself in English ("Field
+    exceeded maximum size of 1024KB."), and a route's ids (``not-a-help-page``) are no text for people.
+    """
+
+    def __init__(self, status_code: int, sentence: str) -> None:
+        super().__init__(status_code=status_code, detail=sentence)
+
+
 class BodyTooLarge(StarletteHTTPException):
     """A request body above the limit (raised while the body is being read)."""
 
@@ -123,7 +134,14 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
         return JSONResponse(detail, status_code=exc.status_code, headers=exc.headers)
     error_id = ERROR_IDS.get(exc.status_code, "internal-error" if exc.status_code >= 500 else "bad-request")
     extra: dict[str, Any] = {}
-    if isinstance(detail, str) and detail not in _REASON_PHRASES and detail != error_id and exc.status_code < 500:
+    shown = isinstance(exc, Reason) or not wants_html(request.headers, request.url.path)
+    if (
+        shown
+        and isinstance(detail, str)
+        and detail not in _REASON_PHRASES
+        and detail != error_id
+        and exc.status_code < 500
+    ):
         extra["detail"] = detail
     headers = exc.headers
     if exc.status_code == 405 and (methods := allowed_methods(request.app.router.routes, request.scope)):

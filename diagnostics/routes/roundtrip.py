@@ -445,7 +445,7 @@ async def create_answer(
     if not ownership.started_here(request, settings, session.reference):
         return errors.error_response(request, 403, ownership.NOT_THIS_BROWSER)
     if user_answer.answer_option(antwoord) is None:
-        raise HTTPException(status_code=400, detail="Kies een van de antwoorden.")
+        raise errors.Reason(400, "Kies een van de antwoorden.")
     # Refused only when the broker's answer came back after all (it outranks the user's): then the result
     # page shows that verdict, which is what the user needs to see, not an error.
     await to_thread.run_sync(roundtrip.record_answer, store, session.reference, antwoord)

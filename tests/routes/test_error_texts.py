@@ -87,3 +87,20 @@ def test_a_bad_answer_gets_the_routes_own_reason_not_the_heading_twice(
     assert heading is not None and heading.get_text() == "Dit verzoek kunnen wij niet verwerken"
     reason = heading.find_next_sibling("p")
     assert reason is not None and reason.get_text() == "Kies een van de antwoorden."
+
+
+def test_an_english_reason_from_the_form_parser_stays_off_the_page(
+    app_client: Callable[..., TestClient], settings: Settings
+) -> None:
+    # A form field above Starlette's 1 MB part limit (the body itself is under the app's limit): the parser
+    # answers 400 with "Field exceeded maximum size of 1024KB.", English, which the page showed as the reason.
+    client = app_client(settings)
+    field = ("", "x" * (1024 * 1024 + 10), "text/plain")
+    page = client.post("/diagnose/start", files={"broker": field}, headers=HTML)
+    assert page.status_code == 400
+    text = text_of(page.text)
+    assert "De gegevens in dit verzoek passen niet bij deze pagina." in text
+    assert "exceeded" not in text and "Field" not in text
+    # The JSON answer keeps the parser's words for a developer.
+    answer = client.post("/diagnose/start", files={"broker": field})
+    assert answer.status_code == 400 and "exceeded" in answer.json()["error"]["detail"]
