@@ -1,6 +1,7 @@
 """The four journeys of issue 18, as a person takes them: start at "/", follow only links and buttons, use only
 the keyboard (Tab, Shift+Tab, Enter, Space, arrow keys), at 1280 and at 320 CSS px, with axe (WCAG 2.2 AA tags)
-clean at every step. Every stop of the focus must be visible (tests/browser/keyboard.py).
+clean and nothing scrolling sideways (but a focusable data table) at every step. Every stop of the focus must be
+visible (tests/browser/keyboard.py).
 
 1. A medewerker finds the answer through the wizard.
 2. A beheerder copies every value of the beheerder card.
@@ -26,7 +27,7 @@ from diagnostics import wizard
 from diagnostics.catalogue import load_catalogue
 from diagnostics.user_answer import ANSWERS
 from tests.browser.keyboard import activate, arrow_to, assert_focus_visible, press, skip_to_content, tab_to
-from tests.browser.pages import PASSWORD, USER, SiteServer, add_console_user, axe_report, site_server
+from tests.browser.pages import PASSWORD, USER, SiteServer, add_console_user, axe_report, sideways, site_server
 from tests.servicedesk import har as recorded
 
 pytestmark = pytest.mark.browser
@@ -70,10 +71,15 @@ async () => {
 """
 
 
-def assert_axe_clean(page: Page, step: str) -> None:
+def assert_step_clean(page: Page, step: str) -> None:
+    """axe (WCAG 2.2 AA tags) finds nothing, and nothing scrolls sideways but a focusable data table (1.4.10)."""
     page.evaluate(_STILL)
     report = axe_report(page)
     assert report is None, f"axe at step {step!r} ({page.url}):\n{report}"
+    viewport = page.viewport_size
+    assert viewport is not None
+    wide = sideways(page, viewport["width"])
+    assert wide == [], f"sideways at step {step!r} ({page.url}): {wide}"
 
 
 def start(context: BrowserContext, site: SiteServer) -> Page:
@@ -82,7 +88,7 @@ def start(context: BrowserContext, site: SiteServer) -> Page:
     page.goto(f"{site.url}/")
     # Material reads the sitemap before it takes over a click (instant navigation).
     page.wait_for_load_state("networkidle")
-    assert_axe_clean(page, "start page")
+    assert_step_clean(page, "start page")
     skip_to_content(page)
     return page
 
@@ -120,13 +126,13 @@ def test_a_medewerker_finds_the_answer_through_the_wizard(
     expect(widget).to_be_visible()
     title = widget.locator(".ih-wizard__title")
     expect(title).to_have_text("Stap 1 van 3: Hoe logt u in?")
-    assert_axe_clean(page, "wizard step 1")
+    assert_step_clean(page, "wizard step 1")
 
     method = wizard.METHODS[0]
     activate(page, widget.get_by_role("button", name=method.label, exact=True))
     expect(title).to_have_text("Stap 2 van 3: Wat ziet u?")
     step_in_sight(page, title)
-    assert_axe_clean(page, "wizard step 2")
+    assert_step_clean(page, "wizard step 2")
 
     symptom = next(s for s in method.symptoms if s.entry == "no-authorisation")
     activate(page, widget.get_by_role("button", name=symptom.label, exact=True))
@@ -135,7 +141,7 @@ def test_a_medewerker_finds_the_answer_through_the_wizard(
     step_in_sight(page, title)
     expect(widget).to_contain_text(entry.who_label)
     expect(widget).to_contain_text(entry.steps.medewerker)
-    assert_axe_clean(page, "wizard step 3")
+    assert_step_clean(page, "wizard step 3")
 
     # The answer in full: the catalogue entry on the same page, its heading in sight below the header.
     activate(page, widget.get_by_role("link", name=f"Lees alles over: {entry.title}", exact=True))
@@ -143,7 +149,7 @@ def test_a_medewerker_finds_the_answer_through_the_wizard(
     heading = page.locator(f"#{symptom.entry}")
     expect(heading).to_contain_text(entry.title)
     below_the_header(page, heading)
-    assert_axe_clean(page, "the answer")
+    assert_step_clean(page, "the answer")
 
 
 def service_info(site: SiteServer) -> dict[str, Any]:
@@ -158,7 +164,7 @@ def test_a_beheerder_copies_every_card_value(context: BrowserContext, site: Site
     follow(page, "Voor de eHerkenningsbeheerder", "/beheerder/")
     card = page.locator("[data-bhk-card]")
     expect(card.get_by_role("button", name="Kopieer alles")).to_be_visible()
-    assert_axe_clean(page, "beheerder page")
+    assert_step_clean(page, "beheerder page")
     status = card.locator("[data-bhk-status]")
     for field in info["card"]:
         activate(page, card.get_by_role("button", name=f"Kopieer {field['label']}", exact=True))
@@ -167,7 +173,7 @@ def test_a_beheerder_copies_every_card_value(context: BrowserContext, site: Site
     activate(page, card.get_by_role("button", name="Kopieer alles", exact=True), key="Space")
     expect(status).to_have_text("Alle gegevens zijn gekopieerd.")
     assert page.evaluate("navigator.clipboard.readText()") == info["text"]
-    assert_axe_clean(page, "every value copied")
+    assert_step_clean(page, "every value copied")
 
 
 def dutch_minutes(*moments: datetime) -> set[str]:
@@ -192,7 +198,7 @@ def start_a_test_and_stay_at_the_broker(page: Page) -> str:
     expect(form.get_by_role("link", name=re.compile(r"terug$"))).to_be_visible()
     code = form.locator(".reference-code").inner_text()
     assert REFERENCE.fullmatch(code), code
-    assert_axe_clean(page, "chooser")
+    assert_step_clean(page, "chooser")
     # No choice yet: Tab enters the radio group on its first choice, and Space chooses it.
     tab_to(page, form.get_by_role("radio").first)
     press(page, "Space")
@@ -201,13 +207,13 @@ def start_a_test_and_stay_at_the_broker(page: Page) -> str:
     page.wait_for_url(re.compile(r"/simulator/"))
 
     expect(page.get_by_text("Simulator – geen echte eHerkenning")).to_be_visible()
-    assert_axe_clean(page, "simulator login")
+    assert_step_clean(page, "simulator login")
     scenarios = page.get_by_role("group", name="Wat moet er gebeuren?")
     tab_to(page, scenarios.get_by_role("radio", checked=True))
     arrow_to(page, scenarios.locator('input[value="no-authorisation"]'))
     activate(page, page.get_by_role("button", name="Inloggen", exact=True))
     expect(page.get_by_role("heading", level=1)).to_have_text("U hebt geen machtiging voor deze dienst")
-    assert_axe_clean(page, "the broker says: no machtiging")
+    assert_step_clean(page, "the broker says: no machtiging")
     return code
 
 
@@ -228,7 +234,7 @@ def test_a_test_that_never_comes_back_the_banner_leads_back_to_wat_zag_u(
     )
     shown = re.search(r"\d\d:\d\d", banner.inner_text())
     assert shown and shown[0] in dutch_minutes(started, datetime.now(UTC)), banner.inner_text()
-    assert_axe_clean(page, "start page with the banner")
+    assert_step_clean(page, "start page with the banner")
 
     # The banner sits above the page's heading, where the skip link lands: one Shift+Tab back.
     skip_to_content(page)
@@ -237,7 +243,7 @@ def test_a_test_that_never_comes_back_the_banner_leads_back_to_wat_zag_u(
     page.wait_for_url(f"**/diagnose/{code}#vraag")
     question = page.get_by_role("group", name="Wat zag u bij uw eHerkenningsmakelaar?")
     expect(question).to_be_visible()
-    assert_axe_clean(page, "Wat zag u?")
+    assert_step_clean(page, "Wat zag u?")
 
     # The address's #vraag is where the next Tab starts: the first answer (about the machtiging).
     first = question.get_by_role("radio", name=ANSWERS[0].label)
@@ -251,7 +257,7 @@ def test_a_test_that_never_comes_back_the_banner_leads_back_to_wat_zag_u(
     expect(page.get_by_role("status").filter(has_text="is niet afgerond")).to_have_count(0)
     # The next step is the beheerder's: the mail to them is further on, and in sight when it has the focus.
     tab_to(page, page.get_by_role("link", name="Mail naar mijn eHerkenningsbeheerder"))
-    assert_axe_clean(page, "the result")
+    assert_step_clean(page, "the result")
 
 
 def returned_test_as_har(site: SiteServer) -> tuple[str, str]:
@@ -278,7 +284,7 @@ def test_the_servicedesk_looks_up_a_code_and_pastes_an_artifact_only_har(
     follow(page, "Voor de BRO Servicedesk", "/servicedesk/")
     activate(page, page.get_by_role("article").get_by_role("link", name="servicedeskconsole"))
     page.wait_for_url(re.compile(r"/servicedesk/login"))
-    assert_axe_clean(page, "console login")
+    assert_step_clean(page, "console login")
 
     skip_to_content(page)
     tab_to(page, page.get_by_role("textbox", name="Naam"))
@@ -287,14 +293,14 @@ def test_the_servicedesk_looks_up_a_code_and_pastes_an_artifact_only_har(
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Servicedeskconsole")
-    assert_axe_clean(page, "console")
+    assert_step_clean(page, "console")
 
     skip_to_content(page)
     tab_to(page, page.get_by_role("textbox", name="Referentiecode"))
     page.keyboard.type(code)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Inlogtest {code}")
-    assert_axe_clean(page, "the test looked up")
+    assert_step_clean(page, "the test looked up")
 
     # Back to the console's start through its own navigation, at the top of the content.
     skip_to_content(page)
@@ -311,8 +317,8 @@ def test_the_servicedesk_looks_up_a_code_and_pastes_an_artifact_only_har(
     found = page.get_by_role("region", name=f"Gevonden: inlogtest {code}")
     expect(found).to_be_visible()
     expect(page.get_by_text("malformed")).to_have_count(0)
-    assert_axe_clean(page, "the HAR pasted")
+    assert_step_clean(page, "the HAR pasted")
     skip_to_content(page)
     activate(page, found.get_by_role("link", name=f"Open inlogtest {code}"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Inlogtest {code}")
-    assert_axe_clean(page, "the test the HAR names")
+    assert_step_clean(page, "the test the HAR names")
