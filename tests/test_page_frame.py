@@ -110,7 +110,9 @@ def test_links_from_a_service_page_load_fully_instead_of_by_instant_navigation(c
 def test_the_skip_link_leads_to_the_service_content(client: TestClient) -> None:
     page = _service_page(client, "/diagnose")
     skip = page.select("a.md-skip")[0]
-    assert skip["href"] == "#inhoud" and _text(skip) == "Naar de inhoud"
+    assert (
+        skip["href"] == "#inhoud" and _text(skip) == "Ga naar inhoud"
+    )  # the same words as Material's own skip link on help pages
     assert page.select_one("#inhoud h1") is not None
 
 
