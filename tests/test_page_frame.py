@@ -124,7 +124,7 @@ def test_service_pages_show_the_help_block_and_footer_links_of_the_site(
     site_help = _one(site, "section.inloghulp-contact")
     site_links = _one(site, "nav[aria-label='Over deze site']")
     assert "eHerkenningsbeheerder" in _text(site_help) and "BRO Servicedesk" in _text(site_help)
-    assert [text for text, _ in _links(site_links, "/")] == ["Toegankelijkheid", "Privacy", "Contact"]
+    assert [text for text, _ in _links(site_links, "/")] == ["Alle pagina's", "Toegankelijkheid", "Privacy", "Contact"]
     for path in SERVICE_PAGES:
         page = _service_page(client, path)
         help_url, site_url = f"http://127.0.0.1:8000{path}", _site_url(site_page)

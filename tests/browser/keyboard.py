@@ -130,8 +130,8 @@ def activate(page: Page, locator: Locator, key: str = "Enter") -> None:
     page.keyboard.press(key)
 
 
-# Material's skip link on help pages; the service frame's own (theme/service_frame.html) on service pages.
-SKIP_LINK = re.compile(r"^Ga naar inhoud$")  # help pages (Material's) and service pages say the same
+# Material's skip link on help pages, and the service frame's own (theme/service_frame.html) in the same words.
+SKIP_LINK = re.compile(r"^Ga naar inhoud$")
 
 
 def skip_to_content(page: Page) -> None:

@@ -11,6 +11,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, Request, expect
 
+from tests.browser import keyboard
 from tests.browser.pages import settled, sitemap_urls
 from tests.site.helpers import LOOPBACK_HOSTS
 
@@ -134,6 +135,21 @@ def test_main_path_works_by_keyboard_alone(page: Page, site_url: str) -> None:
     expect(page).to_have_url(f"{site_url}inloggen-lukt-niet/")
     expect(page.locator("article h1")).to_contain_text("Inloggen lukt niet")
     expect(page.locator("#hulp-nodig")).to_have_text("Hulp nodig?")
+
+
+def test_every_page_is_reachable_by_keyboard_on_a_small_screen(browser: Any, site_url: str) -> None:
+    # At 320 px Material hides the navigation tabs behind a menu button the keyboard cannot reach (a label for
+    # a hidden checkbox). The footer's "Alle pagina's" is the keyboard's way to every page; every stop visible.
+    context = browser.new_context(viewport={"width": 320, "height": 720})
+    try:
+        page = context.new_page()
+        page.goto(site_url)
+        keyboard.activate(page, page.get_by_role("link", name="Alle pagina's"))
+        expect(page.locator("article h1")).to_contain_text("Alle pagina's")
+        keyboard.activate(page, page.locator("article").get_by_role("link", name="Voor de eHerkenningsbeheerder"))
+        expect(page.locator("article h1")).to_contain_text("eHerkenningsbeheerder")
+    finally:
+        context.close()
 
 
 def test_pages_work_without_javascript(browser: Any, site_url: str) -> None:

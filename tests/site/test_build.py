@@ -189,7 +189,7 @@ def test_every_page_has_the_help_block_and_footer_links(built: Path) -> None:
         assert block.select_one("h2").get_text(strip=True) == "Hulp nodig?"
         assert block.select_one('a[href="mailto:support@broservicedesk.nl"]') is not None
         footer_links = [a.get_text(strip=True) for a in document.select("footer .md-copyright a")]
-        assert footer_links == ["Toegankelijkheid", "Privacy", "Contact"], page
+        assert footer_links == ["Alle pagina's", "Toegankelijkheid", "Privacy", "Contact"], page
         assert document.html is not None and document.html.get("lang") == "nl"
 
 
