@@ -71,7 +71,25 @@ _SETTLE = """
 """
 
 
+# Resolves once nothing scrolls any more: Material's toc.follow scrolls the table of contents smoothly (no CSS
+# animation, so _SETTLE does not wait for it), and axe measuring a half-scrolled sidebar reports its links
+# as too small targets (WCAG 2.5.8) while they are only clipped for a moment.
+_STILL = """
+async () => {
+  const where = () => [window.scrollY, ...[...document.querySelectorAll(".md-sidebar__scrollwrap")].map(e => e.scrollTop)].join();
+  for (let before = where(), round = 0; round < 30; round++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = where();
+    if (now === before) return;
+    before = now;
+  }
+}
+"""
+
+
 def settled(page: Page) -> None:
+    """Wait until the page stands still (no scrolling, no ending transitions) before measuring it."""
+    page.evaluate(_STILL)
     page.evaluate(_SETTLE)
 
 

@@ -55,25 +55,8 @@ def context(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Browse
     opened.close()
 
 
-# Resolves once nothing scrolls any more: Material's toc.follow scrolls the table of contents smoothly (no CSS
-# animation, so settled() does not wait for it), and axe measuring a half-scrolled sidebar reports its links
-# as too small targets (WCAG 2.5.8) while they are only clipped for a moment.
-_STILL = """
-async () => {
-  const where = () => [window.scrollY, ...[...document.querySelectorAll(".md-sidebar__scrollwrap")].map(e => e.scrollTop)].join();
-  for (let before = where(), round = 0; round < 30; round++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const now = where();
-    if (now === before) return;
-    before = now;
-  }
-}
-"""
-
-
 def assert_step_clean(page: Page, step: str) -> None:
     """axe (WCAG 2.2 AA tags) finds nothing, and nothing scrolls sideways but a focusable data table (1.4.10)."""
-    page.evaluate(_STILL)
     report = axe_report(page)
     assert report is None, f"axe at step {step!r} ({page.url}):\n{report}"
     viewport = page.viewport_size
