@@ -71,6 +71,10 @@ async def lookup(request: Request, resources: Resources) -> ownership.OpenTest |
         return None
 
 
+def _page_of(reference: str | None) -> str | None:
+    return roundtrip.relay_state_for(reference) if reference is not None else None
+
+
 def _is_page(path: str) -> bool:
     """A service page's address: not a file (a dot in the last part), not a help page (a folder address, "/…/",
     served from the built site, whose banner comes from roundtrip.js), not one of ``_NOT_PAGES``."""
@@ -88,7 +92,11 @@ class OpenTestMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and _is_page(scope["path"]):
-            found = await lookup(Request(scope), resources_in(scope))
+            request, resources = Request(scope), resources_in(scope)
+            latest = ownership.latest(request, resources.settings)
+            # Only the latest test can be open, and its own page shows no banner: no read for it (the page a
+            # browser sees right after every round trip).
+            found = await lookup(request, resources) if scope["path"] != _page_of(latest) else None
             if found is not None and scope["path"] != found.page:
                 scope.setdefault("state", {})[BANNER_STATE] = found
         await self.app(scope, receive, send)
