@@ -1,4 +1,4 @@
-"""Build the help site: render the configuration-driven snippets, then run ``mkdocs build``.
+"""Build the help site: render the configuration-driven snippets, run ``mkdocs build``, bundle our assets.
 
 Pages include the snippets with ``--8<--``, so the static site shows the same values as the service
 (beheerder card, failure catalogue) and works without JavaScript.
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from diagnostics import site_bundle
 from diagnostics.settings import Settings
 
 SNIPPET_DIR = Path("build/snippets")
@@ -48,4 +49,7 @@ def build_site(settings: Settings, *, strict: bool = True, config_file: Path = P
         command.append("--strict")
     # mkdocs.yml reads site_url from MKDOCS_SITE_URL: canonical links and sitemap name the configured host.
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "MKDOCS_SITE_URL": f"{settings.public_base_url}/"}
-    return subprocess.run(command, env=env, check=False).returncode
+    returncode = subprocess.run(command, env=env, check=False).returncode
+    if returncode == 0:
+        site_bundle.bundle_site(config_file, settings.site_dir)
+    return returncode
