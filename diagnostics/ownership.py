@@ -40,6 +40,10 @@ from diagnostics.settings import Settings
 from diagnostics.store import DiagSession, Store
 
 COOKIE = "inloghulp_mijn_tests"
+# Readable by the help site's script (not HttpOnly) and holding nothing but "1": this browser started a test in
+# the last day. Only then does a help page ask /api/v1/open-test for the banner, so a visitor who never tested
+# gets a page from the cache without any request but the HTML's (issue 17's second visit).
+HINT_COOKIE = "inloghulp_heeft_test"
 # The error id (diagnostics.errors) when another browser tries to change a test.
 NOT_THIS_BROWSER = "not-this-browser"
 # The most recent tests a browser keeps; a sixth pushes out the oldest.
@@ -88,16 +92,20 @@ def remember(response: Response, request: Request, settings: Settings, ref: str)
     """Add ``ref`` to this browser's tests (at the end: it is now the latest)."""
     refs = [*(r for r in owned(request, settings) if r != ref), ref][-MAX_TESTS:]
     secure = settings.served_over_https
-    response.set_cookie(
-        COOKIE,
-        "~".join(f"{r}.{_mac(settings, r)}" for r in refs),
-        max_age=MAX_AGE_SECONDS,
-        path="/",
-        httponly=True,
-        # See the module docstring: a broker's cross-site POST back only carries a SameSite=None cookie.
-        samesite="none" if secure else "lax",
-        secure=secure,
-    )
+    for name, value, httponly in (
+        (COOKIE, "~".join(f"{r}.{_mac(settings, r)}" for r in refs), True),
+        (HINT_COOKIE, "1", False),
+    ):
+        response.set_cookie(
+            name,
+            value,
+            max_age=MAX_AGE_SECONDS,
+            path="/",
+            httponly=httponly,
+            # See the module docstring: a broker's cross-site POST back only carries a SameSite=None cookie.
+            samesite="none" if secure else "lax",
+            secure=secure,
+        )
 
 
 # ── the code before the broker ──

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from diagnostics import ownership
 from tests.browser.pages import SiteServer, axe_report, site_server
 
 pytestmark = pytest.mark.browser
@@ -131,6 +132,8 @@ def test_no_banner_in_another_browser(browser: Browser, site: SiteServer) -> Non
     other = browser.new_context()
     try:
         start_a_test(starter.new_page(), site)
+        # The other browser has started a test of its own once (the script asks only then), not this one.
+        other.add_cookies([{"name": ownership.HINT_COOKIE, "value": "1", "url": site.url}])
         page = other.new_page()
         with page.expect_response("**/api/v1/open-test") as asked:
             page.goto(f"{site.url}/")

@@ -96,13 +96,8 @@ def test_start_page_first_visit_transfers_at_most_100_kb(page: Page, start_page:
     assert total <= FIRST_VISIT_BUDGET, f"first visit: {total} bytes\n{listing(first)}"
 
 
-@pytest.mark.xfail(
-    reason="the open-test banner (0a0c836) has roundtrip.js ask /api/v1/open-test on every help page view: about "
-    "300 bytes besides the HTML's 304, also for a browser that never started a test (its cookie is HttpOnly, so the "
-    "script cannot tell). Lead decides: a cookie the script may read that says 'has a test', or accept the request",
-    strict=True,
-)
 def test_start_page_second_visit_transfers_only_the_html(page: Page, start_page: str) -> None:
+    # A browser that never started a test: the banner's script does not ask the service (ownership.HINT_COOKIE).
     first = visit(page, start_page)
     assert_everything_counted(first, start_page)
     page.goto("about:blank")

@@ -153,6 +153,21 @@ def test_the_help_site_asks_for_the_banner_as_json(client: TestClient, store: St
     }
 
 
+def test_starting_a_test_leaves_a_hint_the_help_site_may_read_and_nothing_else(client: TestClient) -> None:
+    # The help site's script asks for the banner only when this cookie is there (a visitor who never tested
+    # makes no request but the HTML's); it is readable by the script, so it must not say which test.
+    assert ownership.HINT_COOKIE not in client.cookies
+    form = soup(client.get("/diagnose")).select_one("form.chooser")
+    assert form is not None
+    fields = {field["name"]: field["value"] for field in form.select("input")}
+    response = client.post("/diagnose/start", data=fields, follow_redirects=False)
+    assert response.status_code == 303
+    cookies = {line.split("=", 1)[0]: line for line in response.headers.get_list("set-cookie")}
+    assert cookies[ownership.HINT_COOKIE].startswith(f"{ownership.HINT_COOKIE}=1;")
+    assert "httponly" not in cookies[ownership.HINT_COOKIE].lower()
+    assert "httponly" in cookies[ownership.COOKIE].lower()
+
+
 def test_only_the_latest_test_counts_and_not_after_a_day(settings: Settings, store: Store) -> None:
     older = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)
     newer = store.create_session(broker_id="simulator", supplier_id=None, request_id=None)

@@ -6,6 +6,7 @@
 
   var API = "/api/v1/suppliers";
   var OPEN_TEST_API = "/api/v1/open-test";
+  var HINT_COOKIE = "inloghulp_heeft_test";
   var NOTICES_API = "/api/v1/notices";
   var WAY_BACK = "/terug";
 
@@ -56,10 +57,12 @@
   }
 
   // "Uw inlogtest van 20:19 is niet afgerond. Vertel ons wat u zag." Every help page has the banner's empty live
-  // region (partials/open_test_banner.html); the service says whether this browser has an open test (its cookie
-  // is httpOnly). Filling the region makes a screen reader read it out; the focus stays where it is.
+  // region (partials/open_test_banner.html); the service says whether this browser has an open test (the cookie
+  // with its tests is httpOnly). Filling the region makes a screen reader read it out; the focus stays where it is.
   function showOpenTest(holder) {
     holder.dataset.mounted = "true";
+    // Only a browser that started a test asks (the server sets this cookie with the test; it holds only "1").
+    if (document.cookie.split("; ").indexOf(HINT_COOKIE + "=1") === -1) return;
     getJson(OPEN_TEST_API)
       .then(function (open) {
         if (!open || !open.url) return;
