@@ -52,6 +52,16 @@ def start_a_test(page: Page, site: SiteServer) -> str:
     return code
 
 
+def assert_no_banner(page: Page, help_page: str, service_page: str) -> None:
+    """The help page asks and is told "no open test"; the service page has no banner at all."""
+    with page.expect_response("**/api/v1/open-test") as asked:
+        page.goto(help_page)
+    assert asked.value.json() is None
+    expect(page.locator("[data-inloghulp-open-test]")).to_be_empty()
+    page.goto(service_page)
+    expect(page.locator("[data-inloghulp-open-test]")).to_have_count(0)
+
+
 def assert_axe_clean(page: Page) -> None:
     report = axe_report(page)
     assert report is None, report
@@ -89,12 +99,7 @@ def test_the_banner_follows_instant_navigation_and_is_gone_once_answered(
     page.locator('input[name="antwoord"]').first.check()
     page.locator("#vraag button[type=submit]").click()
     expect(page.locator("#uitslag-kop")).to_contain_text("Geen machtiging")
-    with page.expect_response("**/api/v1/open-test") as asked:
-        page.goto(f"{site.url}/wachtwoord-vergeten/")
-    assert asked.value.json() is None
-    expect(page.locator("[data-inloghulp-open-test]")).to_be_empty()
-    page.goto(f"{site.url}/beheerder-kaart")
-    expect(page.locator("[data-inloghulp-open-test]")).to_have_count(0)
+    assert_no_banner(page, f"{site.url}/wachtwoord-vergeten/", f"{site.url}/beheerder-kaart")
 
 
 @pytest.mark.parametrize("width", [1280, 320], ids=["1280px", "320px"])
@@ -135,12 +140,7 @@ def test_no_banner_in_another_browser(browser: Browser, site: SiteServer) -> Non
         # The other browser has started a test of its own once (the script asks only then), not this one.
         other.add_cookies([{"name": ownership.HINT_COOKIE, "value": "1", "url": site.url}])
         page = other.new_page()
-        with page.expect_response("**/api/v1/open-test") as asked:
-            page.goto(f"{site.url}/")
-        assert asked.value.json() is None
-        expect(page.locator("[data-inloghulp-open-test]")).to_be_empty()
-        page.goto(f"{site.url}/diagnose")
-        expect(page.locator("[data-inloghulp-open-test]")).to_have_count(0)
+        assert_no_banner(page, f"{site.url}/", f"{site.url}/diagnose")
         page.goto(f"{site.url}/terug")
         expect(page.get_by_role("heading", name="Geen open inlogtest", level=1)).to_be_visible()
         assert_axe_clean(page)
