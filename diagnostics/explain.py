@@ -7,6 +7,7 @@ one value, so a file can also be checked without any configuration at all.
 
 from __future__ import annotations
 
+import json
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from pathlib import Path
 from cryptography import x509
 from pydantic import ValidationError
 
-from diagnostics import checks, metrics, user_answer, xmlsafe
+from diagnostics import artifact_mentions, checks, metrics, user_answer, xmlsafe
 from diagnostics.catalogue import WHO_LABELS, load_catalogue
 from diagnostics.loa import Loa
 from diagnostics.saml import inputs
@@ -206,7 +207,58 @@ def explain_bytes(data: bytes, options: Options) -> tuple[Verdict, str]:
     return checks.run(extracted.message, context), extracted.source
 
 
+@dataclass(frozen=True)
+class ArtifactOnly:
+    """A file with only the browser's side of HTTP-Artifact: it names tests but holds no answer to check.
+
+    The normal case for a HAR of a real test (the answer goes over the back channel), so the servicedesk must
+    hear which test to look up, not "unreadable answer, the operator must act".
+    """
+
+    kind: str  # "Dit HAR-bestand", "Deze URL", ... (artifact_mentions.Found.kind)
+    references: tuple[str, ...]  # the tests it names, the last one first
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.kind} bevat geen inlogantwoord, alleen een verwijzing (artifact) of het verzoek naar de "
+            "eHerkenningsmakelaar. Het antwoord van de makelaar gaat niet via de browser."
+        )
+
+
+def artifact_only(data: bytes, options: Options, verdict: Verdict) -> ArtifactOnly | None:
+    """For a verdict that found no SAML answer in ``data``: the tests the file names, if it names any."""
+    first = verdict.checks[0] if verdict.checks else None
+    if first is None or first.id != "input" or first.status != "fail":
+        return None
+    settings = _settings(options)
+    acs_url = options.acs_url or (settings.acs_url if settings else "")
+    found = artifact_mentions.find(data.decode("utf-8", errors="replace"), acs_url)
+    if found is None:
+        return None
+    named = [mention.reference for mention in reversed(found.mentions) if mention.reference]
+    return ArtifactOnly(found.kind, tuple(dict.fromkeys(named)))
+
+
 # --- rendering -----------------------------------------------------------------------------------
+
+
+def render_artifact_only(only: ArtifactOnly, *, name: str | None = None) -> str:
+    lines = ["Controle van een eHerkenning-inlogantwoord (inloghulp explain)"]
+    if name:
+        lines.append(f"Bestand: {name}")
+    lines += ["", only.message]
+    if only.references:
+        latest, *others = only.references
+        lines.append(
+            f"Het gaat om inlogtest {latest}. Zoek die code op in de servicedeskconsole: daar staat de uitkomst."
+        )
+        if others:
+            lines.append("Eerdere tests in dit bestand: " + ", ".join(others) + ".")
+    else:
+        lines.append("Er staat geen referentiecode in. Vraag de melder om de code van de inlogtest (begint met BHP).")
+    lines.append(f"Wie moet iets doen: {WHO_LABELS['servicedesk']} (servicedesk)")
+    return "\n".join(lines) + "\n"
 
 
 def render_json(verdict: Verdict) -> str:
@@ -269,9 +321,18 @@ def command(file: Path, options: Options, *, as_json: bool) -> int:
     try:
         data = sys.stdin.buffer.read() if str(file) == "-" else _read(file, "Het bestand")
         verdict, source = explain_bytes(data, options)
+        only = artifact_only(data, options, verdict)
     except UsageError as exc:
         sys.stderr.write(f"inloghulp explain: {exc}\n")
         return 2
+    if only is not None:
+        if as_json:
+            # The API's error shape (diagnostics.errors.error_body), not a verdict: there was nothing to check.
+            body = {"error": {"id": "artifact-only", "message": only.message, "references": list(only.references)}}
+            sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+        else:
+            sys.stdout.write(render_artifact_only(only, name=str(file)))
+        return 1
     if as_json:
         sys.stdout.write(render_json(verdict) + "\n")
     else:

@@ -9,8 +9,10 @@ import subprocess
 import urllib.parse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from fastapi.testclient import TestClient
 from lxml import etree
 from typer.testing import CliRunner
 
@@ -22,6 +24,7 @@ from diagnostics.settings import Settings
 from diagnostics.simulator import responses
 from diagnostics.simulator.keys import keys_for
 from diagnostics.simulator.metadata import broker_metadata
+from tests.servicedesk.har import acs_url_in, app_with_back_channel, har, run_test
 
 REQUEST_ID = "_explainrequest0001"
 SAML, SAMLP, DS = checks.SAML, checks.SAMLP, checks.DS
@@ -297,3 +300,32 @@ def test_render_text_of_an_inconclusive_verdict_lists_what_is_missing() -> None:
     text = render_text(verdict)
     assert "NIET VAST TE STELLEN" in text
     assert "Handtekening: Niet gecontroleerd: geen certificaat." in text
+
+
+def test_a_har_with_only_the_artifact_names_the_test_to_look_up(
+    settings_for: Settings, config: Path, tmp_path: Path
+) -> None:
+    # The normal HAR of a real test: the answer went over the back channel, the browser carried only the
+    # artifact and the RelayState. Not "unreadable answer, the operator must act": the test's code.
+    with TestClient(app_with_back_channel(settings_for), base_url=settings_for.public_base_url) as client:
+        entries = run_test(client, "success-loa3")
+    reference = dict(parse_qsl(urlsplit(acs_url_in(entries)).query))["RelayState"].removeprefix("/diagnose/")
+    path = write(tmp_path, "inlogtest.har", har(entries).encode())
+    code, out, _ = invoke(path, "--config", str(config))
+    assert code == 1
+    assert "Dit HAR-bestand bevat geen inlogantwoord, alleen een verwijzing (artifact)" in out
+    assert f"Het gaat om inlogtest {reference}. Zoek die code op in de servicedeskconsole" in out
+    assert "Wie moet iets doen: de BRO Servicedesk" in out and "malformed" not in out and "beheer" not in out
+    code, out, _ = invoke(path, "--config", str(config), "--json")
+    assert code == 1
+    assert json.loads(out)["error"] | {"message": ""} == {
+        "id": "artifact-only",
+        "message": "",
+        "references": [reference],
+    }
+
+
+def test_a_har_without_any_saml_stays_unreadable(config: Path, tmp_path: Path) -> None:
+    har_text = json.dumps({"log": {"version": "1.2", "entries": [{"request": {"url": "https://x/"}, "response": {}}]}})
+    code, out, _ = invoke(write(tmp_path, "leeg.har", har_text.encode()), "--config", str(config))
+    assert code == 1 and "Code: malformed" in out

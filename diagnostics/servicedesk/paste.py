@@ -1,7 +1,7 @@
 """The paste box: the servicedesk's pasted text goes through the same reader and checks as ``inloghulp explain``.
 
 A HAR of a real test usually holds no SAML answer at all, only the artifact and the RelayState (the answer
-goes over the back channel, see ``servicedesk.artifacts``); a test that never came back left only its way
+goes over the back channel, see ``diagnostics.artifact_mentions``); a test that never came back left only its way
 out to the broker. Such a paste is not "unreadable": it names an inlogtest, and the console finds that test
 in the store or says which reference code to look up.
 """
@@ -12,9 +12,8 @@ from dataclasses import dataclass, replace
 
 from anyio import to_thread
 
-from diagnostics import brokers, checks, metrics, roundtrip_view
+from diagnostics import artifact_mentions, brokers, checks, metrics, roundtrip_view
 from diagnostics.saml import inputs
-from diagnostics.servicedesk import artifacts
 from diagnostics.settings import Settings
 from diagnostics.store import DiagSession, Store
 from diagnostics.verdict import CheckResult, Verdict
@@ -82,14 +81,14 @@ async def read(
     )
     if not unreadable:
         return verdict
-    found = await to_thread.run_sync(artifacts.find, text, settings.acs_url)
+    found = await to_thread.run_sync(artifact_mentions.find, text, settings.acs_url)
     if found is None:
         return verdict
     named = await _named_tests(settings, registry, store, _distinct(found.mentions))
     return ArtifactOnly(found.kind, named[-1], tuple(reversed(named[:-1])))
 
 
-def _distinct(mentions: tuple[artifacts.Mention, ...]) -> list[artifacts.Mention]:
+def _distinct(mentions: tuple[artifact_mentions.Mention, ...]) -> list[artifact_mentions.Mention]:
     """One mention per test, at its last place: the way out and the way back of one test, or a reload of the
     ACS, are the same test. A test came back when any of its mentions is an artifact."""
     last: dict[str, int] = {m.reference: i for i, m in enumerate(mentions) if m.reference is not None}
@@ -102,7 +101,7 @@ def _distinct(mentions: tuple[artifacts.Mention, ...]) -> list[artifacts.Mention
 
 
 async def _named_tests(
-    settings: Settings, registry: brokers.BrokerRegistry, store: Store, mentions: list[artifacts.Mention]
+    settings: Settings, registry: brokers.BrokerRegistry, store: Store, mentions: list[artifact_mentions.Mention]
 ) -> list[NamedTest]:
     sessions = {
         ref: await to_thread.run_sync(store.get_session, ref) for ref in {m.reference for m in mentions if m.reference}

@@ -18,10 +18,11 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
+from diagnostics import artifact_mentions
 from diagnostics.catalogue import load_catalogue
 from diagnostics.middleware import max_body_bytes
 from diagnostics.saml import inputs
-from diagnostics.servicedesk import accounts, artifacts, records, wording
+from diagnostics.servicedesk import accounts, records, wording
 from diagnostics.servicedesk.web_session import SESSION_COOKIE
 from diagnostics.settings import Settings
 from diagnostics.simulator.responses import issue
@@ -363,6 +364,6 @@ def test_a_saml_tracer_export_with_an_artifact_names_its_test() -> None:
             }
         ]
     }
-    found = artifacts.find(json.dumps(export), "https://inloghulp.example/saml/acs")
+    found = artifact_mentions.find(json.dumps(export), "https://inloghulp.example/saml/acs")
     assert found is not None and found.kind == "Deze SAML-tracer-export"
     assert [r.reference for r in found.mentions] == ["BHP-7K3Q-9D2F"]

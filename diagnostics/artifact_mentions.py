@@ -6,7 +6,7 @@ back channel. So a HAR of a real test normally holds no answer to check. What it
 our RelayState is ``/diagnose/<reference>`` (``roundtrip.relay_state_for``), and our ACS answers with a
 redirect to that same result page. A test that never came back (no machtiging, a broker that hangs) left
 only the way out: the AuthnRequest to the broker, with the same RelayState. This module only reads; the
-console looks the tests up.
+console (``servicedesk/paste.py``) looks the tests up, and ``inloghulp explain`` names them.
 
 Nothing read here is logged or kept: a pasted HAR holds cookies, names and the like. What leaves this
 module is a reference code in canonical form, an artifact's SourceID (a hash of the broker's entity id)
