@@ -193,6 +193,13 @@ def test_every_page_has_the_help_block_and_footer_links(built: Path) -> None:
         assert document.html is not None and document.html.get("lang") == "nl"
 
 
+def test_every_page_and_the_404_hold_the_open_test_banner_region(built: Path) -> None:
+    # roundtrip.js fills it with "Uw inlogtest van 20:19 is niet afgerond" when this browser has an open test.
+    for page in [*PAGES, "404.html"]:
+        region = helpers.soup(built / page).select("article [data-inloghulp-open-test][role=status]")
+        assert len(region) == 1, page
+
+
 def test_no_announcement_bar_without_a_notice(built: Path) -> None:
     for page in PAGES:
         assert helpers.soup(built / page).select(".md-banner") == [], page
