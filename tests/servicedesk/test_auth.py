@@ -128,12 +128,14 @@ def attempts(store: Store) -> int:
         return int(connection.scalar(select(func.count()).select_from(LoginAttempt)) or 0)
 
 
-def test_lockout_is_in_the_database_and_ends_with_its_window(client: TestClient, store: Store) -> None:
+def test_lockout_is_in_the_database_and_ends_with_its_window(
+    client: TestClient, store: Store, open_store: Callable[[str], Store]
+) -> None:
     start = window_start()
     for _ in range(accounts.MAX_FAILURES):
         assert accounts.authenticate(store.engine, USER, "nope", client=HOME, now=start).outcome in {"wrong", "locked"}
     # A second engine on the same database sees the same lock (another worker).
-    other = Store(store.url)
+    other = open_store(store.url)
     later = start + accounts.LOCKOUT - timedelta(minutes=1)
     assert accounts.authenticate(other.engine, USER, PASSWORD, client=HOME, now=later).outcome == "locked"
     after = start + accounts.LOCKOUT + timedelta(seconds=1)
@@ -264,9 +266,11 @@ def test_create_user_refuses_short_passwords_and_duplicates(client: TestClient, 
         accounts.create_user(store.engine, USER.upper(), "another long password")
 
 
-def test_cookies_are_secure_when_the_public_url_is_https(write_config: Any, sp_keypair: Any) -> None:
+def test_cookies_are_secure_when_the_public_url_is_https(
+    write_config: Any, sp_keypair: Any, open_store: Callable[[str], Store]
+) -> None:
     settings = load_settings(write_config({"public_base_url": "https://inloghulp.example.nl"}))
-    accounts.create_user(Store(settings.database_url).engine, USER, PASSWORD)
+    accounts.create_user(open_store(settings.database_url).engine, USER, PASSWORD)
     with TestClient(create_app(settings), base_url="https://inloghulp.example.nl") as client:
         page = client.get("/servicedesk/login")
         assert all("Secure" in value for value in page.headers.get_list("set-cookie"))
