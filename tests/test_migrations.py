@@ -4,7 +4,6 @@ the hand-written steps is adopted with its rows, new revisions run once, also wh
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import re
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from diagnostics import db, migrations
 from diagnostics.migrations import legacy
 from diagnostics.models import Base, UtcDateTime
 from diagnostics.store import Store
+from tests.helpers.racers import race
 from tests.pg import fresh_database
 
 LEGACY_DDL = Path(__file__).parent / "legacy_schema"
@@ -371,16 +371,7 @@ def test_concurrent_starts_adopt_a_hand_written_database_once(new_url: Any, engi
     _put_sample_rows(old)
     before = _all_rows(old)
     old.dispose()
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(3)
-    results: Any = context.Queue()
-    racers = [context.Process(target=_start, args=(url, barrier, results)) for _ in range(3)]
-    for process in racers:
-        process.start()
-    collected = [results.get(timeout=60) for _ in racers]
-    for process in racers:
-        process.join(60)
-        assert process.exitcode == 0
+    collected = race(_start, (url,), 3)
     assert collected == [db.latest_version()] * 3
     after = engines(url)
     assert _all_rows(after) == before

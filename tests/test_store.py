@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from diagnostics.reference import PATTERN
 from diagnostics.settings import load_settings
 from diagnostics.store import Store
 from diagnostics.verdict import CheckResult, Diagnosis, Verdict
+from tests.helpers.racers import race
 from tests.pg import fresh_database
 
 
@@ -212,36 +212,18 @@ def test_concurrent_start_and_single_take(store_url: str) -> None:
     # The artifacts are put in a separate database handle first, so the schema exists for put_artifact;
     # the racers' own Store() calls still run the (then idempotent) schema step concurrently.
     handles = [f"h-{index}" for index in range(40)]
-    context = multiprocessing.get_context("fork")  # no re-import per process: fast, and Linux-only is fine
-    barrier = context.Barrier(4)
-    results: Any = context.Queue()
-    racers = [context.Process(target=_start_and_take, args=(store_url, handles, barrier, results)) for _ in range(4)]
     setup = Store(store_url)
     for handle in handles:
         setup.put_artifact(handle, handle.encode(), datetime.now(UTC) + timedelta(minutes=5))
     setup.engine.dispose()
-    for process in racers:
-        process.start()
-    collected = [results.get(timeout=60) for _ in racers]
-    for process in racers:
-        process.join(60)
-        assert process.exitcode == 0
+    collected = race(_start_and_take, (store_url, handles), 4)
     assert [version for version, _ in collected] == [db.latest_version()] * 4
     assert sorted(handle for _, taken in collected for handle in taken) == sorted(handles)
 
 
 def test_concurrent_schema_creation_on_an_empty_database(store_url: str) -> None:
     """Four processes meet an empty database at the same moment; one creates, the others wait and agree."""
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(4)
-    results: Any = context.Queue()
-    racers = [context.Process(target=_start_and_take, args=(store_url, [], barrier, results)) for _ in range(4)]
-    for process in racers:
-        process.start()
-    collected = [results.get(timeout=60) for _ in racers]
-    for process in racers:
-        process.join(60)
-        assert process.exitcode == 0
+    collected = race(_start_and_take, (store_url, []), 4)
     assert [version for version, _ in collected] == [db.latest_version()] * 4
     check = Store(store_url)
     with check.engine.connect() as connection:
