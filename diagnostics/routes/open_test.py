@@ -61,7 +61,10 @@ class OpenTestOut(BaseModel):
 async def lookup(request: Request, resources: Resources) -> ownership.OpenTest | None:
     """This browser's open test; None without one, and None when the database does not answer (a page must not
     fail over its banner)."""
-    refs = ownership.owned(request, resources.settings)
+    return await _open_among(ownership.owned(request, resources.settings), resources)
+
+
+async def _open_among(refs: list[str], resources: Resources) -> ownership.OpenTest | None:
     if not refs:
         return None  # no cookie of ours: no database read
     try:
@@ -69,10 +72,6 @@ async def lookup(request: Request, resources: Resources) -> ownership.OpenTest |
     except Exception as exc:  # any driver error; /readyz and the page's own reads report the database
         log.warning("open test not looked up (%s); the page shows no banner", type(exc).__name__)
         return None
-
-
-def _page_of(reference: str | None) -> str | None:
-    return roundtrip.relay_state_for(reference) if reference is not None else None
 
 
 def _is_page(path: str) -> bool:
@@ -92,13 +91,14 @@ class OpenTestMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and _is_page(scope["path"]):
-            request, resources = Request(scope), resources_in(scope)
-            latest = ownership.latest(request, resources.settings)
+            resources = resources_in(scope)
+            refs = ownership.owned(Request(scope), resources.settings)
             # Only the latest test can be open, and its own page shows no banner: no read for it (the page a
             # browser sees right after every round trip).
-            found = await lookup(request, resources) if scope["path"] != _page_of(latest) else None
-            if found is not None and scope["path"] != found.page:
-                scope.setdefault("state", {})[BANNER_STATE] = found
+            if refs and scope["path"] != roundtrip.relay_state_for(refs[-1]):
+                found = await _open_among(refs, resources)
+                if found is not None:
+                    scope.setdefault("state", {})[BANNER_STATE] = found
         await self.app(scope, receive, send)
 
 
