@@ -22,7 +22,9 @@ from typing import Any, Literal
 from alembic import command
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import SingletonThreadPool
 
 from diagnostics import migrations
 from diagnostics.migrations import legacy
@@ -162,46 +164,90 @@ def make_engine(url: str) -> Engine:
     """
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        return _sqlite_engine(url, busy_timeout_seconds=BUSY_TIMEOUT_SECONDS, pool_timeout=POOL_TIMEOUT_SECONDS)
+    return create_engine(url, **_postgres_engine_options(url))
+
+
+def make_loop_engine(url: str) -> Engine | AsyncEngine | None:
+    """The engine an event loop uses for a store call without a thread (``Store.run``); None: threads only.
+
+    * A SQLite file: an engine that never waits for a lock (busy timeout 0) and holds one connection per
+      thread. A call on the loop that finds the database busy fails at once, and ``Store.run`` repeats it
+      in a thread, which may wait. A lock held by another worker never stops this worker's loop.
+    * PostgreSQL: the same driver (psycopg) in its asyncio mode. The statements wait on the loop without
+      holding it, so a slow or hanging server stalls only the requests that need it.
+    * An in-memory SQLite database is a different database for every connection: threads only.
+    """
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
         database = make_url(url).database
-        guard: SqliteFile | None = None
-        if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-            guard = SqliteFile(Path(database).resolve())
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}, pool_timeout=POOL_TIMEOUT_SECONDS)
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return _sqlite_engine(url, busy_timeout_seconds=0, poolclass=SingletonThreadPool)
+    if url.startswith("postgresql+psycopg://"):
+        # Many requests of one worker wait on the database at once here (on threads it was at most the
+        # thread pool's share), so a larger pool: a connection opened and closed per request costs more
+        # than the request. 4 workers x 12 stays well under PostgreSQL's default of 100 connections.
+        options = {**_postgres_engine_options(url), "pool_size": 8, "max_overflow": 4}
+        return create_async_engine(url.replace("postgresql+psycopg://", "postgresql+psycopg_async://", 1), **options)
+    return None
 
-        @event.listens_for(engine, "do_connect")
-        def _before_connect(*_args: Any) -> None:
-            # Before SQLite would create a new, empty file where the real one was.
-            if guard is not None:
-                guard.check()
 
-        @event.listens_for(engine, "connect")
-        def _pragmas(connection: Any, _record: Any) -> None:
-            cursor = connection.cursor()
-            # busy_timeout first: switching to WAL needs a lock another worker may hold.
-            cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
-            _switch_to_wal(cursor)
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-            if guard is not None:
-                guard.remember()
+def _postgres_engine_options(url: str) -> dict[str, Any]:
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 5,
+        "max_overflow": 10,
+        "pool_timeout": POOL_TIMEOUT_SECONDS,
+        "connect_args": _postgres_options(url),
+    }
 
-        @event.listens_for(engine, "checkout")
-        def _still_the_same_file(*_args: Any) -> None:
-            if guard is not None:
-                guard.check()
 
+def _sqlite_engine(url: str, *, busy_timeout_seconds: float, **engine_options: Any) -> Engine:
+    database = make_url(url).database
+    guard: SqliteFile | None = None
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        guard = SqliteFile(Path(database).resolve())
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_seconds}, **engine_options)
+
+    @event.listens_for(engine, "do_connect")
+    def _before_connect(*_args: Any) -> None:
+        # Before SQLite would create a new, empty file where the real one was.
         if guard is not None:
-            _SQLITE_FILES[engine] = guard
-        return engine
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=10,
-        pool_timeout=POOL_TIMEOUT_SECONDS,
-        connect_args=_postgres_options(url),
-    )
+            guard.check()
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        # busy_timeout first: switching to WAL needs a lock another worker may hold.
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_seconds * 1000)}")
+        # An engine that never waits (``make_loop_engine``) does not wait for the switch either.
+        _switch_to_wal(cursor, patience_seconds=SCHEMA_PATIENCE_SECONDS if busy_timeout_seconds else 0)
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+        if guard is not None:
+            guard.remember()
+
+    @event.listens_for(engine, "checkout")
+    def _still_the_same_file(*_args: Any) -> None:
+        if guard is not None:
+            guard.check()
+
+    if guard is not None:
+        _SQLITE_FILES[engine] = guard
+    return engine
+
+
+_BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def is_busy(error: BaseException) -> bool:
+    """True when SQLite refused because another connection holds a lock (SQLITE_BUSY or SQLITE_LOCKED)."""
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    # Our own file check (SqliteFile) raises an OperationalError without a SQLite error code.
+    code = getattr(cause, "sqlite_errorcode", None)
+    return isinstance(cause, sqlite3.OperationalError) and code is not None and code & 0xFF in _BUSY_CODES
 
 
 @contextmanager

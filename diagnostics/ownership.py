@@ -172,7 +172,7 @@ def is_open(settings: Settings, session: DiagSession, now: datetime) -> bool:
 def open_test(settings: Settings, store: Store, refs: list[str], now: datetime | None = None) -> OpenTest | None:
     """The open test among ``refs`` (this browser's, from :func:`owned`): the latest one, when it is open.
 
-    Reads the store: call it off the event loop.
+    Reads the store: call it through ``Store.run`` in async code.
     """
     if not refs:
         return None

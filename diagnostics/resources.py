@@ -85,7 +85,7 @@ async def open_resources(
         )
     finally:
         await registry.aclose()
-        await to_thread.run_sync(store.close)
+        await store.aclose()
 
 
 def _prepare(sp_keys: KeyFiles) -> None:

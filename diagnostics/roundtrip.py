@@ -139,10 +139,13 @@ async def start_login(
     # Scenarios are a test mode of our own simulator; a real broker never sees the parameter.
     scenario = scenario if config.embedded and scenario else None
     request_id = authn.new_id()
-    session = await to_thread.run_sync(
-        lambda: store.create_session(
-            broker_id=broker_id, supplier_id=supplier_id, request_id=request_id, scenario=scenario, reference=reference
-        )
+    session = await store.run(
+        store.create_session,
+        broker_id=broker_id,
+        supplier_id=supplier_id,
+        request_id=request_id,
+        scenario=scenario,
+        reference=reference,
     )
     binding: authn.Binding = "redirect" if info.sso_redirect_url else "post"
     destination = info.sso_redirect_url or info.sso_post_url
@@ -243,8 +246,9 @@ async def evaluate_artifact(
             data={"ars_url": ars_url, "content_type": info.soap_content_type},
         )
     )
-    verdict = await to_thread.run_sync(
-        lambda: _run_checks(settings, resources.store, info, session, message, now, sp_key.key_pem)
+    # Its one write is the assertion ID (the replay check), so the store may repeat it (``Store.run``).
+    verdict = await resources.store.run(
+        _run_checks, settings, resources.store, info, session, message, now, sp_key.key_pem
     )
     return verdict.model_copy(update={"checks": [*hops, *verdict.checks]})
 
@@ -281,7 +285,7 @@ async def receive_artifact(
     ref = reference_from_relay_state(relay_state)
     if ref is None:
         return None
-    session, claimed = await to_thread.run_sync(store.claim_for_evaluation, ref)
+    session, claimed = await store.run(store.claim_for_evaluation, ref)
     if session is None:
         return None
     if session.state == "finished":
@@ -294,7 +298,7 @@ async def receive_artifact(
         await _wait_for_verdict(store, ref, resources.settings.resolve_timeout_seconds)
         return ref
     verdict = await evaluate_artifact(resources, session, saml_art, now=now)
-    await to_thread.run_sync(store.finish_session, ref, verdict)
+    await store.run(store.finish_session, ref, verdict)
     return ref
 
 
@@ -302,7 +306,7 @@ async def _wait_for_verdict(store: Store, ref: str, resolve_timeout_seconds: int
     """Wait (bounded) until the request that claimed the session has stored its verdict."""
     deadline = time.monotonic() + resolve_timeout_seconds + 5
     while time.monotonic() < deadline:
-        session = await to_thread.run_sync(store.get_session, ref)
+        session = await store.run(store.get_session, ref)
         if session is None or session.state == "finished":
             return
         await asyncio.sleep(0.1)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+from anyio import to_thread
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -30,16 +32,31 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import Update
+from sqlalchemy.util import greenlet_spawn
 
 from diagnostics import metrics
-from diagnostics.db import create_schema, make_engine
+from diagnostics.db import create_schema, is_busy, make_engine, make_loop_engine
 from diagnostics.models import ArtifactRow, SeenAssertion, SessionRow
 from diagnostics.reference import new_reference
 from diagnostics.verdict import Verdict
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# Set while ``Store.run`` runs an operation on the event loop: the engine that operation's statements use.
+_LOOP_ENGINE: ContextVar[Engine | None] = ContextVar("loop_engine", default=None)
+
+
+def _with_engine(engine: Engine, operation: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+    token = _LOOP_ENGINE.set(engine)
+    try:
+        return operation(*args, **kwargs)
+    finally:
+        _LOOP_ENGINE.reset(token)
+
 
 SessionState = Literal["started", "finished", "no-response", "answered"]
 _REFERENCE_ATTEMPTS = 8
@@ -134,10 +151,44 @@ class Store:
         database is down, and ``/readyz`` says so until it is back (see ``ping``).
         """
         self.url = url
-        self.engine: Engine = make_engine(url)
+        self._engine: Engine = make_engine(url)
+        self._loop_engine = make_loop_engine(url)
         self.schema_version: int | None = None
         if migrate:
             self.migrate()
+
+    @property
+    def engine(self) -> Engine:
+        """The engine of this call: inside ``run`` on the event loop its own engine, else the shared pool."""
+        return _LOOP_ENGINE.get() or self._engine
+
+    async def run(self, operation: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run one blocking store operation from async code, without a thread hop where the database allows.
+
+        A thread hop costs more than most of our statements, and under load the hand-offs between the
+        loop and the threads were the largest share of the server's time. So (``db.make_loop_engine``):
+
+        * SQLite: on the loop, with a connection that never waits for a lock. When the database is busy
+          (another worker is writing), the operation runs again in a thread, which may wait for it.
+          So an operation here must be safe to repeat after it failed: one transaction, or reads before
+          its one write. ``operation`` may be a check run whose only write is the assertion ID.
+        * PostgreSQL: on the loop, with psycopg's asyncio mode (SQLAlchemy runs the operation's statements
+          in a greenlet that awaits each one).
+        * Anything else (an in-memory database): in a thread.
+
+        An operation must not hold a thread lock while it reads or writes: on PostgreSQL another request on
+        the same loop may run while it waits for the database, and would wait for that lock for ever.
+        """
+        loop_engine = self._loop_engine
+        if isinstance(loop_engine, AsyncEngine):
+            return await greenlet_spawn(_with_engine, loop_engine.sync_engine, operation, args, kwargs)
+        if loop_engine is not None:
+            try:
+                return _with_engine(loop_engine, operation, args, kwargs)
+            except OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+        return await to_thread.run_sync(functools.partial(operation, *args, **kwargs))
 
     def migrate(self) -> int:
         """Create or upgrade the schema; safe when several workers start at once."""
@@ -145,8 +196,19 @@ class Store:
         return self.schema_version
 
     def close(self) -> None:
-        """Close the connection pool (at shutdown)."""
-        self.engine.dispose()
+        """Close the connection pools (at shutdown; ``aclose`` from async code)."""
+        self._engine.dispose()
+        if isinstance(self._loop_engine, AsyncEngine):
+            # Its connections belong to an event loop; ``aclose`` closes them there. Here they are let go.
+            self._loop_engine.sync_engine.dispose(close=False)
+        elif self._loop_engine is not None:
+            self._loop_engine.dispose()
+
+    async def aclose(self) -> None:
+        """Close the connection pools from the event loop that used them."""
+        if isinstance(self._loop_engine, AsyncEngine):
+            await self._loop_engine.dispose()
+        await to_thread.run_sync(self.close)
 
     def ping(self) -> None:
         """Raises when the database cannot be reached; migrates first if it was down at start."""

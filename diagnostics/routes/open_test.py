@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 
-from anyio import to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
@@ -68,7 +67,7 @@ async def _open_among(refs: list[str], resources: Resources) -> ownership.OpenTe
     if not refs:
         return None  # no cookie of ours: no database read
     try:
-        return await to_thread.run_sync(ownership.open_test, resources.settings, resources.store, refs)
+        return await resources.store.run(ownership.open_test, resources.settings, resources.store, refs)
     except Exception as exc:  # any driver error; /readyz and the page's own reads report the database
         log.warning("open test not looked up (%s); the page shows no banner", type(exc).__name__)
         return None
@@ -120,7 +119,7 @@ async def read_way_back(request: Request, resources: ResourcesDep) -> Response:
         return RedirectResponse(found.url, status_code=303, headers=_NO_STORE)
     # No open test here: perhaps it came back after all, or was answered. Its result is still worth a link.
     last = ownership.latest(request, resources.settings)
-    session = await to_thread.run_sync(resources.store.get_session, last) if last else None
+    session = await resources.store.run(resources.store.get_session, last) if last else None
     return TEMPLATES.TemplateResponse(
         request,
         "roundtrip/terug.html",

@@ -89,7 +89,7 @@ async def _session_or_404(settings: Settings, store: Store, raw: str) -> DiagSes
     # Read only: a test past its timeout is shown as not come back, and the app's lifespan writes that
     # (diagnostics.housekeeping), so no GET page waits on a database write.
     ref = reference.normalise(raw)
-    session = await to_thread.run_sync(store.get_session, ref) if ref else None
+    session = await store.run(store.get_session, ref) if ref else None
     if session is None:
         raise HTTPException(status_code=404, detail="not-found")
     return housekeeping.as_seen(settings, session)
@@ -99,7 +99,9 @@ async def _session_or_404(settings: Settings, store: Store, raw: str) -> DiagSes
 
 
 async def _broker_notices(resources: Resources) -> list[Shown]:
-    """Outages people can see (diagnostics.notices): the database and the outage count, off the event loop."""
+    """Outages people can see (diagnostics.notices): the database and the outage count, off the event loop.
+
+    In a thread, not ``Store.run``: the outage count holds a thread lock while it queries."""
     return await to_thread.run_sync(in_force, resources.settings, resources.store.engine, resources.outage)
 
 

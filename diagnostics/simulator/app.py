@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             del app.state.simulator
-            await to_thread.run_sync(store.close)
+            await store.aclose()
 
     app = FastAPI(title="Simulator eHerkenning (geen echte eHerkenning)", lifespan=lifespan)
     app.state.settings = settings

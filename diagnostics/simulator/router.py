@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from lxml import etree
-from starlette.concurrency import run_in_threadpool
 
 from diagnostics.settings import Settings
 from diagnostics.simulator import ars, entities
@@ -125,7 +124,7 @@ def _scenario(scenario_id: str) -> Scenario:
         raise RequestRefused("sim-unknown-scenario", f"Het scenario {scenario_id[:40]!r} bestaat niet in de simulator.")
 
 
-def _finish(
+async def _finish(
     request: Request,
     settings: Settings,
     store: Store,
@@ -160,7 +159,8 @@ def _finish(
         )
     # Read again: the dienst may have been removed, or have rolled its encryption key, since the request.
     trust = trusted_issuer(settings, state.sp_entity_id)
-    if not store.remember_assertion(_login_key(state), datetime.now(UTC) + timedelta(seconds=MAX_AGE_SECONDS)):
+    expires = datetime.now(UTC) + timedelta(seconds=MAX_AGE_SECONDS)
+    if not await store.run(store.remember_assertion, _login_key(state), expires):
         # One answer per AuthnRequest, like a real broker: a login state (or a signed request URL) sent again
         # would otherwise mint a new artifact, and a new row, every time.
         raise RequestRefused("sim-login-used", "Deze inlogpoging is al afgerond. Begin opnieuw bij de dienst.")
@@ -174,7 +174,7 @@ def _finish(
         service_id=state.service_id,
     )
     response = etree.tostring(build_response(settings, scene, login, trust=trust))
-    artifact = store_pending(store, Pending(scene.id, response, trust.entity_id))
+    artifact = await store.run(store_pending, store, Pending(scene.id, response, trust.entity_id))
     if return_binding == "post":
         return _page(
             request,
@@ -196,7 +196,7 @@ def _login_key(state: LoginState) -> str:
     return f"sim-login:{digest}"
 
 
-def _start(
+async def _start(
     request: Request, settings: Settings, store: Store, incoming: IncomingRequest, test: QueryChoices
 ) -> Response:
     """After an accepted AuthnRequest: test mode, the supplier's login screen, or the supplier chooser."""
@@ -210,7 +210,7 @@ def _start(
         service_id=incoming.service_id,
     )
     if test.scenario_id is not None:
-        return _finish(
+        return await _finish(
             request,
             settings,
             store,
@@ -308,7 +308,7 @@ def read_ad_list(
 
 
 @router.get("/sso", response_class=HTMLResponse)
-def start_sso_redirect(
+async def start_sso_redirect(
     request: Request,
     settings: SettingsDep,
     store: StoreDep,
@@ -324,11 +324,13 @@ def start_sso_redirect(
     """SSO over HTTP-Redirect: the signature is over the query string."""
     raw_query = request.scope["query_string"].decode("latin-1")
     incoming = from_redirect(settings, raw_query, saml_request, relay_state)
-    return _start(request, settings, store, incoming, QueryChoices(scenario_id, supplier, kvk, person, ret, vestiging))
+    return await _start(
+        request, settings, store, incoming, QueryChoices(scenario_id, supplier, kvk, person, ret, vestiging)
+    )
 
 
 @router.post("/sso", response_class=HTMLResponse)
-def start_sso_post(
+async def start_sso_post(
     request: Request,
     settings: SettingsDep,
     store: StoreDep,
@@ -343,7 +345,9 @@ def start_sso_post(
 ) -> Response:
     """SSO over HTTP-POST: the AuthnRequest carries an enveloped signature."""
     incoming = from_post(settings, saml_request, relay_state)
-    return _start(request, settings, store, incoming, QueryChoices(scenario_id, supplier, kvk, person, ret, vestiging))
+    return await _start(
+        request, settings, store, incoming, QueryChoices(scenario_id, supplier, kvk, person, ret, vestiging)
+    )
 
 
 def _state(settings: Settings, token: str) -> LoginState:
@@ -367,7 +371,7 @@ def read_login(
 
 
 @router.post("/login", response_class=HTMLResponse)
-def submit_login(
+async def submit_login(
     request: Request,
     settings: SettingsDep,
     store: StoreDep,
@@ -387,7 +391,7 @@ def submit_login(
         raise RequestRefused("sim-unknown-supplier", "Er is geen eHerkenning-leverancier gekozen.")
     scene = _scenario("cancelled" if action == "cancel" else scenario_id)
     binding: ReturnBinding = "post" if return_binding == "post" else "redirect"
-    return _finish(
+    return await _finish(
         request,
         settings,
         store,
@@ -417,7 +421,8 @@ async def resolve_artifact(request: Request, settings: SettingsDep, store: Store
         )
     body = await request.body()
     try:
-        resolution = await run_in_threadpool(ars.resolve, settings, store, body)
+        # Its one write takes the artifact, so the store may repeat it (``Store.run``).
+        resolution = await store.run(ars.resolve, settings, store, body)
     except ars.SoapFault as exc:
         return _soap(ars.fault(exc.code, exc.message), settings, status=500)
     if resolution.pending is not None:
@@ -426,4 +431,4 @@ async def resolve_artifact(request: Request, settings: SettingsDep, store: Store
             await asyncio.sleep(settings.simulator.slow_delay_seconds)
         elif on_resolve == "broker-error":
             return _soap(ars.fault("Server", "Internal broker error (simulated)."), settings, status=500)
-    return _soap(await run_in_threadpool(ars.answer, settings, resolution), settings)
+    return _soap(ars.answer(settings, resolution), settings)
