@@ -24,7 +24,9 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Select,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -34,12 +36,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql.dml import Update
 from sqlalchemy.util import greenlet_spawn
 
 from diagnostics import metrics
 from diagnostics.db import create_schema, is_busy, make_engine, make_loop_engine
-from diagnostics.models import ArtifactRow, SeenAssertion, SessionRow
+from diagnostics.models import ArtifactRow, SeenAssertion, SessionRow, UtcDateTime
 from diagnostics.reference import new_reference
 from diagnostics.verdict import Verdict
 
@@ -114,17 +115,42 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _claim(reference: str) -> Update:
-    """Take a session that still waits for its verdict and that no request has taken yet."""
-    return (
-        update(SessionRow)
-        .where(
-            SessionRow.reference == reference,
-            SessionRow.state.in_(_AWAITING_VERDICT),
-            SessionRow.claimed_at.is_(None),
-        )
-        .values(claimed_at=_now())
+# The round trip's statements, built once. Building one per call (column comparisons, the key of the
+# compiled-statement cache) cost about twice what running it costs on SQLite.
+_SESSIONS = SessionRow.__table__
+_INSERT_SESSION = insert(SessionRow)
+_SESSION_BY_REFERENCE = select(_SESSIONS).where(_SESSIONS.c.reference == bindparam("ref"))
+_SESSION_BY_REQUEST_ID = select(_SESSIONS).where(_SESSIONS.c.request_id == bindparam("request"))
+# Take a session that still waits for its verdict and that no request has taken yet.
+_CLAIM = (
+    update(SessionRow)
+    .where(
+        SessionRow.reference == bindparam("ref"),
+        SessionRow.state.in_(_AWAITING_VERDICT),
+        SessionRow.claimed_at.is_(None),
     )
+    .values(claimed_at=bindparam("claimed", type_=UtcDateTime()))
+)
+_CLAIM_RETURNING = _CLAIM.returning(*_COLUMNS)
+_FINISH = (
+    update(SessionRow)
+    .where(SessionRow.reference == bindparam("ref"), SessionRow.state.in_(_AWAITING_VERDICT))
+    .values(
+        state="finished",
+        verdict=bindparam("verdict_data", type_=_SESSIONS.c.verdict.type),
+        diagnosis_id=bindparam("diagnosis"),
+        finished_at=bindparam("finished", type_=UtcDateTime()),
+    )
+    # RETURNING: the finished row comes back with the update, no second query.
+    .returning(*_COLUMNS)
+)
+_REMEMBER_ASSERTION = insert(SeenAssertion)
+_PUT_ARTIFACT = insert(ArtifactRow)
+_TAKE_ARTIFACT = (
+    delete(ArtifactRow)
+    .where(ArtifactRow.handle == bindparam("handle"))
+    .returning(ArtifactRow.payload, ArtifactRow.expires_at)
+)
 
 
 def _mark_no_response(connection: Connection, which: ColumnElement[bool], now: datetime, why: str) -> list[str]:
@@ -242,7 +268,7 @@ class Store:
             }
             try:
                 with self.engine.begin() as connection:
-                    connection.execute(insert(SessionRow), [row])
+                    connection.execute(_INSERT_SESSION, [row])
             except IntegrityError:
                 if request_id is not None and self.get_session_by_request_id(request_id) is not None:
                     raise ValueError(f"request_id already used: {request_id}") from None
@@ -252,16 +278,16 @@ class Store:
             return DiagSession.from_row(row)
         raise RuntimeError("could not draw a unique reference code")
 
-    def _one(self, *where: Any) -> DiagSession | None:
+    def _one(self, statement: Select[Any], parameters: dict[str, str]) -> DiagSession | None:
         with self.engine.connect() as connection:
-            row = connection.execute(select(SessionRow.__table__).where(*where)).mappings().first()
+            row = connection.execute(statement, parameters).mappings().first()
         return DiagSession.from_row(row) if row is not None else None
 
     def get_session(self, reference: str) -> DiagSession | None:
-        return self._one(SessionRow.reference == reference)
+        return self._one(_SESSION_BY_REFERENCE, {"ref": reference})
 
     def get_session_by_request_id(self, request_id: str) -> DiagSession | None:
-        return self._one(SessionRow.request_id == request_id)
+        return self._one(_SESSION_BY_REQUEST_ID, {"request": request_id})
 
     def claim_session(self, reference: str) -> bool:
         """True for exactly one caller per session (on any worker): the one that may evaluate its artifact.
@@ -272,7 +298,7 @@ class Store:
         session ``started``, so ``expire_stale`` still ends it.
         """
         with self.engine.begin() as connection:
-            return connection.execute(_claim(reference)).rowcount == 1
+            return connection.execute(_CLAIM, {"ref": reference, "claimed": _now()}).rowcount == 1
 
     def claim_for_evaluation(self, reference: str) -> tuple[DiagSession | None, bool]:
         """The session, and whether this caller holds its claim (see ``claim_session``).
@@ -281,7 +307,7 @@ class Store:
         when it cannot (unknown, finished, or claimed by a request that got there first).
         """
         with self.engine.begin() as connection:
-            row = connection.execute(_claim(reference).returning(*_COLUMNS)).mappings().first()
+            row = connection.execute(_CLAIM_RETURNING, {"ref": reference, "claimed": _now()}).mappings().first()
         if row is not None:
             return DiagSession.from_row(row), True
         return self.get_session(reference), False
@@ -289,23 +315,14 @@ class Store:
     def finish_session(self, reference: str, verdict: Verdict) -> DiagSession | None:
         """Record the verdict once; None when the session is unknown or already finished."""
         data = verdict.model_copy(update={"reference": reference}).model_dump(mode="json")
+        parameters = {
+            "ref": reference,
+            "verdict_data": data,
+            "diagnosis": verdict.diagnosis.id if verdict.diagnosis else None,
+            "finished": _now(),
+        }
         with self.engine.begin() as connection:
-            # RETURNING: the finished row comes back with the update, no second query.
-            row = (
-                connection.execute(
-                    update(SessionRow)
-                    .where(SessionRow.reference == reference, SessionRow.state.in_(_AWAITING_VERDICT))
-                    .values(
-                        state="finished",
-                        verdict=data,
-                        diagnosis_id=verdict.diagnosis.id if verdict.diagnosis else None,
-                        finished_at=_now(),
-                    )
-                    .returning(*_COLUMNS)
-                )
-                .mappings()
-                .first()
-            )
+            row = connection.execute(_FINISH, parameters).mappings().first()
         if row is None:
             return None
         session = DiagSession.from_row(row)
@@ -396,7 +413,7 @@ class Store:
         """True the first time an assertion ID is seen (by any worker), False on every replay."""
         try:
             with self.engine.begin() as connection:
-                connection.execute(insert(SeenAssertion), [{"assertion_id": assertion_id, "expires_at": expires_at}])
+                connection.execute(_REMEMBER_ASSERTION, [{"assertion_id": assertion_id, "expires_at": expires_at}])
         except IntegrityError:
             return False
         return True
@@ -405,16 +422,12 @@ class Store:
 
     def put_artifact(self, handle: str, payload: bytes, expires_at: datetime) -> None:
         with self.engine.begin() as connection:
-            connection.execute(insert(ArtifactRow), [{"handle": handle, "payload": payload, "expires_at": expires_at}])
+            connection.execute(_PUT_ARTIFACT, [{"handle": handle, "payload": payload, "expires_at": expires_at}])
 
     def take_artifact(self, handle: str) -> bytes | None:
         """The payload, exactly once across all workers; None when unknown, taken or expired."""
         with self.engine.begin() as connection:
-            row = connection.execute(
-                delete(ArtifactRow)
-                .where(ArtifactRow.handle == handle)
-                .returning(ArtifactRow.payload, ArtifactRow.expires_at)
-            ).first()
+            row = connection.execute(_TAKE_ARTIFACT, {"handle": handle}).first()
         if row is None or row.expires_at <= _now():
             return None
         return bytes(row.payload)
