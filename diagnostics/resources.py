@@ -20,6 +20,7 @@ from starlette.types import Scope
 
 from diagnostics import crypto
 from diagnostics.brokers import BrokerRegistry
+from diagnostics.catalogue import load_catalogue
 from diagnostics.certs import KeyFiles
 from diagnostics.csp import BrokerSsoOrigins, content_security_policy
 from diagnostics.outage import OutageWatch
@@ -66,6 +67,8 @@ async def open_resources(
         await to_thread.run_sync(store.migrate)
     except Exception as exc:  # any driver error: start anyway, /readyz reports the database
         log.error("database not available at start (%s); the schema follows when it answers", type(exc).__name__)
+    # The failure catalogue is read and validated once per process: here, not in the first user's request.
+    await to_thread.run_sync(load_catalogue)
     sp_keys = KeyFiles(settings.sp.key_file, settings.sp.cert_file)
     try:
         await to_thread.run_sync(_prepare, sp_keys)
