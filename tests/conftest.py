@@ -164,3 +164,13 @@ def pg_url() -> Iterator[str]:
         pytest.fail(str(exc))
     yield cluster.url
     cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty database on each backend: a SQLite file, and a fresh database in the PostgreSQL cluster."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    from tests.pg import fresh_database
+
+    return fresh_database(request.getfixturevalue("pg_url"))

@@ -18,14 +18,6 @@ from diagnostics.settings import load_settings
 from diagnostics.store import Store
 from diagnostics.verdict import CheckResult, Diagnosis, Verdict
 from tests.helpers.racers import race
-from tests.pg import fresh_database
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    return fresh_database(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture
