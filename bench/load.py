@@ -14,7 +14,13 @@ per second, p50/p95 latency, errors, lost sessions and resident memory per worke
   round trips; PostgreSQL's own processes are shown on a row of their own;
 * the crypto floor per round trip (``bench.floor.round_trip``: the bare RSA and AES operations a
   round trip needs, both sides, timed with ``cryptography`` on the keys this server used), and the
-  ratio of the two.
+  ratio of the two;
+* the load generator CPU per trip: this process's own CPU (``getrusage``) over the measured run, divided
+  by the round trips. The load generator (aiohttp, one session per simulated browser) runs on the same
+  CPUs as the server, so the table also shows the share of all CPUs each of the two used.
+
+Before the measured run every worker answers every step a few times (``warm_up``, by the ``X-Worker``
+header), so that no worker's one-time costs land in the figures.
 
 First, on an idle server with one worker (``--idle-trips`` sequential round trips, 0 skips it), the
 server's CPU and the client's wall time per step, and their sum. CPU is read from ``/proc`` in clock
@@ -26,20 +32,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
 import httpx
 import tomli_w
+import yarl
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,9 +77,105 @@ STEPS = ("start", "broker", "acs", "result", "verdict")
 BROWSER_STEPS = STEPS[:4]
 
 
-def _location(response: httpx.Response, step: str) -> str:
-    if response.status_code not in (302, 303, 307):
-        raise RuntimeError(f"{step}: HTTP {response.status_code} instead of a redirect")
+@dataclass
+class Answer:
+    """One HTTP answer, the same whichever client fetched it."""
+
+    status: int
+    headers: Mapping[str, str]  # case-insensitive, as both clients give them
+    body: bytes
+    raise_for_status: Callable[[], object]  # raises the client's own error for a 4xx/5xx
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Browser(Protocol):
+    """What the round-trip walk needs from an HTTP client: no redirects followed, cookies kept.
+
+    URLs are handed over as they go on the wire (the simulator verifies a signature over the raw query
+    string of the SSO URL), so a client must send them as given, without re-encoding.
+    """
+
+    # The client's own transport and timeout errors: recorded on the Trip like the walk's own.
+    errors: tuple[type[Exception], ...]
+
+    async def post_form(self, url: str, data: dict[str, str]) -> Answer: ...
+
+    async def get(self, url: str) -> Answer: ...
+
+
+class HttpxBrowser:
+    """An ``httpx.AsyncClient`` as a Browser (the tests' client; it sends URLs as given)."""
+
+    errors: tuple[type[Exception], ...] = (httpx.HTTPError,)
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    @staticmethod
+    def _answer(response: httpx.Response) -> Answer:
+        return Answer(response.status_code, response.headers, response.content, response.raise_for_status)
+
+    async def post_form(self, url: str, data: dict[str, str]) -> Answer:
+        return self._answer(await self.client.post(url, data=data))
+
+    async def get(self, url: str) -> Answer:
+        return self._answer(await self.client.get(url))
+
+
+class AiohttpBrowser:
+    """An ``aiohttp.ClientSession`` as a Browser: the load generator's client.
+
+    It costs about a third of httpx's client CPU per round trip; on a machine it shares with the server
+    that leaves the server more of the CPUs. Build it with :func:`aiohttp_session`.
+    """
+
+    errors: tuple[type[Exception], ...] = (aiohttp.ClientError, asyncio.TimeoutError)
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    @staticmethod
+    async def _answer(pending: Any) -> Answer:
+        async with pending as response:
+            body = await response.read()
+        return Answer(response.status, response.headers, body, response.raise_for_status)
+
+    async def post_form(self, url: str, data: dict[str, str]) -> Answer:
+        # encoded=True: aiohttp would otherwise re-encode the URL, and the SSO's signature is over its raw query.
+        return await self._answer(self.session.post(yarl.URL(url, encoded=True), data=data, allow_redirects=False))
+
+    async def get(self, url: str) -> Answer:
+        return await self._answer(self.session.get(yarl.URL(url, encoded=True), allow_redirects=False))
+
+
+def aiohttp_session(*, timeout: float, connections: int = 2, fresh_connections: bool = False) -> aiohttp.ClientSession:
+    """A session as one browser: its own connections and cookie jar.
+
+    ``fresh_connections``: a new connection per request, so that the kernel hands each to any worker.
+    """
+    if fresh_connections:
+        connector = aiohttp.TCPConnector(limit=connections, force_close=True)
+    else:
+        # Idle connections are dropped before uvicorn's 5 s keep-alive ends, so that a request never
+        # races the server closing the connection it was about to reuse.
+        connector = aiohttp.TCPConnector(limit=connections, keepalive_timeout=2.0)
+    return aiohttp.ClientSession(
+        connector=connector,
+        # unsafe=True: the default jar drops cookies of IP hosts, and the bench server is 127.0.0.1.
+        cookie_jar=aiohttp.CookieJar(unsafe=True),
+        timeout=aiohttp.ClientTimeout(total=timeout),
+    )
+
+
+def _location(response: Answer, step: str) -> str:
+    if response.status not in (302, 303, 307):
+        raise RuntimeError(f"{step}: HTTP {response.status} instead of a redirect")
     return str(response.headers["location"])
 
 
@@ -85,7 +191,7 @@ def default_supplier() -> str:
 
 
 async def round_trip(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | Browser,
     base_url: str,
     *,
     scenario: str = "success-loa3",
@@ -95,13 +201,15 @@ async def round_trip(
 ) -> Trip:
     """Walk one complete round trip; failures are recorded on the Trip, not raised.
 
+    ``client`` is an ``httpx.AsyncClient`` or any other :class:`Browser` (the load uses aiohttp).
     ``after_step(step)`` is called when each step's answer is in (before the next request goes out).
     """
+    browser = HttpxBrowser(client) if isinstance(client, httpx.AsyncClient) else client
     trip = Trip(scenario=scenario)
     started = step_started = time.perf_counter()
     step = "start"
 
-    def done(name: str, response: httpx.Response) -> None:
+    def done(name: str, response: Answer) -> None:
         nonlocal step_started
         trip.workers[name] = response.headers.get("x-worker", "")
         now = time.perf_counter()
@@ -110,35 +218,36 @@ async def round_trip(
         if after_step is not None:
             after_step(name)
 
+    failures: tuple[type[Exception], ...] = (*browser.errors, RuntimeError, KeyError, ValueError)
     form = {"broker": broker, "scenario": scenario, "supplier": supplier or default_supplier()}
     try:
-        response = await client.post(f"{base_url}/diagnose/start", data=form)
+        response = await browser.post_form(f"{base_url}/diagnose/start", form)
         done("start", response)
         sso = _location(response, "start")
         step = "broker"
-        response = await client.get(_absolute(base_url, sso))
+        response = await browser.get(_absolute(base_url, sso))
         done("broker", response)
         acs = _location(response, "broker")
         trip.acs_url = _absolute(base_url, acs)
         trip.artifact = parse_qs(urlsplit(acs).query)["SAMLart"][0]
         step = "acs"
-        response = await client.get(trip.acs_url)
+        response = await browser.get(trip.acs_url)
         done("acs", response)
         result = _location(response, "acs")
         trip.reference = urlsplit(result).path.rstrip("/").rsplit("/", 1)[-1]
         step = "result"
-        response = await client.get(_absolute(base_url, result))
+        response = await browser.get(_absolute(base_url, result))
         done("result", response)
-        if response.status_code != 200 or trip.reference not in response.text:
-            raise RuntimeError(f"result page: HTTP {response.status_code}")
+        if response.status != 200 or trip.reference not in response.text:
+            raise RuntimeError(f"result page: HTTP {response.status}")
         step = "verdict"
-        verdict = await client.get(f"{base_url}/api/v1/diagnose/{trip.reference}")
+        verdict = await browser.get(f"{base_url}/api/v1/diagnose/{trip.reference}")
         done("verdict", verdict)
         verdict.raise_for_status()
         body = verdict.json()
         trip.verdict = body["verdict"]
         trip.diagnosis = (body.get("diagnosis") or {}).get("id")
-    except (httpx.HTTPError, RuntimeError, KeyError, ValueError) as exc:
+    except failures as exc:
         trip.error = f"{step}: {type(exc).__name__}: {exc}"[:200]
     trip.seconds = time.perf_counter() - started
     return trip
@@ -228,6 +337,12 @@ class Figures:
     server_cpu: float = 0.0
     database_cpu: float | None = None
     floor: float = 0.0
+    client_cpu: float = 0.0  # this process, the load generator
+
+    def share(self, cpu_ms: float) -> str:
+        """``cpu_ms`` per round trip as a share of all the machine's CPUs over the run."""
+        cpus = os.cpu_count() or 1
+        return f"{cpu_ms * self.trips / 1000 / (self.seconds * cpus):.0%}" if self.seconds else "?"
 
     @property
     def per_second(self) -> float:
@@ -247,9 +362,6 @@ async def run_load(base_url: str, *, concurrency: int, trips: int, seconds: floa
     it clears before every round trip. One shared cookie jar would make 50 users one browser, whose
     cookie keeps only its last few tests (``diagnostics.ownership``): the ACS would refuse the others.
     """
-    # Idle connections are dropped before uvicorn's 5 s keep-alive ends, so that a request never
-    # races the server closing the connection it was about to reuse.
-    limits = httpx.Limits(max_connections=2, max_keepalive_connections=1, keepalive_expiry=2.0)
     results: list[Trip] = []
     deadline = time.monotonic() + seconds
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -258,19 +370,76 @@ async def run_load(base_url: str, *, concurrency: int, trips: int, seconds: floa
 
     async def browser() -> None:
         # Generous: on a shared machine a slow answer is a figure for the latency column, not an error.
-        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        async with aiohttp_session(timeout=120) as session:
+            client = AiohttpBrowser(session)
             while time.monotonic() < deadline:
                 try:
                     queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                client.cookies.clear()
+                session.cookie_jar.clear()
                 results.append(await round_trip(client, base_url))
 
     started = time.perf_counter()
     await asyncio.gather(*(browser() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
     return results, elapsed
+
+
+# Round trips each worker answers (every step of them) before the clock starts, and at most how many
+# round trips per worker the warm-up walks to get there.
+WARM_TRIPS_PER_WORKER = 2
+WARM_ATTEMPTS_PER_WORKER = 25
+
+
+async def warm_up(base_url: str, workers: int) -> dict[str, int]:
+    """Round trips until every one of ``workers`` workers has answered every step a few times.
+
+    A worker's first requests pay one-time costs (the failure catalogue, FastAPI's route context, the
+    broker metadata, the schema check), which belong to no measured round trip. Which worker answers is
+    the kernel's choice, so a new connection per request spreads them, and the ``X-Worker`` header
+    (``INLOGHULP_WORKER_HEADER=1``, set by :func:`serve`) says who answered. Bounded: at most
+    ``WARM_ATTEMPTS_PER_WORKER`` round trips per worker. Returns worker -> the fewest answers of a
+    step; a worker that never answered is not in it.
+    """
+    answers: dict[str, dict[str, int]] = {}
+
+    def warm() -> dict[str, int]:
+        return {worker: min(counts.get(step, 0) for step in STEPS) for worker, counts in answers.items()}
+
+    def ready() -> bool:
+        counts = warm()
+        return len(counts) >= workers and min(counts.values()) >= WARM_TRIPS_PER_WORKER
+
+    async def browser() -> Trip:
+        # A browser per round trip (one cookie jar for concurrent trips would keep only some of them).
+        async with aiohttp_session(timeout=120, fresh_connections=True) as session:
+            return await round_trip(AiohttpBrowser(session), base_url)
+
+    for _ in range(WARM_ATTEMPTS_PER_WORKER):
+        # One round trip per worker at a time, so that they all have work at once.
+        for trip in await asyncio.gather(*(browser() for _ in range(workers))):
+            for step, worker in trip.workers.items():
+                steps = answers.setdefault(worker, {})
+                steps[step] = steps.get(step, 0) + 1
+        if ready():
+            break
+    return warm()
+
+
+def warm_line(counts: dict[str, int], workers: int) -> str:
+    cold = workers - sum(1 for count in counts.values() if count >= WARM_TRIPS_PER_WORKER)
+    status = "all warm" if cold <= 0 else f"{cold} NOT warm: their one-time costs are in the figures"
+    return (
+        f"warm-up: {len(counts)} of {workers} workers answered, each step at least"
+        f" {min(counts.values(), default=0)}x; {status}"
+    )
+
+
+def client_cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process: the load generator."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def count_lost(base_url: str, trips: list[Trip]) -> int:
@@ -343,14 +512,17 @@ def measure(
     backend: str, database_url: str, args: argparse.Namespace, directory: Path, database_pid: int | None = None
 ) -> Figures:
     with serve(database_url, args.workers, directory) as server:
-        # Warm-up: metadata fetched and schema created on every worker before the clock starts.
-        asyncio.run(run_load(server.url, concurrency=args.workers * 2, trips=args.workers * 4, seconds=30))
+        # Every worker's one-time costs paid before the clock starts.
+        warm = asyncio.run(warm_up(server.url, args.workers))
+        print(f"{backend}: {warm_line(warm, args.workers)}", flush=True)
         pid = server.process.pid
         cpu_before = tree_cpu_seconds(pid)
         database_before = tree_cpu_seconds(database_pid) if database_pid else 0.0
+        client_before = client_cpu_seconds()
         trips, elapsed = asyncio.run(
             run_load(server.url, concurrency=args.concurrency, trips=args.trips, seconds=args.seconds)
         )
+        client = client_cpu_seconds() - client_before
         cpu = tree_cpu_seconds(pid) - cpu_before
         database = tree_cpu_seconds(database_pid) - database_before if database_pid else None
         lost = asyncio.run(count_lost(server.url, trips))
@@ -368,6 +540,7 @@ def measure(
         first_error=(errors[0].error or f"verdict {errors[0].verdict} {errors[0].diagnosis}") if errors else None,
         server_cpu=cpu * per_trip,
         database_cpu=database * per_trip if database is not None else None,
+        client_cpu=client * per_trip,
         # After the server stopped: the floor does not compete with it for a CPU.
         floor=floor_for(directory),
     )
@@ -398,7 +571,8 @@ def measure_idle(database_url: str, trips: int, directory: Path) -> IdleFigures:
 
         async def run() -> list[Trip]:
             nonlocal last
-            async with httpx.AsyncClient(timeout=60) as client:
+            async with aiohttp_session(timeout=60) as session:
+                client = AiohttpBrowser(session)
                 # Warm-up: metadata, schema, first-use caches.
                 for _ in range(3):
                     await round_trip(client, server.url)
@@ -464,6 +638,11 @@ def table(figures: list[Figures], args: argparse.Namespace) -> str:
         ("crypto floor per trip (ms)", lambda f: f"{f.floor:.2f}"),
         ("server CPU / floor", lambda f: f"{f.server_cpu / f.floor:.1f}x" if f.floor else "?"),
         ("PostgreSQL CPU per trip (ms)", lambda f: f"{f.database_cpu:.1f}" if f.database_cpu is not None else "-"),
+        ("load generator CPU per trip (ms)", lambda f: f"{f.client_cpu:.1f}"),
+        (
+            "CPUs used: server / load gen.",
+            lambda f: f"{f.share(f.server_cpu + (f.database_cpu or 0))} / {f.share(f.client_cpu)}",
+        ),
         ("RSS per worker (MiB)", lambda f: " / ".join(f"{value:.0f}" for value in f.rss) or "?"),
         ("mean RSS (MiB)", lambda f: f"{statistics.fmean(f.rss):.0f}" if f.rss else "?"),
     ]
@@ -483,6 +662,8 @@ def table(figures: list[Figures], args: argparse.Namespace) -> str:
         "Targets: >= 60 round trips/s, p95 <= 1500 ms, 0 errors, 0 lost, server CPU <= 4x the floor."
         " Server CPU: the server's processes (/proc utime+stime, children included) over the measured run,"
         " PostgreSQL's own processes not included; floor: bench.floor.round_trip on this server's keys."
+        " Load generator CPU: this process (getrusage), the aiohttp clients, on the same CPUs as the server;"
+        " CPUs used: each one's CPU time over the run, as a share of all CPUs (the server's with PostgreSQL's)."
     )
     return "\n".join(lines)
 

@@ -5,16 +5,19 @@ Timings are printed by the benchmark, never asserted here.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
@@ -43,6 +46,10 @@ def test_bench_load_runs_and_prints_every_figure() -> None:
     assert any(re.match(r"server CPU / floor +\d+\.\dx$", line) for line in lines), result.stdout
     assert any(re.match(r"errors +0$", line) for line in lines), result.stdout
     assert any(re.match(r"lost sessions +0$", line) for line in lines), result.stdout
+    # The load generator's own CPU beside the server's, and how the two shared the machine.
+    assert any(re.match(r"load generator CPU per trip \(ms\) +\d+\.\d$", line) for line in lines), result.stdout
+    assert any(re.match(r"CPUs used: server / load gen\. +\d+% / \d+%$", line) for line in lines), result.stdout
+    assert "SQLite (WAL): warm-up: 1 of 1 workers answered, each step at least 2x; all warm" in lines, result.stdout
 
 
 # Burns 0.3 s of CPU; the probe runs that as a child, says so once the child has finished, and stays alive.
@@ -72,6 +79,7 @@ def in_process_server(write_config: Callable[..., Path], monkeypatch: pytest.Mon
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("INLOGHULP_PUBLIC_BASE_URL", url)
+    monkeypatch.setenv("INLOGHULP_WORKER_HEADER", "1")  # as bench.load.serve sets it
     app = create_app(load_settings(write_config({"public_base_url": url})))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -112,7 +120,6 @@ def count_calls(monkeypatch: pytest.MonkeyPatch, counts: Counter[str]) -> None:
 async def test_the_floor_has_the_crypto_of_a_real_round_trip(
     in_process_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import httpx
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     from bench import floor
@@ -148,3 +155,62 @@ async def test_the_floor_has_the_crypto_of_a_real_round_trip(
             "aes-decrypt": needed["decrypt"],
         }
     )
+
+
+@asynccontextmanager
+async def browser(kind: str) -> AsyncIterator[Any]:
+    """The client ``kind`` as the round-trip walk takes it: a bare httpx client, or the load's aiohttp one."""
+    from bench.load import AiohttpBrowser, aiohttp_session
+
+    if kind == "httpx":
+        async with httpx.AsyncClient(timeout=60) as client:
+            yield client
+    else:
+        async with aiohttp_session(timeout=60) as session:
+            yield AiohttpBrowser(session)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["httpx", "aiohttp"])
+async def test_one_walk_serves_both_clients(in_process_server: str, kind: str) -> None:
+    from bench.load import STEPS, round_trip
+
+    async with browser(kind) as client:
+        # aiohttp passes only because it sends the SSO URL unchanged (the simulator checks a signature
+        # over the raw query) and keeps the cookies of an IP host (the ACS checks the browser's cookie).
+        trips = [await round_trip(client, in_process_server, scenario=name) for name in ("success-loa3", "loa-too-low")]
+    assert [(trip.error, trip.verdict) for trip in trips] == [(None, "ok"), (None, "failed")], trips
+    assert trips[1].diagnosis is not None
+    for trip in trips:
+        assert trip.artifact and trip.reference and trip.acs_url
+        assert list(trip.steps) == list(STEPS)
+        assert trip.workers == dict.fromkeys(STEPS, str(os.getpid()))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("kind", "error"), [("httpx", "ConnectError"), ("aiohttp", "ClientConnectorError")])
+async def test_a_client_error_is_recorded_on_the_trip(kind: str, error: str) -> None:
+    from bench.load import round_trip
+
+    async with browser(kind) as client:
+        trip = await round_trip(client, f"http://127.0.0.1:{free_port()}")  # nobody listens
+    assert trip.error is not None and trip.error.startswith(f"start: {error}: "), trip.error
+    assert trip.reference is None and trip.steps == {}
+
+
+@pytest.mark.anyio
+async def test_warm_up_waits_for_every_worker_and_gives_up_in_bounds(
+    in_process_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench import load
+
+    warm = await load.warm_up(in_process_server, 1)
+    assert warm == {str(os.getpid()): load.WARM_TRIPS_PER_WORKER}
+    assert load.warm_line(warm, 1).endswith("; all warm")
+
+    # A second worker that never answers: the warm-up stops after its bound and says so.
+    monkeypatch.setattr(load, "WARM_ATTEMPTS_PER_WORKER", 3)
+    warm = await load.warm_up(in_process_server, 2)
+    assert warm == {str(os.getpid()): 6}
+    assert load.warm_line(warm, 2).startswith("warm-up: 1 of 2 workers answered")
+    assert "1 NOT warm" in load.warm_line(warm, 2)
