@@ -176,7 +176,7 @@ def make_loop_engine(url: str) -> Engine | AsyncEngine | None:
       in a thread, which may wait. A lock held by another worker never stops this worker's loop.
     * PostgreSQL: the same driver (psycopg) in its asyncio mode. The statements wait on the loop without
       holding it, so a slow or hanging server stalls only the requests that need it.
-    * An in-memory SQLite database is a different database for every connection: threads only.
+    * A SQLite ``file:`` URI, or any other database: threads only (a URI has no file guard, ``SqliteFile``).
     """
     url = normalise_url(url)
     if url.startswith("sqlite"):

@@ -11,9 +11,10 @@ worker handles it, so the round-trip metrics and the session log lines are recor
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -200,7 +201,7 @@ class Store:
           its one write. ``operation`` may be a check run whose only write is the assertion ID.
         * PostgreSQL: on the loop, with psycopg's asyncio mode (SQLAlchemy runs the operation's statements
           in a greenlet that awaits each one).
-        * Anything else (an in-memory database): in a thread.
+        * Anything else (a SQLite ``file:`` URI): in a thread.
 
         An operation must not hold a thread lock while it reads or writes: on PostgreSQL another request on
         the same loop may run while it waits for the database, and would wait for that lock for ever.
@@ -243,6 +244,16 @@ class Store:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
+    @contextlib.contextmanager
+    def _statement(self) -> Iterator[Connection]:
+        """A connection for one statement that commits itself (autocommit).
+
+        A single statement is atomic on its own, so a transaction around it only adds round trips: on
+        PostgreSQL BEGIN and COMMIT (or ROLLBACK after a read) are one each, as many as the statement.
+        """
+        with self.engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
     # ── diagnostics sessions ──
 
     def create_session(
@@ -267,7 +278,7 @@ class Store:
                 "state": "started",
             }
             try:
-                with self.engine.begin() as connection:
+                with self._statement() as connection:
                     connection.execute(_INSERT_SESSION, [row])
             except IntegrityError:
                 if request_id is not None and self.get_session_by_request_id(request_id) is not None:
@@ -279,7 +290,7 @@ class Store:
         raise RuntimeError("could not draw a unique reference code")
 
     def _one(self, statement: Select[Any], parameters: dict[str, str]) -> DiagSession | None:
-        with self.engine.connect() as connection:
+        with self._statement() as connection:
             row = connection.execute(statement, parameters).mappings().first()
         return DiagSession.from_row(row) if row is not None else None
 
@@ -297,7 +308,7 @@ class Store:
         Callers that get False wait for the verdict instead. A claim holder that dies leaves the
         session ``started``, so ``expire_stale`` still ends it.
         """
-        with self.engine.begin() as connection:
+        with self._statement() as connection:
             return connection.execute(_CLAIM, {"ref": reference, "claimed": _now()}).rowcount == 1
 
     def claim_for_evaluation(self, reference: str) -> tuple[DiagSession | None, bool]:
@@ -306,7 +317,7 @@ class Store:
         The ACS's first step: one statement when the session can be claimed (nearly always), a read only
         when it cannot (unknown, finished, or claimed by a request that got there first).
         """
-        with self.engine.begin() as connection:
+        with self._statement() as connection:
             row = connection.execute(_CLAIM_RETURNING, {"ref": reference, "claimed": _now()}).mappings().first()
         if row is not None:
             return DiagSession.from_row(row), True
@@ -321,7 +332,7 @@ class Store:
             "diagnosis": verdict.diagnosis.id if verdict.diagnosis else None,
             "finished": _now(),
         }
-        with self.engine.begin() as connection:
+        with self._statement() as connection:
             row = connection.execute(_FINISH, parameters).mappings().first()
         if row is None:
             return None
@@ -412,7 +423,7 @@ class Store:
     def remember_assertion(self, assertion_id: str, expires_at: datetime) -> bool:
         """True the first time an assertion ID is seen (by any worker), False on every replay."""
         try:
-            with self.engine.begin() as connection:
+            with self._statement() as connection:
                 connection.execute(_REMEMBER_ASSERTION, [{"assertion_id": assertion_id, "expires_at": expires_at}])
         except IntegrityError:
             return False
@@ -421,12 +432,12 @@ class Store:
     # ── simulator artifacts ──
 
     def put_artifact(self, handle: str, payload: bytes, expires_at: datetime) -> None:
-        with self.engine.begin() as connection:
+        with self._statement() as connection:
             connection.execute(_PUT_ARTIFACT, [{"handle": handle, "payload": payload, "expires_at": expires_at}])
 
     def take_artifact(self, handle: str) -> bytes | None:
         """The payload, exactly once across all workers; None when unknown, taken or expired."""
-        with self.engine.begin() as connection:
+        with self._statement() as connection:
             row = connection.execute(_TAKE_ARTIFACT, {"handle": handle}).first()
         if row is None or row.expires_at <= _now():
             return None
