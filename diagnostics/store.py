@@ -108,8 +108,10 @@ class DiagSession:
         )
 
 
-# A checked answer from the broker outranks what the user remembers, even when it comes late.
-_AWAITING_VERDICT = ("started", "no-response", "answered")
+# A checked answer from the broker outranks what the user remembers, even when it comes late: every state
+# but "finished" (started, no-response, answered) still takes the verdict. A comparison, not IN (...):
+# SQLAlchemy expands an IN list again on every execution.
+_AWAITING_VERDICT = SessionRow.state != "finished"
 
 
 def _now() -> datetime:
@@ -127,7 +129,7 @@ _CLAIM = (
     update(SessionRow)
     .where(
         SessionRow.reference == bindparam("ref"),
-        SessionRow.state.in_(_AWAITING_VERDICT),
+        _AWAITING_VERDICT,
         SessionRow.claimed_at.is_(None),
     )
     .values(claimed_at=bindparam("claimed", type_=UtcDateTime()))
@@ -135,7 +137,7 @@ _CLAIM = (
 _CLAIM_RETURNING = _CLAIM.returning(*_COLUMNS)
 _FINISH = (
     update(SessionRow)
-    .where(SessionRow.reference == bindparam("ref"), SessionRow.state.in_(_AWAITING_VERDICT))
+    .where(SessionRow.reference == bindparam("ref"), _AWAITING_VERDICT)
     .values(
         state="finished",
         verdict=bindparam("verdict_data", type_=_SESSIONS.c.verdict.type),
@@ -363,9 +365,7 @@ class Store:
         moment = (now or _now()) - timedelta(seconds=older_than_seconds)
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(SessionRow.reference).where(
-                    SessionRow.state.in_(_AWAITING_VERDICT), SessionRow.claimed_at < moment
-                )
+                select(SessionRow.reference).where(_AWAITING_VERDICT, SessionRow.claimed_at < moment)
             )
             return sorted(str(reference) for (reference,) in rows)
 
