@@ -22,7 +22,7 @@ from typing import Any, Literal
 from alembic import command
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import SingletonThreadPool
 
@@ -188,9 +188,42 @@ def make_loop_engine(url: str) -> Engine | AsyncEngine | None:
         # Many requests of one worker wait on the database at once here (on threads it was at most the
         # thread pool's share), so a larger pool: a connection opened and closed per request costs more
         # than the request. 4 workers x 12 stays well under PostgreSQL's default of 100 connections.
-        options = {**_postgres_engine_options(url), "pool_size": 8, "max_overflow": 4}
-        return create_async_engine(url.replace("postgresql+psycopg://", "postgresql+psycopg_async://", 1), **options)
+        options = {**_postgres_engine_options(url), "pool_size": 8, "max_overflow": 4, "pool_pre_ping": False}
+        engine = create_async_engine(url.replace("postgresql+psycopg://", "postgresql+psycopg_async://", 1), **options)
+        _ping_when_idle(engine.sync_engine)
+        return engine
     return None
+
+
+# A pooled connection that was returned this recently is used without a ping first (``_ping_when_idle``).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled PostgreSQL connection before use only when it has been idle for a while.
+
+    ``pool_pre_ping`` pings before every use; under load that was a second round trip for each statement:
+    0.50 -> 0.34 ms of our CPU and 0.09 -> 0.06 ms of PostgreSQL's per ``get_session``. A connection that
+    answered less than ``PING_AFTER_IDLE_SECONDS`` ago is used as it is. If the server restarted in that
+    second, the statement fails (the Dutch 503), and SQLAlchemy then invalidates the whole pool, so the
+    next statements reconnect. A failed ping (an idle connection to a restarted server) is a
+    ``DisconnectionError``: the pool drops that connection and takes another, as ``pool_pre_ping`` did.
+    """
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+
+    @event.listens_for(engine.pool, "connect")
+    @event.listens_for(engine.pool, "checkin")
+    def _used(_dbapi_connection: Any, record: Any) -> None:
+        record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("used_at", 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)  # pool_pre_ping's own ping, outside a transaction
+        except dbapi_error as exc:
+            raise DisconnectionError(f"ping failed: {type(exc).__name__}") from exc
 
 
 def _postgres_engine_options(url: str) -> dict[str, Any]:

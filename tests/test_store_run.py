@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import threading
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TypeVar
@@ -226,3 +226,54 @@ async def test_aclose_closes_the_postgresql_connections_of_both_pools(store: Sto
         gc.collect()  # a connection dropped unclosed warns when it is collected
     assert [str(warning.message) for warning in caught if issubclass(warning.category, ResourceWarning)] == []
     assert await _until(lambda: _connections(store_url) == 0)
+
+
+# ── PostgreSQL restarts: the loop engine pings only connections that were idle ──
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[Any]:
+    """A PostgreSQL server of this test's own: it is restarted, which the session's shared one must not be."""
+    import tempfile
+
+    from tests.pg import PostgresCluster
+
+    # Not under pytest's tmp_path: the postgres user must reach the directory (tests/pg.py).
+    cluster = PostgresCluster(Path(tempfile.mkdtemp(prefix="inloghulp-restart-"))).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_an_idle_connection_to_a_restarted_postgresql_is_replaced_before_use(
+    own_cluster: Any, open_store: Callable[[str], Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(own_cluster.url)
+    reference = _start(store, "before-restart").reference
+    assert await store.run(store.get_session, reference) is not None  # a connection now waits in the pool
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every pooled connection counts as idle
+    await anyio.to_thread.run_sync(own_cluster.restart)
+    # The ping finds the pooled connection dead; the pool takes a new one, and the read succeeds at once.
+    session = await store.run(store.get_session, reference)
+    assert session is not None and session.reference == reference
+    await store.aclose()
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_a_connection_used_just_before_a_restart_fails_once_then_the_pool_reconnects(
+    own_cluster: Any, open_store: Callable[[str], Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The price of not pinging busy connections: one statement per stale connection gets the 503 error."""
+    store = open_store(own_cluster.url)
+    reference = _start(store, "before-restart").reference
+    assert await store.run(store.get_session, reference) is not None
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)  # no connection counts as idle
+    await anyio.to_thread.run_sync(own_cluster.restart)
+    with pytest.raises(OperationalError):
+        await store.run(store.get_session, reference)
+    # That failure invalidated the pool: the next statement connects afresh.
+    session = await store.run(store.get_session, reference)
+    assert session is not None and session.reference == reference
+    await store.aclose()
