@@ -244,16 +244,25 @@ def own_cluster() -> Iterator[Any]:
     cluster.stop()
 
 
+async def _restart_with_a_pooled_connection(
+    cluster: Any, store: Store, monkeypatch: pytest.MonkeyPatch, *, idle_after_seconds: float
+) -> str:
+    """A session's reference, read once so that a connection waits in the loop engine's pool; then the
+    server restarts. ``idle_after_seconds``: how long unused a pooled connection must be to get a ping."""
+    reference = _start(store, "before-restart").reference
+    assert await store.run(store.get_session, reference) is not None
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", idle_after_seconds)
+    await anyio.to_thread.run_sync(cluster.restart)
+    return reference
+
+
 @pytest.mark.postgres
 @pytest.mark.anyio
 async def test_an_idle_connection_to_a_restarted_postgresql_is_replaced_before_use(
     own_cluster: Any, open_store: Callable[[str], Store], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = open_store(own_cluster.url)
-    reference = _start(store, "before-restart").reference
-    assert await store.run(store.get_session, reference) is not None  # a connection now waits in the pool
-    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every pooled connection counts as idle
-    await anyio.to_thread.run_sync(own_cluster.restart)
+    reference = await _restart_with_a_pooled_connection(own_cluster, store, monkeypatch, idle_after_seconds=0.0)
     # The ping finds the pooled connection dead; the pool takes a new one, and the read succeeds at once.
     session = await store.run(store.get_session, reference)
     assert session is not None and session.reference == reference
@@ -267,10 +276,7 @@ async def test_a_connection_used_just_before_a_restart_fails_once_then_the_pool_
 ) -> None:
     """The price of not pinging busy connections: one statement per stale connection gets the 503 error."""
     store = open_store(own_cluster.url)
-    reference = _start(store, "before-restart").reference
-    assert await store.run(store.get_session, reference) is not None
-    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)  # no connection counts as idle
-    await anyio.to_thread.run_sync(own_cluster.restart)
+    reference = await _restart_with_a_pooled_connection(own_cluster, store, monkeypatch, idle_after_seconds=3600.0)
     with pytest.raises(OperationalError):
         await store.run(store.get_session, reference)
     # That failure invalidated the pool: the next statement connects afresh.
