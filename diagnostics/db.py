@@ -187,7 +187,8 @@ def make_loop_engine(url: str) -> Engine | AsyncEngine | None:
     if url.startswith("postgresql+psycopg://"):
         # Many requests of one worker wait on the database at once here (on threads it was at most the
         # thread pool's share), so a larger pool: a connection opened and closed per request costs more
-        # than the request. 4 workers x 12 stays well under PostgreSQL's default of 100 connections.
+        # than the request. Per worker at most 12 here and 10 in the threads' pool (``_postgres_engine_options``,
+        # now for the console, housekeeping and the CLI): 4 workers stay under PostgreSQL's default of 100.
         options = {**_postgres_engine_options(url), "pool_size": 8, "max_overflow": 4, "pool_pre_ping": False}
         engine = create_async_engine(url.replace("postgresql+psycopg://", "postgresql+psycopg_async://", 1), **options)
         _ping_when_idle(engine.sync_engine)
@@ -230,7 +231,7 @@ def _postgres_engine_options(url: str) -> dict[str, Any]:
     return {
         "pool_pre_ping": True,
         "pool_size": 5,
-        "max_overflow": 10,
+        "max_overflow": 5,
         "pool_timeout": POOL_TIMEOUT_SECONDS,
         "connect_args": _postgres_options(url),
     }
