@@ -15,7 +15,7 @@ from diagnostics.settings import Settings
 from diagnostics.simulator import entities
 from diagnostics.simulator.artifacts import Pending, take_pending
 from diagnostics.simulator.keys import keys_for
-from diagnostics.simulator.responses import artifact_response, response_signer
+from diagnostics.simulator.responses import artifact_response_element, response_signer
 from diagnostics.simulator.scenarios import scenario
 from diagnostics.simulator.sp import UnknownSp, find_sp
 from diagnostics.store import Store
@@ -96,7 +96,7 @@ def answer(settings: Settings, resolution: Resolution) -> bytes:
     """The SOAP envelope with the signed ArtifactResponse for ``resolution``."""
     keys = keys_for(settings.simulator.key_dir)
     if resolution.pending is None:
-        return envelope(artifact_response(keys, None, in_response_to=resolution.resolve_id))
+        return envelope(artifact_response_element(keys, None, in_response_to=resolution.resolve_id))
     message = xmlsafe.parse(resolution.pending.response, max_bytes=settings.max_message_bytes)
     signer = response_signer(keys, scenario(resolution.pending.scenario))
-    return envelope(artifact_response(keys, message, in_response_to=resolution.resolve_id, signer=signer))
+    return envelope(artifact_response_element(keys, message, in_response_to=resolution.resolve_id, signer=signer))

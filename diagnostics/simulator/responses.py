@@ -266,10 +266,24 @@ def artifact_response(
     signer: certs.KeyPair | None = None,
     now: datetime | None = None,
 ) -> bytes:
-    """A signed ``samlp:ArtifactResponse`` (always status Success) wrapping ``message``.
+    """:func:`artifact_response_element` serialised, with an XML declaration (fixtures, ``issue``)."""
+    wrapper = artifact_response_element(keys, message, in_response_to=in_response_to, signer=signer, now=now)
+    return etree.tostring(wrapper, xml_declaration=True, encoding="UTF-8")
+
+
+def artifact_response_element(
+    keys: SimulatorKeys,
+    message: etree._Element | None,
+    *,
+    in_response_to: str,
+    signer: certs.KeyPair | None = None,
+    now: datetime | None = None,
+) -> etree._Element:
+    """A signed ``samlp:ArtifactResponse`` (always status Success) wrapping ``message`` (moved into it).
 
     Without a message (artifact unknown or used) the inner Response says Requester, as the reference
-    sheet describes: errors live in the inner status, never in the outer one.
+    sheet describes: errors live in the inner status, never in the outer one. The ARS puts the element
+    itself in its SOAP envelope: serialising it here and parsing it back there cost a tenth of a millisecond.
     """
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     wrapper = etree.Element(
@@ -290,7 +304,7 @@ def artifact_response(
     wrapper.append(message)
     pair = signer or keys.broker
     crypto.sign(wrapper, pair.key_pem, pair.cert_pem)
-    return etree.tostring(wrapper, xml_declaration=True, encoding="UTF-8")
+    return wrapper
 
 
 def response_signer(keys: SimulatorKeys, scene: Scenario) -> certs.KeyPair:
