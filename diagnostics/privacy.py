@@ -80,15 +80,22 @@ _LABELLED_NUMBER = re.compile(
 # 8 digits (KvK), 9 (RSIN, BSN), 12 (vestigingsnummer) standing alone, or 9 in groups ("123 456 782",
 # "1234.56.782"; masked when they pass the 11-proef, see ``_numbers``); not parts of an OIN (20 digits), a
 # UUID, a time or an IP address. One pattern for both: every pattern is one more pass over the text.
-_NUMBER = re.compile(r"(?<![\w.\-])\d(?:[ .]?\d){7,11}(?![\w:]|[ .]?\d)")
+# (The look-behinds stand after the first character: a pattern that starts with a character class lets
+# the regex engine skip to the places where that class occurs, which makes a search several times faster.
+# "(?<!X)\d" and "\d(?<!X\d)" accept the same places.)
+_NUMBER = re.compile(r"\d(?<![\w.\-]\d)(?:[ .]?\d){7,11}(?![\w:]|[ .]?\d)")
 _GROUP = re.compile(r"\d{8,12}(?!\d)")
 # Something a checker or an earlier pass already masked: names next to it are still masked.
 _MASKED = re.compile(r"\*{3,}\w{0,2}|\S{1,4}…\S{1,4}")
 
 _PARTICLE = r"(?:van|von|de|der|den|het|ter|ten|te|in|op|'t|la|le|du|da|del|dos|el|al|bin|zu)"
-_WORD = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’]+)?"
+_CAPITAL = "[A-ZÀ-ÖØ-Þ]"
+_WORD = rf"{_CAPITAL}[a-zß-öø-ÿ'’]+(?:-{_CAPITAL}[a-zß-öø-ÿ'’]+)?"
 # A person's name: at least two capitalised words, with Dutch particles between them ("Jan de Vries").
-_NAME = re.compile(rf"(?<![\w-]){_WORD}(?:\s+(?:{_PARTICLE}\s+)*{_WORD}){{1,3}}(?![\w-])")
+_NAME = re.compile(
+    rf"{_CAPITAL}(?<![\w-]{_CAPITAL})[a-zß-öø-ÿ'’]+(?:-{_CAPITAL}[a-zß-öø-ÿ'’]+)?"
+    rf"(?:\s+(?:{_PARTICLE}\s+)*{_WORD}){{1,3}}(?![\w-])"
+)
 # A name after a label that says it is one: also a single word ("naam: Fatima").
 _NAME_LABELS = ("naam", "name", "gebruiker", "user", "medewerker", "persoon", "person")
 _LABELLED_NAME = re.compile(
@@ -101,6 +108,23 @@ _SUSPECT = re.compile(
     r"(?<![\w.\-])\d(?:[ .]?\d){7}(?!\d{5})|@|[A-Za-z0-9_+/=-]{24}|\*\*\*|…"
     rf"|(?i:{'|'.join(_LABELS)}|\b(?:{'|'.join(_NAME_LABELS)})\b)"
 )
+# The same test in parts, for ASCII text (nearly every text): each part is a plain substring test or a
+# pattern that starts with a character class, where the one pattern above has to try every alternative at
+# every position (four times slower). On ASCII, lower() matches exactly what IGNORECASE matches.
+_SUSPECT_NUMBER = re.compile(r"\d(?<![\w.\-]\d)(?:[ .]?\d){7}(?!\d{5})")
+_SUSPECT_RUN = re.compile(r"[A-Za-z0-9_+/=-]{24}")
+_SUSPECT_LABEL = re.compile(rf"{'|'.join(_LABELS)}|\b(?:{'|'.join(_NAME_LABELS)})\b")  # on lower-case text
+
+
+def _suspect(text: str, lowered: str) -> bool:
+    """Whether ``_SUSPECT`` matches ``text`` (``lowered`` is ``text.lower()``)."""
+    if "@" in text or "***" in text or "…" in text:
+        return True
+    if not text.isascii():
+        return _SUSPECT.search(text) is not None
+    return bool(_SUSPECT_NUMBER.search(text) or _SUSPECT_RUN.search(text) or _SUSPECT_LABEL.search(lowered))
+
+
 # How far (in characters) a name may stand from an identifier to count as "next to" it.
 NAME_DISTANCE = 40
 
@@ -188,9 +212,9 @@ MASKED_BEFORE_MAX = 4096
 
 
 def _mask(text: str) -> str:
-    if _SUSPECT.search(text) is None:
-        return text  # most texts: one pass finds nothing any of the patterns below could match
     lowered = text.lower()
+    if not _suspect(text, lowered):
+        return text  # most texts: nothing any of the patterns below could match
     spans = _identifier_spans(text, lowered)
     anchors = [(start, end) for start, end, _ in spans]
     if "*" in text or "…" in text:
