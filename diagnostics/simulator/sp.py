@@ -167,6 +167,10 @@ def parse_sp_metadata(data: bytes) -> list[SpTrust]:
 # certificate file (a rollover) gives a new key. A handful of entries: a test run has several settings.
 _OWN_SP: dict[tuple[str, tuple[tuple[int, int, int] | None, ...]], SpTrust] = {}
 _OWN_SP_ENTRIES = 8
+# The settings' JSON, by the settings object: serialising them took most of a lookup, and a process has one
+# settings object (frozen, so its JSON never changes). The object is kept with its JSON, so its id cannot be
+# reused by another object while the entry exists.
+_SETTINGS_JSON: dict[int, tuple[Settings, str]] = {}
 
 
 def _file_stamp(path: Path | None) -> tuple[int, int, int] | None:
@@ -179,10 +183,20 @@ def _file_stamp(path: Path | None) -> tuple[int, int, int] | None:
     return (status.st_mtime_ns, status.st_size, status.st_ino)
 
 
+def _settings_json(settings: Settings) -> str:
+    entry = _SETTINGS_JSON.get(id(settings))
+    if entry is None or entry[0] is not settings:
+        entry = (settings, settings.model_dump_json())
+        if len(_SETTINGS_JSON) >= _OWN_SP_ENTRIES:
+            _SETTINGS_JSON.pop(next(iter(_SETTINGS_JSON)))
+        _SETTINGS_JSON[id(settings)] = entry
+    return entry[1]
+
+
 def own_sp(settings: Settings) -> SpTrust:
     """Our own SP, from ``sp_metadata(settings)`` (unsigned: the signature adds nothing here and costs a key load)."""
     key = (
-        settings.model_dump_json(),
+        _settings_json(settings),
         (_file_stamp(settings.sp.cert_file), _file_stamp(settings.sp.next_cert_file)),
     )
     found = _OWN_SP.get(key)
