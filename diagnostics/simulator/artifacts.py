@@ -14,6 +14,8 @@ from diagnostics.store import Store
 
 # Long enough for a slow browser, short enough that a stolen artifact is useless soon.
 ARTIFACT_LIFETIME = timedelta(minutes=5)
+# Starts every stored entry of this layout; the older layout, one JSON object, starts with "{".
+_FORMAT = b"pending/2\n"
 
 
 @dataclass(frozen=True)
@@ -29,23 +31,24 @@ class Pending:
     sp_entity_id: str
 
     def dumps(self) -> bytes:
-        return json.dumps(
-            {
-                "scenario": self.scenario,
-                "response": base64.b64encode(self.response).decode(),
-                "sp": self.sp_entity_id,
-            }
-        ).encode()
+        """A one-line JSON header (scenario, dienst), a newline, then the Response bytes as they are.
+
+        Base64 and JSON around the 15 kB Response cost more than the rest of the entry: 0.07 ms each way.
+        JSON escapes every newline, so the first newline ends the header.
+        """
+        header = json.dumps({"scenario": self.scenario, "sp": self.sp_entity_id}).encode()
+        return b"".join((_FORMAT, header, b"\n", self.response))
 
     @classmethod
     def loads(cls, payload: bytes) -> Pending:
-        data = json.loads(payload)
-        # An entry from before this field names no dienst, so no dienst can resolve it (they live 5 minutes).
-        return cls(
-            scenario=str(data["scenario"]),
-            response=base64.b64decode(data["response"]),
-            sp_entity_id=str(data.get("sp", "")),
-        )
+        if payload.startswith(_FORMAT):
+            header, _, response = payload[len(_FORMAT) :].partition(b"\n")
+            data = json.loads(header)
+        else:  # written by an older worker (one JSON object, the Response in base64); they live 5 minutes
+            data = json.loads(payload)
+            response = base64.b64decode(data["response"])
+        # An entry from before the "sp" field names no dienst, so no dienst can resolve it.
+        return cls(scenario=str(data["scenario"]), response=response, sp_entity_id=str(data.get("sp", "")))
 
 
 def new_artifact(endpoint_index: int = 0) -> tuple[str, str]:
