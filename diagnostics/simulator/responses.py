@@ -84,13 +84,25 @@ def _subject(
         data.set("InResponseTo", request_id)
 
 
-def _conditions(parent: etree._Element, *, start: datetime, audience: str) -> None:
-    conditions = sub(parent, SAML, "Conditions", NotBefore=instant(start), NotOnOrAfter=instant(start + VALIDITY))
+@dataclass(frozen=True)
+class _Period:
+    """The issue instant and the end of validity, as text: one answer repeats them a dozen times."""
+
+    start: str
+    until: str
+
+    @classmethod
+    def at(cls, moment: datetime) -> _Period:
+        return cls(instant(moment), instant(moment + VALIDITY))
+
+
+def _conditions(parent: etree._Element, *, period: _Period, audience: str) -> None:
+    conditions = sub(parent, SAML, "Conditions", NotBefore=period.start, NotOnOrAfter=period.until)
     sub(sub(conditions, SAML, "AudienceRestriction"), SAML, "Audience", audience)
 
 
-def _authn_statement(parent: etree._Element, *, at: datetime, loa: str, authority: str | None) -> None:
-    statement = sub(parent, SAML, "AuthnStatement", AuthnInstant=instant(at))
+def _authn_statement(parent: etree._Element, *, at: str, loa: str, authority: str | None) -> None:
+    statement = sub(parent, SAML, "AuthnStatement", AuthnInstant=at)
     context = sub(statement, SAML, "AuthnContext")
     sub(context, SAML, "AuthnContextClassRef", loa)
     if authority:
@@ -106,9 +118,9 @@ def _attribute(statement: etree._Element, name: str, value: str | etree._Element
         holder.append(value)
 
 
-def _assertion(issuer: str, at: datetime) -> etree._Element:
+def _assertion(issuer: str, at: str) -> etree._Element:
     assertion = etree.Element(f"{{{SAML}}}Assertion", nsmap={"saml": SAML}, ID=new_id(), Version="2.0")
-    assertion.set("IssueInstant", instant(at))
+    assertion.set("IssueInstant", at)
     sub(assertion, SAML, "Issuer", issuer)
     return assertion
 
@@ -141,7 +153,7 @@ def _advice(
     *,
     login: Login,
     scene: Scenario,
-    at: datetime,
+    period: _Period,
     transient: str,
     service: tuple[str, str],
 ) -> None:
@@ -150,20 +162,20 @@ def _advice(
 
     def addressed_to_broker(issuer: str) -> etree._Element:
         # Both parties speak about the same transient subject, and to the broker, not to us.
-        assertion = _assertion(issuer, at)
+        assertion = _assertion(issuer, period.start)
         _subject(
             assertion,
             transient=transient,
             qualifier=login.supplier_id,
             recipient=entities.BROKER_ENTITY_ID,
             request_id=None,
-            until=instant(at + VALIDITY),
+            until=period.until,
         )
-        _conditions(assertion, start=at, audience=entities.BROKER_ENTITY_ID)
+        _conditions(assertion, period=period, audience=entities.BROKER_ENTITY_ID)
         return assertion
 
     ad = addressed_to_broker(login.supplier_id)
-    _authn_statement(ad, at=at, loa=scene.loa, authority=None)
+    _authn_statement(ad, at=period.start, loa=scene.loa, authority=None)
     supplier_pair = keys.supplier(login.supplier_id)
     crypto.sign(ad, supplier_pair.key_pem, supplier_pair.cert_pem)
     advice.append(ad)
@@ -202,13 +214,14 @@ def build_response(
     elif scene.tamper == "not-yet-valid":
         at += CLOCK_OFFSET
     destination = OTHER_ACS if scene.tamper == "wrong-destination" else login.acs_url
+    period = _Period.at(at)
 
     response = etree.Element(
         f"{{{SAMLP}}}Response",
         nsmap=NSMAP,
         ID=new_id(),
         Version="2.0",
-        IssueInstant=instant(at),
+        IssueInstant=period.start,
         Destination=destination,
         InResponseTo=login.request_id,
     )
@@ -224,19 +237,19 @@ def build_response(
         else (service_id, service_uuid(settings, service_id))
     )
     transient = new_id()
-    assertion = _assertion(entities.BROKER_ENTITY_ID, at)
+    assertion = _assertion(entities.BROKER_ENTITY_ID, period.start)
     _subject(
         assertion,
         transient=transient,
         qualifier=login.supplier_id,
         recipient=destination,
         request_id=login.request_id,
-        until=instant(at + VALIDITY),
+        until=period.until,
     )
     audience = OTHER_DV if scene.tamper == "wrong-audience" else trust.entity_id
-    _conditions(assertion, start=at, audience=audience)
-    _advice(assertion, keys, login=login, scene=scene, at=at, transient=transient, service=service)
-    _authn_statement(assertion, at=at, loa=scene.loa, authority=login.supplier_id)
+    _conditions(assertion, period=period, audience=audience)
+    _advice(assertion, keys, login=login, scene=scene, period=period, transient=transient, service=service)
+    _authn_statement(assertion, at=period.start, loa=scene.loa, authority=login.supplier_id)
     statement = sub(assertion, SAML, "AttributeStatement")
     _attribute(statement, SERVICE_ID, service[0])
     _attribute(statement, SERVICE_UUID, service[1])
