@@ -276,3 +276,9 @@ def test_the_fast_paths_find_what_the_plain_patterns_find() -> None:
         assert privacy._suspect(text, text.lower()) == (privacy._SUSPECT.search(text) is not None), text
         assert [m.span() for m in privacy._NUMBER.finditer(text)] == [m.span() for m in plain_number.finditer(text)]
         assert [m.span() for m in privacy._NAME.finditer(text)] == [m.span() for m in plain_name.finditer(text)]
+    # A pseudonym or ID on its own is masked at once: the full pass would give the same, labels and names too.
+    for _ in range(3000):
+        run = "".join(rnd.choice("abcdefKVBSNRIkvbsnri0123456789_+/=-") for _ in range(rnd.randint(20, 50)))
+        run = rnd.choice(("", "kvk", "bsn=", "naam=Jan=", "Vestiging")) + run
+        if privacy._RUN.fullmatch(run) and privacy._is_pseudonym(run):
+            assert privacy._mask(run) == privacy._mask_in_text(run) == privacy.mask_pseudonym(run), run
