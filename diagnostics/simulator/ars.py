@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -13,7 +13,7 @@ from diagnostics.saml.artifact import ArtifactError, parse_artifact, source_id
 from diagnostics.saml_names import SAML, SAMLP, SOAP_ENV
 from diagnostics.settings import Settings
 from diagnostics.simulator import entities
-from diagnostics.simulator.artifacts import Pending, take_pending
+from diagnostics.simulator.artifacts import Pending, take_built, take_pending
 from diagnostics.simulator.keys import keys_for
 from diagnostics.simulator.responses import artifact_response_element, response_signer
 from diagnostics.simulator.scenarios import scenario
@@ -36,6 +36,8 @@ class SoapFault(Exception):
 class Resolution:
     resolve_id: str
     pending: Pending | None
+    # The pending Response as the element this process built it from, when it has it (``take_built``).
+    built: etree._Element | None = field(default=None, compare=False)
 
 
 def envelope(body: bytes | etree._Element) -> bytes:
@@ -85,11 +87,12 @@ def resolve(settings: Settings, store: Store, body: bytes) -> Resolution:
         return Resolution(resolve_id, None)
     handle = base64.b64decode(artifact)[24:].hex()
     pending = take_pending(store, handle)
+    built = take_built(handle, pending)
     if pending is not None and pending.sp_entity_id != trust.entity_id:
         # Issued to another dienst: answered like an unknown artifact, and spent, so a guess costs the thief.
         log.warning("artifact issued to another service provider resolved by %s; refused", trust.entity_id[:200])
         return Resolution(resolve_id, None)
-    return Resolution(resolve_id, pending)
+    return Resolution(resolve_id, pending, built)
 
 
 def answer(settings: Settings, resolution: Resolution) -> bytes:
@@ -97,6 +100,8 @@ def answer(settings: Settings, resolution: Resolution) -> bytes:
     keys = keys_for(settings.simulator.key_dir)
     if resolution.pending is None:
         return envelope(artifact_response_element(keys, None, in_response_to=resolution.resolve_id))
-    message = xmlsafe.parse(resolution.pending.response, max_bytes=settings.max_message_bytes)
+    message = resolution.built
+    if message is None:
+        message = xmlsafe.parse(resolution.pending.response, max_bytes=settings.max_message_bytes)
     signer = response_signer(keys, scenario(resolution.pending.scenario))
     return envelope(artifact_response_element(keys, message, in_response_to=resolution.resolve_id, signer=signer))

@@ -15,11 +15,10 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from lxml import etree
 
 from diagnostics.settings import Settings
 from diagnostics.simulator import ars, entities
-from diagnostics.simulator.artifacts import Pending, store_pending
+from diagnostics.simulator.artifacts import store_response
 from diagnostics.simulator.host import SettingsDep, StoreDep, host_in
 from diagnostics.simulator.metadata import MEDIA_TYPE, ad_list, broker_metadata
 from diagnostics.simulator.requests import IncomingRequest, RequestRefused, from_post, from_redirect, trusted_issuer
@@ -173,8 +172,8 @@ async def _finish(
         vestiging=vestiging or None,
         service_id=state.service_id,
     )
-    response = etree.tostring(build_response(settings, scene, login, trust=trust))
-    artifact = await store.run(store_pending, store, Pending(scene.id, response, trust.entity_id))
+    response = build_response(settings, scene, login, trust=trust)
+    artifact = await store.run(store_response, store, scene.id, response, trust.entity_id)
     if return_binding == "post":
         return _page(
             request,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import json
 
-from diagnostics.simulator.artifacts import Pending
+from lxml import etree
+
+from diagnostics.simulator.artifacts import Pending, _BuiltResponses
 
 RESPONSE = (
     b'<?xml version="1.0"?>\n<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">\n</samlp:Response>'
@@ -36,3 +38,21 @@ def test_an_entry_written_by_an_older_worker_is_still_read() -> None:
 
     assert Pending.loads(old) == Pending("success-loa3", RESPONSE, "urn:x")
     assert Pending.loads(before_sp).sp_entity_id == ""  # names no dienst, so no dienst can resolve it
+
+
+def test_logins_that_never_come_back_push_out_the_oldest_element() -> None:
+    kept = _BuiltResponses(entries=2)
+    for handle in ("a", "b", "c"):
+        kept.keep(handle, handle.encode(), etree.Element(handle))
+
+    assert kept.take("a", b"a") is None
+    assert kept.take("c", b"c") is not None
+    assert kept.take("c", b"c") is None  # handed out once
+
+
+def test_an_element_whose_response_is_not_the_stored_one_is_not_handed_out() -> None:
+    kept = _BuiltResponses(entries=2)
+    kept.keep("a", b"<a/>", etree.Element("a"))
+
+    assert kept.take("a", b"<changed/>") is None
+    assert kept.take("a", b"<a/>") is None  # forgotten at the first take
