@@ -1,9 +1,10 @@
 """The diensten (SPs) the simulated broker trusts, read from their metadata like a real broker does.
 
 Our own SP is always trusted (its metadata is built from the settings). Other diensten are listed in
-``[simulator] trusted_sp_metadata``: a metadata file, or an http(s) URL on this machine. The sources are
-read again on every lookup, so a dienst that rolls its key or changes its ACS needs no restart; a source
-that cannot be read is logged and skipped (its diensten are then unknown: fail closed).
+``[simulator] trusted_sp_metadata``: a metadata file, or an http(s) URL on this machine. A URL is fetched on
+every lookup, a file is parsed again when it changed (its stamp), so a dienst that rolls its key or changes
+its ACS needs no restart; a source that cannot be read is logged and skipped (its diensten are then
+unknown: fail closed).
 """
 
 from __future__ import annotations
@@ -211,19 +212,41 @@ def own_sp(settings: Settings) -> SpTrust:
     return found
 
 
-def _read(source: str) -> bytes:
-    if "://" not in source:
-        return Path(source).read_bytes()
+def _fetch(url: str) -> bytes:
     # The settings allow loopback URLs only; redirects could leave the machine, so they are not followed.
-    response = httpx.get(source, timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False)
+    response = httpx.get(url, timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False)
     response.raise_for_status()
     return response.content
+
+
+# The diensten in each metadata file, by path and the file's stamp: parsing a file and its certificates costs
+# milliseconds, and a dienst is looked up two or three times per login. A changed (or replaced) file has a
+# new stamp and is read again, so a rollover still needs no restart. URLs are fetched on every lookup.
+_FILE_SPS: dict[str, tuple[tuple[int, int, int], list[SpTrust]]] = {}
+_FILE_SPS_ENTRIES = 32
+
+
+def _sps_in(source: str) -> list[SpTrust]:
+    if "://" in source:
+        return parse_sp_metadata(_fetch(source))
+    path = Path(source)
+    stamp = _file_stamp(path)
+    cached = _FILE_SPS.get(source)
+    if stamp is not None and cached is not None and cached[0] == stamp:
+        return cached[1]
+    trusted = parse_sp_metadata(path.read_bytes())
+    # Kept only when the file did not change while it was read: the stamp must describe what was parsed.
+    if stamp is not None and _file_stamp(path) == stamp:
+        if len(_FILE_SPS) >= _FILE_SPS_ENTRIES and source not in _FILE_SPS:
+            _FILE_SPS.pop(next(iter(_FILE_SPS)))
+        _FILE_SPS[source] = (stamp, trusted)
+    return trusted
 
 
 def _other_sps(settings: Settings, unreadable: list[str]) -> Iterator[SpTrust]:
     for source in settings.simulator.trusted_sp_metadata:
         try:
-            yield from parse_sp_metadata(_read(source))
+            yield from _sps_in(source)
         except (OSError, httpx.HTTPError, xmlsafe.UnsafeXmlError, ValueError) as exc:
             log.warning("trusted_sp_metadata %s unreadable: %s", source, type(exc).__name__)
             unreadable.append(source)
