@@ -89,6 +89,12 @@ def create_app(
     request_log.install(app)
     open_test_routes.install(app)
     middleware.install(app, settings)
+    # Routes are matched in this order, one router after another: the round trip's own (six requests per
+    # test, the simulator's included) first. No two routes share a path and method, so the order decides
+    # only how long the search takes (tests/test_app.py keeps that so).
+    app.include_router(roundtrip.router)
+    if settings.simulator.enabled:
+        app.include_router(simulator_router)
     app.include_router(health.router)
     app.include_router(saml_metadata.router)
     app.include_router(service_info.router)
@@ -96,14 +102,10 @@ def create_app(
     app.include_router(beheer.router)
     app.include_router(status.router)
     app.include_router(email_check.router)
-    app.include_router(roundtrip.router)
     app.include_router(feedback_routes.router)
     app.include_router(servicedesk.router)
     servicedesk.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    if settings.simulator.enabled:
-        app.include_router(simulator_router)
 
     # The help site comes last so that every service route wins over a file of the same name.
     if settings.site_dir.is_dir():
