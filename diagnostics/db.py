@@ -168,7 +168,7 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, **_postgres_engine_options(url))
 
 
-def make_loop_engine(url: str) -> Engine | AsyncEngine | None:
+def make_loop_engine(url: str, *, file_guard: SqliteFile | None = None) -> Engine | AsyncEngine | None:
     """The engine an event loop uses for a store call without a thread (``Store.run``); None: threads only.
 
     * A SQLite file: an engine that never waits for a lock (busy timeout 0) and holds one connection per
@@ -177,13 +177,17 @@ def make_loop_engine(url: str) -> Engine | AsyncEngine | None:
     * PostgreSQL: the same driver (psycopg) in its asyncio mode. The statements wait on the loop without
       holding it, so a slow or hanging server stalls only the requests that need it.
     * A SQLite ``file:`` URI, or any other database: threads only (a URI has no file guard, ``SqliteFile``).
+
+    ``file_guard``: the guard of the store's other engine (``sqlite_file``), so that both hold on to the file
+    that was opened first: this engine connects only at the first request, and must not take a file that
+    was swapped in meanwhile for the real one.
     """
     url = normalise_url(url)
     if url.startswith("sqlite"):
         database = make_url(url).database
         if not database or database == ":memory:" or database.startswith("file:"):
             return None
-        return _sqlite_engine(url, busy_timeout_seconds=0, poolclass=SingletonThreadPool)
+        return _sqlite_engine(url, busy_timeout_seconds=0, guard=file_guard, poolclass=SingletonThreadPool)
     if url.startswith("postgresql+psycopg://"):
         # Many requests of one worker wait on the database at once here (on threads it was at most the
         # thread pool's share), so a larger pool: a connection opened and closed per request costs more
@@ -237,10 +241,11 @@ def _postgres_engine_options(url: str) -> dict[str, Any]:
     }
 
 
-def _sqlite_engine(url: str, *, busy_timeout_seconds: float, **engine_options: Any) -> Engine:
+def _sqlite_engine(
+    url: str, *, busy_timeout_seconds: float, guard: SqliteFile | None = None, **engine_options: Any
+) -> Engine:
     database = make_url(url).database
-    guard: SqliteFile | None = None
-    if database and database != ":memory:" and not database.startswith("file:"):
+    if guard is None and database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
         guard = SqliteFile(Path(database).resolve())
     engine = create_engine(url, connect_args={"timeout": busy_timeout_seconds}, **engine_options)

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
 from diagnostics import metrics
-from diagnostics.db import create_schema, is_busy, make_engine, make_loop_engine
+from diagnostics.db import create_schema, is_busy, make_engine, make_loop_engine, sqlite_file
 from diagnostics.models import ArtifactRow, SeenAssertion, SessionRow, UtcDateTime
 from diagnostics.reference import new_reference
 from diagnostics.verdict import Verdict
@@ -181,7 +181,7 @@ class Store:
         """
         self.url = url
         self._engine: Engine = make_engine(url)
-        self._loop_engine = make_loop_engine(url)
+        self._loop_engine = make_loop_engine(url, file_guard=sqlite_file(self._engine))
         self.schema_version: int | None = None
         if migrate:
             self.migrate()

@@ -12,6 +12,8 @@ counts its 10 ms sleeps while the operation waits for a lock that another task r
 from __future__ import annotations
 
 import gc
+import os
+import sqlite3
 import threading
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -165,6 +167,19 @@ async def test_sqlite_a_deleted_database_file_is_an_error_without_a_retry(store:
     # Not busy: waiting in a thread would not bring the file back.
     assert not is_busy(caught.value)
     assert threads == [threading.get_ident()]
+
+
+@SQLITE
+@pytest.mark.anyio
+async def test_sqlite_a_file_swapped_in_before_the_loop_engine_connects_is_refused(store: Store) -> None:
+    """The loop engine opens the file only at the first request. By then it must hold on to the file the store
+    opened at start, not take one that was put at the path meanwhile (and write sessions into it)."""
+    path = _sqlite_path(store)
+    other = path.with_name("other.sqlite3")
+    sqlite3.connect(other).close()
+    os.replace(other, path)  # the store's own engine opened the original at start (the migration)
+    with pytest.raises(OperationalError, match="database file replaced"):
+        await store.run(store.get_session, "BHP-3333-3333")
 
 
 @POSTGRES
