@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 from cryptography import x509
@@ -163,18 +164,27 @@ def parse_sp_metadata(data: bytes) -> list[SpTrust]:
     return [trust for entity in entities if (trust := _trust(entity)) is not None]
 
 
-# Our own SP's trust, by the settings and the certificate files it was read from. pysaml2 builds the metadata
-# in milliseconds, and every simulator request needs it; the settings never change in a process, and a new
-# certificate file (a rollover) gives a new key. A handful of entries: a test run has several settings.
-_OWN_SP: dict[tuple[str, tuple[tuple[int, int, int] | None, ...]], SpTrust] = {}
+Stamp = tuple[int, int, int]
+
+# Our own SP's trust, by the settings object and the stamps of the certificate files it was read from. pysaml2
+# builds the metadata in milliseconds, and every simulator request needs it; the settings never change in a
+# process (frozen), and a new certificate file (a rollover) has a new stamp. The settings object is kept in its
+# entry, so its id cannot be reused by another object meanwhile. A handful of entries: a test run has several.
+_OWN_SP: dict[int, tuple[Settings, tuple[Stamp | None, Stamp | None], SpTrust]] = {}
 _OWN_SP_ENTRIES = 8
-# The settings' JSON, by the settings object: serialising them took most of a lookup, and a process has one
-# settings object (frozen, so its JSON never changes). The object is kept with its JSON, so its id cannot be
-# reused by another object while the entry exists.
-_SETTINGS_JSON: dict[int, tuple[Settings, str]] = {}
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
-def _file_stamp(path: Path | None) -> tuple[int, int, int] | None:
+def _keep(table: dict[K, V], key: K, value: V, entries: int) -> None:
+    """Put ``value`` in a bounded table; when it is full, the oldest entry goes."""
+    if key not in table and len(table) >= entries:
+        table.pop(next(iter(table)))
+    table[key] = value
+
+
+def _file_stamp(path: Path | None) -> Stamp | None:
     if path is None:
         return None
     try:
@@ -184,32 +194,17 @@ def _file_stamp(path: Path | None) -> tuple[int, int, int] | None:
     return (status.st_mtime_ns, status.st_size, status.st_ino)
 
 
-def _settings_json(settings: Settings) -> str:
-    entry = _SETTINGS_JSON.get(id(settings))
-    if entry is None or entry[0] is not settings:
-        entry = (settings, settings.model_dump_json())
-        if len(_SETTINGS_JSON) >= _OWN_SP_ENTRIES:
-            _SETTINGS_JSON.pop(next(iter(_SETTINGS_JSON)))
-        _SETTINGS_JSON[id(settings)] = entry
-    return entry[1]
-
-
 def own_sp(settings: Settings) -> SpTrust:
     """Our own SP, from ``sp_metadata(settings)`` (unsigned: the signature adds nothing here and costs a key load)."""
-    key = (
-        _settings_json(settings),
-        (_file_stamp(settings.sp.cert_file), _file_stamp(settings.sp.next_cert_file)),
-    )
-    found = _OWN_SP.get(key)
-    if found is None:
-        trusted = parse_sp_metadata(sp_metadata(settings, signed=False))
-        if not trusted:
-            raise ValueError("our SP metadata has no SPSSODescriptor with an encryption certificate")
-        found = trusted[0]
-        if len(_OWN_SP) >= _OWN_SP_ENTRIES:
-            _OWN_SP.pop(next(iter(_OWN_SP)))
-        _OWN_SP[key] = found
-    return found
+    stamps = (_file_stamp(settings.sp.cert_file), _file_stamp(settings.sp.next_cert_file))
+    kept = _OWN_SP.get(id(settings))
+    if kept is not None and kept[0] is settings and kept[1] == stamps:
+        return kept[2]
+    trusted = parse_sp_metadata(sp_metadata(settings, signed=False))
+    if not trusted:
+        raise ValueError("our SP metadata has no SPSSODescriptor with an encryption certificate")
+    _keep(_OWN_SP, id(settings), (settings, stamps, trusted[0]), _OWN_SP_ENTRIES)
+    return trusted[0]
 
 
 def _fetch(url: str) -> bytes:
@@ -222,7 +217,7 @@ def _fetch(url: str) -> bytes:
 # The diensten in each metadata file, by path and the file's stamp: parsing a file and its certificates costs
 # milliseconds, and a dienst is looked up two or three times per login. A changed (or replaced) file has a
 # new stamp and is read again, so a rollover still needs no restart. URLs are fetched on every lookup.
-_FILE_SPS: dict[str, tuple[tuple[int, int, int], list[SpTrust]]] = {}
+_FILE_SPS: dict[str, tuple[Stamp, list[SpTrust]]] = {}
 _FILE_SPS_ENTRIES = 32
 
 
@@ -237,9 +232,7 @@ def _sps_in(source: str) -> list[SpTrust]:
     trusted = parse_sp_metadata(path.read_bytes())
     # Kept only when the file did not change while it was read: the stamp must describe what was parsed.
     if stamp is not None and _file_stamp(path) == stamp:
-        if len(_FILE_SPS) >= _FILE_SPS_ENTRIES and source not in _FILE_SPS:
-            _FILE_SPS.pop(next(iter(_FILE_SPS)))
-        _FILE_SPS[source] = (stamp, trusted)
+        _keep(_FILE_SPS, source, (stamp, trusted), _FILE_SPS_ENTRIES)
     return trusted
 
 
